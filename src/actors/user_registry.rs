@@ -1,0 +1,388 @@
+//! `UserRegistry`: owns the users table and is the store's single writer for user changes.
+//! Every command is one redb transaction that also appends its audit record. Runs on a
+//! `SyncArbiter` thread because redb commits block; password hashes arrive already computed.
+
+use crate::domain::{Day, UserStatus, Username, day_of, now_unix, settle_status};
+use crate::store::audit::{self, AuditRecord};
+use crate::store::tables::{AUDIT, TRAFFIC, USERS};
+use crate::store::users::{self, User};
+use crate::store::{Store, StoreError, traffic};
+use actix::prelude::*;
+use std::sync::Arc;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("user '{0}' does not exist")]
+    NotFound(String),
+    #[error("user '{0}' already exists")]
+    Exists(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+crate::store::redb_errors_into!(RegistryError);
+
+/// Who asked for a change, for the audit log.
+#[derive(Debug, Clone)]
+pub struct Origin {
+    pub who: String,
+    pub ip: String,
+}
+
+/// Everything a new user needs; the hash was computed off the actor thread.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: Username,
+    pub password_hash: String,
+    pub expires_on: Option<Day>,
+    pub quota_bytes: u64,
+    pub rate_kbps: u32,
+    pub max_connections: u32,
+    pub require_auth_header: bool,
+    pub allow_shell: bool,
+    pub note: String,
+}
+
+/// Fields an admin may change; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub expires_on: Option<Option<Day>>,
+    pub quota_bytes: Option<u64>,
+    pub rate_kbps: Option<u32>,
+    pub max_connections: Option<u32>,
+    pub require_auth_header: Option<bool>,
+    pub allow_shell: Option<bool>,
+    pub note: Option<String>,
+}
+
+type UserResult = Result<User, RegistryError>;
+
+#[derive(Message)]
+#[rtype(result = "UserResult")]
+pub struct CreateUser {
+    pub user: NewUser,
+    pub by: Origin,
+}
+
+#[derive(Message)]
+#[rtype(result = "UserResult")]
+pub struct UpdateUser {
+    pub username: String,
+    pub patch: UserPatch,
+    pub by: Origin,
+}
+
+#[derive(Message)]
+#[rtype(result = "UserResult")]
+pub struct DeleteUser {
+    pub username: String,
+    pub by: Origin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusAction {
+    Pause,
+    /// Leaves `paused` or `fused`; lands on whatever expiry and quota allow.
+    Resume,
+}
+
+#[derive(Message)]
+#[rtype(result = "UserResult")]
+pub struct SetUserStatus {
+    pub username: String,
+    pub action: StatusAction,
+    pub by: Origin,
+}
+
+#[derive(Message)]
+#[rtype(result = "UserResult")]
+pub struct RenewUser {
+    pub username: String,
+    pub days: u32,
+    pub by: Origin,
+}
+
+#[derive(Message)]
+#[rtype(result = "UserResult")]
+pub struct ResetTraffic {
+    pub username: String,
+    pub by: Origin,
+}
+
+#[derive(Message)]
+#[rtype(result = "UserResult")]
+pub struct SetPassword {
+    pub username: String,
+    pub password_hash: String,
+    pub by: Origin,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<Option<User>, RegistryError>")]
+pub struct GetUser {
+    pub username: String,
+}
+
+#[derive(Message)]
+#[rtype(result = "Result<Vec<User>, RegistryError>")]
+pub struct ListUsers;
+
+pub struct UserRegistry {
+    store: Arc<Store>,
+    /// Tells whether a Linux account of that name exists (injected for tests).
+    account_exists: fn(&str) -> bool,
+    panel_user: String,
+}
+
+impl UserRegistry {
+    pub fn new(store: Arc<Store>, account_exists: fn(&str) -> bool, panel_user: String) -> Self {
+        Self {
+            store,
+            account_exists,
+            panel_user,
+        }
+    }
+
+    /// Loads, changes and stores one user plus one audit record, atomically.
+    fn change(
+        &self,
+        username: &str,
+        by: &Origin,
+        action: &str,
+        edit: impl FnOnce(&mut User, &redb::WriteTransaction) -> Result<String, RegistryError>,
+    ) -> UserResult {
+        self.store.write(|txn| {
+            let mut table = txn.open_table(USERS)?;
+            let mut user = users::get(&table, username)?
+                .ok_or_else(|| RegistryError::NotFound(username.to_owned()))?;
+            let detail = edit(&mut user, txn)?;
+            settle(&mut user, now_unix());
+            users::put(&mut table, &user)?;
+            audit::append(
+                &mut txn.open_table(AUDIT)?,
+                &record(by, action, username, detail),
+            )?;
+            Ok(user)
+        })
+    }
+
+    fn check_new_name(&self, name: &Username) -> Result<(), RegistryError> {
+        if name.as_str() == self.panel_user {
+            return Err(RegistryError::Invalid(format!(
+                "username '{name}' is the panel's own service account"
+            )));
+        }
+        if (self.account_exists)(name.as_str()) {
+            return Err(RegistryError::Invalid(format!(
+                "a system account named '{name}' already exists and was not created by this panel"
+            )));
+        }
+        Ok(())
+    }
+}
+
+impl Actor for UserRegistry {
+    type Context = SyncContext<Self>;
+}
+
+/// Re-derives expired/exceeded after any change.
+fn settle(user: &mut User, now: i64) {
+    let expired = user.expires_on.is_some_and(|d| day_of(now) >= d);
+    let over_quota = user.quota_bytes > 0 && user.used_bytes() >= user.quota_bytes;
+    user.status = settle_status(user.status, expired, over_quota);
+}
+
+fn record(by: &Origin, action: &str, target: &str, detail: String) -> AuditRecord {
+    AuditRecord {
+        at: now_unix(),
+        who: by.who.clone(),
+        ip: by.ip.clone(),
+        action: action.to_owned(),
+        target: target.to_owned(),
+        detail,
+    }
+}
+
+/// Creates the record; refuses duplicates, the panel user and foreign system accounts.
+impl Handler<CreateUser> for UserRegistry {
+    type Result = UserResult;
+    fn handle(&mut self, msg: CreateUser, _: &mut Self::Context) -> UserResult {
+        let n = msg.user;
+        let name = n.username.as_str().to_owned();
+        self.store.write(|txn| {
+            let mut table = txn.open_table(USERS)?;
+            if users::get(&table, &name)?.is_some() {
+                return Err(RegistryError::Exists(name.clone()));
+            }
+            self.check_new_name(&n.username)?;
+            let mut user = User {
+                username: name.clone(),
+                password_hash: n.password_hash,
+                created_at: now_unix(),
+                status: UserStatus::Active,
+                expires_on: n.expires_on,
+                quota_bytes: n.quota_bytes,
+                used_up_bytes: 0,
+                used_down_bytes: 0,
+                rate_kbps: n.rate_kbps,
+                max_connections: n.max_connections,
+                require_auth_header: n.require_auth_header,
+                allow_shell: n.allow_shell,
+                note: n.note,
+            };
+            settle(&mut user, now_unix());
+            users::put(&mut table, &user)?;
+            let detail = limits_detail(&user);
+            audit::append(
+                &mut txn.open_table(AUDIT)?,
+                &record(&msg.by, "USER_ADD", &name, detail),
+            )?;
+            Ok(user)
+        })
+    }
+}
+
+fn limits_detail(u: &User) -> String {
+    format!(
+        "expires_on={} quota_bytes={} rate_kbps={} max_connections={} require_auth_header={} allow_shell={}",
+        u.expires_on
+            .map(crate::domain::format_day)
+            .unwrap_or_else(|| "never".into()),
+        u.quota_bytes,
+        u.rate_kbps,
+        u.max_connections,
+        u.require_auth_header,
+        u.allow_shell
+    )
+}
+
+/// Applies a patch; status re-settles (a later expiry or a larger quota reactivates).
+impl Handler<UpdateUser> for UserRegistry {
+    type Result = UserResult;
+    fn handle(&mut self, msg: UpdateUser, _: &mut Self::Context) -> UserResult {
+        let p = msg.patch;
+        self.change(&msg.username, &msg.by, "USER_UPDATE", |u, _| {
+            if let Some(v) = p.expires_on {
+                u.expires_on = v;
+            }
+            if let Some(v) = p.quota_bytes {
+                u.quota_bytes = v;
+            }
+            if let Some(v) = p.rate_kbps {
+                u.rate_kbps = v;
+            }
+            if let Some(v) = p.max_connections {
+                u.max_connections = v;
+            }
+            if let Some(v) = p.require_auth_header {
+                u.require_auth_header = v;
+            }
+            if let Some(v) = p.allow_shell {
+                u.allow_shell = v;
+            }
+            if let Some(v) = p.note {
+                u.note = v;
+            }
+            Ok(limits_detail(u))
+        })
+    }
+}
+
+/// Removes the user and their traffic history.
+impl Handler<DeleteUser> for UserRegistry {
+    type Result = UserResult;
+    fn handle(&mut self, msg: DeleteUser, _: &mut Self::Context) -> UserResult {
+        let name = msg.username;
+        self.store.write(|txn| {
+            let mut table = txn.open_table(USERS)?;
+            let user =
+                users::get(&table, &name)?.ok_or_else(|| RegistryError::NotFound(name.clone()))?;
+            users::remove(&mut table, &name)?;
+            traffic::remove_user(&mut txn.open_table(TRAFFIC)?, &name)?;
+            let rec = record(&msg.by, "USER_DELETE", &name, String::new());
+            audit::append(&mut txn.open_table(AUDIT)?, &rec)?;
+            Ok(user)
+        })
+    }
+}
+
+/// Pause or resume by hand.
+impl Handler<SetUserStatus> for UserRegistry {
+    type Result = UserResult;
+    fn handle(&mut self, msg: SetUserStatus, _: &mut Self::Context) -> UserResult {
+        let (action, status) = match msg.action {
+            StatusAction::Pause => ("USER_PAUSE", UserStatus::Paused),
+            StatusAction::Resume => ("USER_RESUME", UserStatus::Active),
+        };
+        self.change(&msg.username, &msg.by, action, |u, _| {
+            let from = u.status;
+            u.status = status;
+            Ok(format!("from={from}"))
+        })
+    }
+}
+
+/// Extends expiry by `days` from the later of today and the current expiry.
+impl Handler<RenewUser> for UserRegistry {
+    type Result = UserResult;
+    fn handle(&mut self, msg: RenewUser, _: &mut Self::Context) -> UserResult {
+        if msg.days == 0 || msg.days > 36_500 {
+            return Err(RegistryError::Invalid(
+                "days must be between 1 and 36500".into(),
+            ));
+        }
+        let today = day_of(now_unix());
+        self.change(&msg.username, &msg.by, "USER_RENEW", |u, _| {
+            let from = u.expires_on.unwrap_or(today).max(today);
+            u.expires_on = Some(from + msg.days as Day);
+            Ok(format!(
+                "days={} expires_on={}",
+                msg.days,
+                crate::domain::format_day(from + msg.days as Day)
+            ))
+        })
+    }
+}
+
+/// Zeroes usage and forgets the history.
+impl Handler<ResetTraffic> for UserRegistry {
+    type Result = UserResult;
+    fn handle(&mut self, msg: ResetTraffic, _: &mut Self::Context) -> UserResult {
+        self.change(&msg.username, &msg.by, "USER_RESET_TRAFFIC", |u, txn| {
+            let detail = format!("up={} down={}", u.used_up_bytes, u.used_down_bytes);
+            u.used_up_bytes = 0;
+            u.used_down_bytes = 0;
+            traffic::remove_user(&mut txn.open_table(TRAFFIC)?, &u.username)?;
+            Ok(detail)
+        })
+    }
+}
+
+/// Replaces the hash; the old password stops working at once.
+impl Handler<SetPassword> for UserRegistry {
+    type Result = UserResult;
+    fn handle(&mut self, msg: SetPassword, _: &mut Self::Context) -> UserResult {
+        self.change(&msg.username, &msg.by, "USER_PASSWORD", |u, _| {
+            u.password_hash = msg.password_hash;
+            Ok(String::new())
+        })
+    }
+}
+
+impl Handler<GetUser> for UserRegistry {
+    type Result = Result<Option<User>, RegistryError>;
+    fn handle(&mut self, msg: GetUser, _: &mut Self::Context) -> Self::Result {
+        self.store
+            .read(|txn| Ok(users::get(&txn.open_table(USERS)?, &msg.username)?))
+    }
+}
+
+impl Handler<ListUsers> for UserRegistry {
+    type Result = Result<Vec<User>, RegistryError>;
+    fn handle(&mut self, _: ListUsers, _: &mut Self::Context) -> Self::Result {
+        self.store
+            .read(|txn| Ok(users::list(&txn.open_table(USERS)?)?))
+    }
+}

@@ -1,0 +1,300 @@
+//! `config.json`: the raw serde shape (keys compatible with the original panel), `validate()`
+//! with plain-English errors, and the typed `Config` the processes run with. A missing or
+//! corrupt file is reported, never rewritten. Secrets are masked in `Debug`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/wss-panel/config.json";
+pub const DEFAULT_DATA_DIR: &str = "/var/lib/wss-panel";
+/// The secret the original shipped in its repository: never accepted.
+const ORIGINAL_DEFAULT_SECRET: &str = "default-secret-key-please-change";
+const MIN_SECRET_LEN: usize = 16;
+pub const DEFAULT_BCRYPT_COST: u32 = 12;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path} is not valid config JSON: {source}")]
+    Parse {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The file as written on disk. Unknown keys are refused so that a typo is an error rather
+/// than a silently ignored setting; the original's obsolete keys are accepted and ignored.
+#[derive(Clone, Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawConfig {
+    pub panel_user: Option<String>,
+    pub panel_port: Option<u16>,
+    pub wss_http_port: Option<u16>,
+    pub wss_tls_port: Option<u16>,
+    pub stunnel_port: Option<u16>,
+    pub udpgw_port: Option<u16>,
+    pub internal_forward_port: Option<u16>,
+    pub internal_api_secret: Option<String>,
+    /// Where the store and runtime files live.
+    pub data_dir: Option<PathBuf>,
+    /// Address the admin panel listens on.
+    pub panel_bind: Option<IpAddr>,
+    /// Address the proxy's WSS ports listen on.
+    pub wss_bind: Option<IpAddr>,
+    /// Address of the sshd the proxy forwards tunnels to.
+    pub forward_host: Option<IpAddr>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// Panel base URL as the proxy reaches it (`http://127.0.0.1:54321`).
+    pub panel_url: Option<String>,
+    pub bcrypt_cost: Option<u32>,
+    // Keys of the original that no longer mean anything; kept readable for upgrades.
+    pub internal_api_port: Option<u16>,
+    pub panel_api_url: Option<String>,
+    pub proxy_api_url: Option<String>,
+}
+
+/// A validated configuration. Field docs live on `RawConfig`.
+#[derive(Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub panel_user: String,
+    pub panel_port: u16,
+    pub wss_http_port: u16,
+    pub wss_tls_port: u16,
+    pub stunnel_port: u16,
+    pub udpgw_port: u16,
+    pub internal_forward_port: u16,
+    pub internal_api_secret: String,
+    pub data_dir: PathBuf,
+    pub panel_bind: IpAddr,
+    pub wss_bind: IpAddr,
+    pub forward_host: IpAddr,
+    pub tls_cert: PathBuf,
+    pub tls_key: PathBuf,
+    pub panel_url: String,
+    pub bcrypt_cost: u32,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("path", &self.path)
+            .field("panel_user", &self.panel_user)
+            .field("panel_port", &self.panel_port)
+            .field("wss_http_port", &self.wss_http_port)
+            .field("wss_tls_port", &self.wss_tls_port)
+            .field("internal_forward_port", &self.internal_forward_port)
+            .field("internal_api_secret", &"***")
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    /// Reads and validates; never writes.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let raw: RawConfig = serde_json::from_str(&text).map_err(|source| ConfigError::Parse {
+            path: path.to_owned(),
+            source,
+        })?;
+        raw.validate(path)
+    }
+
+    /// The directory holding config.json, the admin token, the TLS key: never served.
+    pub fn config_dir(&self) -> PathBuf {
+        self.path
+            .parent()
+            .map(Path::to_owned)
+            .unwrap_or_else(|| PathBuf::from("."))
+    }
+
+    pub fn admin_token_path(&self) -> PathBuf {
+        self.config_dir().join("admin_token")
+    }
+
+    pub fn store_path(&self) -> PathBuf {
+        self.data_dir.join("wss_panel.redb")
+    }
+
+    /// Written by a panel that listens on port 0, so that local clients find it.
+    pub fn panel_addr_path(&self) -> PathBuf {
+        self.data_dir.join("panel.addr")
+    }
+}
+
+impl RawConfig {
+    pub fn validate(self, path: &Path) -> Result<Config, ConfigError> {
+        let invalid = |msg: String| Err(ConfigError::Invalid(format!("{}: {msg}", path.display())));
+        let secret = self.internal_api_secret.unwrap_or_default();
+        if secret.is_empty() {
+            return invalid(
+                "internal_api_secret is missing or empty; generate one with `openssl rand -hex 32`"
+                    .into(),
+            );
+        }
+        if secret == ORIGINAL_DEFAULT_SECRET {
+            return invalid("internal_api_secret is the published default; generate a new one with `openssl rand -hex 32`".into());
+        }
+        if secret.len() < MIN_SECRET_LEN {
+            return invalid(format!(
+                "internal_api_secret is shorter than {MIN_SECRET_LEN} characters"
+            ));
+        }
+        let panel_user = self.panel_user.unwrap_or_else(|| "admin".into());
+        if !crate::domain::is_valid_username_shape(&panel_user) {
+            return invalid(format!(
+                "panel_user '{panel_user}' is not a valid account name"
+            ));
+        }
+        let bcrypt_cost = self.bcrypt_cost.unwrap_or(DEFAULT_BCRYPT_COST);
+        if !(4..=15).contains(&bcrypt_cost) {
+            return invalid(format!("bcrypt_cost {bcrypt_cost} is out of range 4..=15"));
+        }
+        let data_dir = self.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into());
+        let ports = [
+            ("panel_port", self.panel_port.unwrap_or(54321)),
+            ("wss_http_port", self.wss_http_port.unwrap_or(80)),
+            ("wss_tls_port", self.wss_tls_port.unwrap_or(443)),
+            ("stunnel_port", self.stunnel_port.unwrap_or(444)),
+            ("udpgw_port", self.udpgw_port.unwrap_or(7300)),
+            (
+                "internal_forward_port",
+                self.internal_forward_port.unwrap_or(22),
+            ),
+        ];
+        if let Err(msg) = check_ports(&ports) {
+            return invalid(msg);
+        }
+        let [panel, http, tls, stunnel, udpgw, forward] = ports.map(|(_, p)| p);
+        let config_dir = path.parent().unwrap_or(Path::new("."));
+        let panel_bind = self.panel_bind.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let panel_url = self
+            .panel_url
+            .unwrap_or_else(|| format!("http://127.0.0.1:{panel}"));
+        if !(panel_url.starts_with("http://") || panel_url.starts_with("https://")) {
+            return invalid(format!(
+                "panel_url '{panel_url}' must start with http:// or https://"
+            ));
+        }
+        Ok(Config {
+            path: path.to_owned(),
+            panel_user,
+            panel_port: panel,
+            wss_http_port: http,
+            wss_tls_port: tls,
+            stunnel_port: stunnel,
+            udpgw_port: udpgw,
+            internal_forward_port: forward,
+            internal_api_secret: secret,
+            data_dir,
+            panel_bind,
+            wss_bind: self.wss_bind.unwrap_or(IpAddr::from([0, 0, 0, 0])),
+            forward_host: self.forward_host.unwrap_or(IpAddr::from([127, 0, 0, 1])),
+            tls_cert: self.tls_cert.unwrap_or_else(|| config_dir.join("cert.pem")),
+            tls_key: self.tls_key.unwrap_or_else(|| config_dir.join("key.pem")),
+            panel_url,
+            bcrypt_cost,
+        })
+    }
+}
+
+/// Port 0 means "any free port" (tests, `up`); otherwise listening ports must be distinct.
+fn check_ports(ports: &[(&str, u16)]) -> Result<(), String> {
+    for (i, (name, port)) in ports.iter().enumerate() {
+        if *port == 0 {
+            continue;
+        }
+        if let Some((other, _)) = ports[..i].iter().find(|(_, p)| p == port) {
+            return Err(format!(
+                "{name} and {other} are both {port}; each port must be different"
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_str(text: &str) -> Result<Config, ConfigError> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, text).unwrap();
+        Config::load(&path)
+    }
+
+    const SECRET: &str = r#""internal_api_secret": "0123456789abcdef0123""#;
+
+    #[test]
+    fn a_minimal_config_gets_the_original_defaults() {
+        let c = load_str(&format!("{{{SECRET}}}")).unwrap();
+        assert_eq!(
+            (c.panel_port, c.wss_http_port, c.wss_tls_port),
+            (54321, 80, 443)
+        );
+        assert_eq!((c.stunnel_port, c.internal_forward_port), (444, 22));
+        assert_eq!(c.panel_user, "admin");
+        assert!(!format!("{c:?}").contains("0123456789abcdef"));
+    }
+
+    #[test]
+    fn the_original_config_file_still_loads() {
+        let original = r#"{"panel_user":"admin","panel_port":54321,"wss_http_port":80,
+          "wss_tls_port":443,"stunnel_port":444,"udpgw_port":7300,"internal_forward_port":22,
+          "internal_api_port":54322,"internal_api_secret":"5f2a9c0e8b7d6a4f3e2d1c0b9a8f7e6d",
+          "panel_api_url":"http://127.0.0.1:54321/internal","proxy_api_url":"http://127.0.0.1:54322"}"#;
+        assert!(load_str(original).is_ok());
+    }
+
+    #[test]
+    fn bad_configs_are_refused_in_plain_english() {
+        let cases = [
+            ("{}", "internal_api_secret is missing"),
+            (
+                r#"{"internal_api_secret":"default-secret-key-please-change"}"#,
+                "published default",
+            ),
+            (r#"{"internal_api_secret":"short"}"#, "shorter than"),
+            (&format!(r#"{{{SECRET},"panel_port":70000}}"#), "panel_port"),
+            (
+                &format!(r#"{{{SECRET},"panel_prot":1}}"#),
+                "unknown field `panel_prot`",
+            ),
+            (
+                &format!(r#"{{{SECRET},"wss_http_port":8080,"panel_port":8080}}"#),
+                "both 8080",
+            ),
+            (&format!(r#"{{{SECRET},"bcrypt_cost":40}}"#), "bcrypt_cost"),
+            ("{not json", "not valid config JSON"),
+        ];
+        for (text, expected) in cases {
+            let err = load_str(text).unwrap_err().to_string();
+            assert!(err.contains(expected), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_corrupt_config_is_left_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        std::fs::write(&path, "{corrupt").unwrap();
+        assert!(Config::load(&path).is_err());
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{corrupt");
+        assert!(Config::load(&dir.path().join("missing.json")).is_err());
+        assert!(!dir.path().join("missing.json").exists());
+    }
+}

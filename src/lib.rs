@@ -1,0 +1,24 @@
+//! wss-panel: a WSS SSH tunnel proxy and the live panel that manages its users.
+//!
+//! # Layout
+//! - [`config`]: `config.json` → validated [`config::Config`].
+//! - [`domain`]: usernames, passwords, statuses, days: parsed once, trusted after.
+//! - [`store`]: redb, the only durable state; values through one versioned codec.
+//! - [`actors`]: the panel's actors (`UserRegistry`, ...), one per file.
+//! - [`web`]: actix-web routes: the admin API, the proxies' internal API.
+//! - [`wire`]: every message between a proxy and the panel.
+//! - [`proxy`]: the tokio data plane (never imports actix).
+//! - [`client`], [`cli`]: the `wss-panel user ...` commands, clients of the running panel.
+//! - [`telemetry`]: logging for journald.
+#![forbid(unsafe_code)]
+
+pub mod actors;
+pub mod cli;
+pub mod client;
+pub mod config;
+pub mod domain;
+pub mod proxy;
+pub mod store;
+pub mod telemetry;
+pub mod web;
+pub mod wire;

@@ -1,0 +1,74 @@
+//! `wss-panel`: CLI dispatch only.
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use wss_panel::client::{self, PanelClient};
+use wss_panel::config::{Config, DEFAULT_CONFIG_PATH};
+use wss_panel::{cli, telemetry, web};
+
+#[derive(Parser)]
+#[command(
+    name = "wss-panel",
+    version,
+    about = "WSS SSH tunnel proxy and its admin panel"
+)]
+struct Cli {
+    /// Path of config.json.
+    #[arg(long, global = true, env = "WSS_PANEL_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the control plane: store, actors, admin API.
+    Panel,
+    /// Manage tunnel users through the running panel.
+    User {
+        /// Print the API's JSON answer.
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        command: cli::UserCmd,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Cli::parse();
+    match args.command {
+        Command::Panel => run_panel(&args.config),
+        Command::User { json, command } => {
+            let result = Config::load(&args.config)
+                .map_err(client::ClientError::from)
+                .and_then(|config| PanelClient::from_config(&config))
+                .and_then(|client| cli::run(&client, command, json));
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("wss-panel: {e}");
+                    ExitCode::from(e.exit_code() as u8)
+                }
+            }
+        }
+    }
+}
+
+fn run_panel(config_path: &std::path::Path) -> ExitCode {
+    telemetry::init();
+    let config = match Config::load(config_path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("wss-panel: {e}");
+            return ExitCode::from(client::exit::USAGE_OR_CONFIG as u8);
+        }
+    };
+    match actix_web::rt::System::new().block_on(web::run_panel(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(event = "PANEL_FAILED", error = %e);
+            ExitCode::FAILURE
+        }
+    }
+}

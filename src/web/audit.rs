@@ -1,0 +1,38 @@
+//! `/api/audit`: the audit log, newest first, paged by sequence number.
+
+use super::AppState;
+use super::admin_auth::Admin;
+use super::error::ApiError;
+use crate::store::{StoreError, audit};
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    pub before: Option<u64>,
+    pub limit: Option<usize>,
+}
+
+pub async fn list(
+    _: Admin,
+    state: web::Data<AppState>,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit.unwrap_or(50).clamp(1, 500);
+    let before = query.before;
+    let store = state.store.clone();
+    let (records, total) = web::block(move || store.read(|txn| audit::page(txn, before, limit)))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e: StoreError| ApiError::internal(e))?;
+    let items: Vec<_> = records
+        .into_iter()
+        .map(|(seq, r)| {
+            serde_json::json!({
+                "seq": seq, "at": r.at, "who": r.who, "ip": r.ip,
+                "action": r.action, "target": r.target, "detail": r.detail,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "total": total, "items": items })))
+}

@@ -1,0 +1,101 @@
+//! `/internal/*`: the API proxies call. Guarded by the internal secret (constant time) and,
+//! unless configured otherwise, by a loopback peer address. The proxy never hashes: it asks
+//! here, and bcrypt runs on the blocking pool.
+
+use super::AppState;
+use super::admin_auth::{client_ip, secrets_match};
+use super::error::ApiError;
+use crate::actors::user_registry::GetUser;
+use crate::domain::UserStatus;
+use crate::store::users::User;
+use crate::wire::{AuthRequest, AuthVerdict, DenyReason, SECRET_HEADER, UserLimits};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+/// Refuses callers without the internal secret.
+pub fn check_secret(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+    let given = req
+        .headers()
+        .get(SECRET_HEADER)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    let peer_ok =
+        state.internal_allow_remote || req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+    if peer_ok && secrets_match(given, state.internal_secret.as_bytes()) {
+        return Ok(());
+    }
+    tracing::warn!(event = "INTERNAL_UNAUTHORIZED", peer = %client_ip(req), path = %req.path());
+    Err(ApiError::Unauthorized)
+}
+
+pub async fn auth(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<AuthRequest>,
+) -> Result<HttpResponse, ApiError> {
+    check_secret(&req, &state)?;
+    let AuthRequest { username, password } = body.into_inner();
+    let user = state
+        .registry
+        .send(GetUser {
+            username: username.clone(),
+        })
+        .await??;
+    let verdict = match password {
+        Some(password) => verify(user, password, &state.dummy_hash).await?,
+        None => lite(user),
+    };
+    if let AuthVerdict::Deny { reason } = &verdict {
+        tracing::info!(event = "PANEL_AUTH_DENIED", user = %username, ?reason);
+    }
+    Ok(HttpResponse::Ok().json(verdict))
+}
+
+/// Unknown names are verified against a dummy hash of the same cost, so they answer no
+/// faster than known ones.
+async fn verify(
+    user: Option<User>,
+    password: String,
+    dummy_hash: &str,
+) -> Result<AuthVerdict, ApiError> {
+    let hash = user
+        .as_ref()
+        .map_or(dummy_hash.to_owned(), |u| u.password_hash.clone());
+    let matches =
+        web::block(move || bcrypt::non_truncating_verify(password, &hash).unwrap_or(false))
+            .await
+            .map_err(ApiError::internal)?;
+    Ok(match user {
+        None => deny(DenyReason::NoSuchUser),
+        Some(_) if !matches => deny(DenyReason::BadCredentials),
+        Some(u) => by_status(&u),
+    })
+}
+
+/// `/?user=NAME`: no password, so only for users who opted out of the header.
+fn lite(user: Option<User>) -> AuthVerdict {
+    match user {
+        None => deny(DenyReason::NoSuchUser),
+        Some(u) if u.require_auth_header => deny(DenyReason::AuthHeaderRequired),
+        Some(u) => by_status(&u),
+    }
+}
+
+fn by_status(u: &User) -> AuthVerdict {
+    match u.status {
+        UserStatus::Active => AuthVerdict::Allow {
+            limits: UserLimits {
+                rate_kbps: u.rate_kbps,
+                max_connections: u.max_connections,
+                require_auth_header: u.require_auth_header,
+            },
+        },
+        UserStatus::Paused => deny(DenyReason::Paused),
+        UserStatus::Expired => deny(DenyReason::Expired),
+        UserStatus::Exceeded => deny(DenyReason::Exceeded),
+        UserStatus::Fused => deny(DenyReason::Fused),
+    }
+}
+
+fn deny(reason: DenyReason) -> AuthVerdict {
+    AuthVerdict::Deny { reason }
+}

@@ -1,0 +1,338 @@
+//! `/api/users`: the admin's user resource. Validates input into domain types, hashes
+//! passwords on the blocking pool, then asks the `UserRegistry`.
+
+use super::AppState;
+use super::admin_auth::Admin;
+use super::error::ApiError;
+use crate::actors::user_registry::*;
+use crate::domain::{Day, Password, UserStatus, Username, day_of, format_day, now_unix, parse_day};
+use crate::store::users::User;
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+
+const GIB: f64 = (1u64 << 30) as f64;
+const MAX_DAYS: u32 = 36_500;
+
+/// A user as the API shows it: never the password hash.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+pub struct UserView {
+    pub username: String,
+    pub status: UserStatus,
+    pub created_at: i64,
+    pub expires_on: Option<String>,
+    pub quota_bytes: u64,
+    pub used_up_bytes: u64,
+    pub used_down_bytes: u64,
+    pub used_bytes: u64,
+    pub rate_kbps: u32,
+    pub max_connections: u32,
+    pub require_auth_header: bool,
+    pub allow_shell: bool,
+    pub note: String,
+}
+
+impl From<&User> for UserView {
+    fn from(u: &User) -> Self {
+        UserView {
+            username: u.username.clone(),
+            status: u.status,
+            created_at: u.created_at,
+            expires_on: u.expires_on.map(format_day),
+            quota_bytes: u.quota_bytes,
+            used_up_bytes: u.used_up_bytes,
+            used_down_bytes: u.used_down_bytes,
+            used_bytes: u.used_bytes(),
+            rate_kbps: u.rate_kbps,
+            max_connections: u.max_connections,
+            require_auth_header: u.require_auth_header,
+            allow_shell: u.allow_shell,
+            note: u.note.clone(),
+        }
+    }
+}
+
+fn ok(user: &User) -> HttpResponse {
+    HttpResponse::Ok().json(UserView::from(user))
+}
+
+/// Limits shared by create and update. Quota in bytes or GiB; expiry as a date or days.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsInput {
+    pub expires_on: Option<Option<String>>,
+    pub days: Option<u32>,
+    pub quota_bytes: Option<u64>,
+    pub quota_gb: Option<f64>,
+    pub rate_kbps: Option<u32>,
+    pub max_connections: Option<u32>,
+    pub require_auth_header: Option<bool>,
+    pub allow_shell: Option<bool>,
+    pub note: Option<String>,
+}
+
+impl LimitsInput {
+    fn into_patch(self) -> Result<UserPatch, ApiError> {
+        let bad = |m: &str| Err(ApiError::BadRequest(m.to_owned()));
+        let expires_on = match (self.expires_on, self.days) {
+            (Some(_), Some(_)) => return bad("give either expires_on or days, not both"),
+            (Some(None), None) => Some(None),
+            (Some(Some(s)), None) if s.is_empty() => Some(None),
+            (Some(Some(s)), None) => Some(Some(
+                parse_day(&s).map_err(|e| ApiError::BadRequest(e.to_string()))?,
+            )),
+            (None, Some(d)) if d == 0 || d > MAX_DAYS => {
+                return bad("days must be between 1 and 36500");
+            }
+            (None, Some(d)) => Some(Some(day_of(now_unix()) + d as Day)),
+            (None, None) => None,
+        };
+        let quota_bytes = match (self.quota_bytes, self.quota_gb) {
+            (Some(_), Some(_)) => return bad("give either quota_bytes or quota_gb, not both"),
+            (None, Some(gb)) if !(0.0..=1e9).contains(&gb) => {
+                return bad("quota_gb must be between 0 and 1e9");
+            }
+            (None, Some(gb)) => Some((gb * GIB).round() as u64),
+            (b, None) => b,
+        };
+        if let Some(note) = &self.note {
+            if note.chars().count() > 500 || note.chars().any(|c| c.is_control() && c != '\n') {
+                return bad("note must be at most 500 characters without control characters");
+            }
+        }
+        Ok(UserPatch {
+            expires_on,
+            quota_bytes,
+            rate_kbps: self.rate_kbps,
+            max_connections: self.max_connections,
+            require_auth_header: self.require_auth_header,
+            allow_shell: self.allow_shell,
+            note: self.note,
+        })
+    }
+}
+
+fn take_string(
+    fields: &mut serde_json::Map<String, serde_json::Value>,
+    key: &str,
+) -> Result<String, ApiError> {
+    match fields.remove(key) {
+        Some(serde_json::Value::String(s)) => Ok(s),
+        Some(_) => Err(ApiError::BadRequest(format!("{key} must be a string"))),
+        None => Err(ApiError::BadRequest(format!("{key} is required"))),
+    }
+}
+
+/// bcrypt on the blocking pool, never on an actor's or the server's thread.
+pub async fn hash_password(password: Password, cost: u32) -> Result<String, ApiError> {
+    web::block(move || bcrypt::non_truncating_hash(password.expose(), cost))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    pub q: Option<String>,
+    pub status: Option<String>,
+}
+
+pub async fn list(
+    _: Admin,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let status = query.status.as_deref().map(UserStatus::parse).transpose()?;
+    let needle = query.q.as_deref().unwrap_or("").to_lowercase();
+    let users = state.registry.send(ListUsers).await??;
+    let views: Vec<UserView> = users
+        .iter()
+        .filter(|u| status.is_none_or(|s| u.status == s))
+        .filter(|u| u.username.contains(&needle) || u.note.to_lowercase().contains(&needle))
+        .map(UserView::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(views))
+}
+
+pub async fn create(
+    Admin(by): Admin,
+    state: web::Data<AppState>,
+    body: web::Json<serde_json::Map<String, serde_json::Value>>,
+) -> Result<HttpResponse, ApiError> {
+    // username and password come out first; the rest must be exactly `LimitsInput`.
+    let mut fields = body.into_inner();
+    let username = Username::parse(&take_string(&mut fields, "username")?)?;
+    let password = Password::parse(&take_string(&mut fields, "password")?)?;
+    let limits: LimitsInput = serde_json::from_value(serde_json::Value::Object(fields))
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let patch = limits.into_patch()?;
+    let password_hash = hash_password(password, state.bcrypt_cost).await?;
+    let user = NewUser {
+        username,
+        password_hash,
+        expires_on: patch.expires_on.flatten(),
+        quota_bytes: patch.quota_bytes.unwrap_or(0),
+        rate_kbps: patch.rate_kbps.unwrap_or(0),
+        max_connections: patch.max_connections.unwrap_or(0),
+        require_auth_header: patch.require_auth_header.unwrap_or(true),
+        allow_shell: patch.allow_shell.unwrap_or(false),
+        note: patch.note.unwrap_or_default(),
+    };
+    let created = state.registry.send(CreateUser { user, by }).await??;
+    tracing::info!(event = "USER_ADD", user = %created.username);
+    Ok(HttpResponse::Created().json(UserView::from(&created)))
+}
+
+pub async fn show(
+    _: Admin,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let name = name.into_inner();
+    match state
+        .registry
+        .send(GetUser {
+            username: name.clone(),
+        })
+        .await??
+    {
+        Some(user) => Ok(ok(&user)),
+        None => Err(RegistryError::NotFound(name).into()),
+    }
+}
+
+pub async fn update(
+    Admin(by): Admin,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+    body: web::Json<LimitsInput>,
+) -> Result<HttpResponse, ApiError> {
+    let patch = body.into_inner().into_patch()?;
+    let username = name.into_inner();
+    let user = state
+        .registry
+        .send(UpdateUser {
+            username,
+            patch,
+            by,
+        })
+        .await??;
+    Ok(ok(&user))
+}
+
+pub async fn delete(
+    Admin(by): Admin,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .registry
+        .send(DeleteUser {
+            username: name.into_inner(),
+            by,
+        })
+        .await??;
+    tracing::info!(event = "USER_DELETE", user = %user.username);
+    Ok(ok(&user))
+}
+
+async fn set_status(
+    by: Origin,
+    state: &AppState,
+    username: String,
+    action: StatusAction,
+) -> Result<HttpResponse, ApiError> {
+    let user = state
+        .registry
+        .send(SetUserStatus {
+            username,
+            action,
+            by,
+        })
+        .await??;
+    Ok(ok(&user))
+}
+
+pub async fn pause(
+    Admin(by): Admin,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    set_status(by, &state, name.into_inner(), StatusAction::Pause).await
+}
+
+pub async fn resume(
+    Admin(by): Admin,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    set_status(by, &state, name.into_inner(), StatusAction::Resume).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RenewInput {
+    pub days: u32,
+}
+
+pub async fn renew(
+    Admin(by): Admin,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+    body: web::Json<RenewInput>,
+) -> Result<HttpResponse, ApiError> {
+    let msg = RenewUser {
+        username: name.into_inner(),
+        days: body.days,
+        by,
+    };
+    Ok(ok(&state.registry.send(msg).await??))
+}
+
+pub async fn reset_traffic(
+    Admin(by): Admin,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let msg = ResetTraffic {
+        username: name.into_inner(),
+        by,
+    };
+    Ok(ok(&state.registry.send(msg).await??))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordInput {
+    pub password: String,
+}
+
+pub async fn set_password(
+    Admin(by): Admin,
+    state: web::Data<AppState>,
+    name: web::Path<String>,
+    body: web::Json<PasswordInput>,
+) -> Result<HttpResponse, ApiError> {
+    let username = name.into_inner();
+    let password = Password::parse(&body.password)?;
+    // Refuse before spending a bcrypt on a user who is not there.
+    if state
+        .registry
+        .send(GetUser {
+            username: username.clone(),
+        })
+        .await??
+        .is_none()
+    {
+        return Err(RegistryError::NotFound(username).into());
+    }
+    let password_hash = hash_password(password, state.bcrypt_cost).await?;
+    let user = state
+        .registry
+        .send(SetPassword {
+            username,
+            password_hash,
+            by,
+        })
+        .await??;
+    Ok(ok(&user))
+}
