@@ -36,12 +36,12 @@ pub enum ConfigError {
 #[serde(deny_unknown_fields, default)]
 pub struct RawConfig {
     pub panel_user: Option<String>,
-    pub panel_port: Option<u16>,
-    pub wss_http_port: Option<u16>,
-    pub wss_tls_port: Option<u16>,
-    pub stunnel_port: Option<u16>,
-    pub udpgw_port: Option<u16>,
-    pub internal_forward_port: Option<u16>,
+    pub panel_port: Option<i64>,
+    pub wss_http_port: Option<i64>,
+    pub wss_tls_port: Option<i64>,
+    pub stunnel_port: Option<i64>,
+    pub udpgw_port: Option<i64>,
+    pub internal_forward_port: Option<i64>,
     pub internal_api_secret: Option<String>,
     /// Where the store and runtime files live.
     pub data_dir: Option<PathBuf>,
@@ -175,10 +175,11 @@ impl RawConfig {
                 self.internal_forward_port.unwrap_or(22),
             ),
         ];
-        if let Err(msg) = check_ports(&ports) {
-            return invalid(msg);
-        }
-        let [panel, http, tls, stunnel, udpgw, forward] = ports.map(|(_, p)| p);
+        let ports = match check_ports(&ports) {
+            Ok(ports) => ports,
+            Err(msg) => return invalid(msg),
+        };
+        let [panel, http, tls, stunnel, udpgw, forward] = ports;
         let config_dir = path.parent().unwrap_or(Path::new("."));
         let panel_bind = self.panel_bind.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         let panel_url = self
@@ -211,9 +212,13 @@ impl RawConfig {
     }
 }
 
-/// Port 0 means "any free port" (tests, `up`); otherwise listening ports must be distinct.
-fn check_ports(ports: &[(&str, u16)]) -> Result<(), String> {
+/// Each port within 0..=65535 (0 = any free port, for tests and `up`); non-zero ports
+/// distinct.
+fn check_ports(ports: &[(&str, i64); 6]) -> Result<[u16; 6], String> {
+    let mut out = [0u16; 6];
     for (i, (name, port)) in ports.iter().enumerate() {
+        out[i] = u16::try_from(*port)
+            .map_err(|_| format!("{name} {port} is out of range; a port is 1 to 65535"))?;
         if *port == 0 {
             continue;
         }
@@ -223,7 +228,7 @@ fn check_ports(ports: &[(&str, u16)]) -> Result<(), String> {
             ));
         }
     }
-    Ok(())
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -269,7 +274,10 @@ mod tests {
                 "published default",
             ),
             (r#"{"internal_api_secret":"short"}"#, "shorter than"),
-            (&format!(r#"{{{SECRET},"panel_port":70000}}"#), "panel_port"),
+            (
+                &format!(r#"{{{SECRET},"panel_port":70000}}"#),
+                "panel_port 70000 is out of range",
+            ),
             (
                 &format!(r#"{{{SECRET},"panel_prot":1}}"#),
                 "unknown field `panel_prot`",

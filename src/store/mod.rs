@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod codec;
+pub mod fixture;
 pub mod hosts;
 pub mod ip_bans;
 pub mod settings;

@@ -59,6 +59,8 @@ fn ok(user: &User) -> HttpResponse {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LimitsInput {
+    /// Absent: unchanged; `null` or `""`: never expires.
+    #[serde(default, deserialize_with = "present")]
     pub expires_on: Option<Option<String>>,
     pub days: Option<u32>,
     pub quota_bytes: Option<u64>,
@@ -68,6 +70,13 @@ pub struct LimitsInput {
     pub require_auth_header: Option<bool>,
     pub allow_shell: Option<bool>,
     pub note: Option<String>,
+}
+
+/// Tells a `null` field (`Some(None)`) from an absent one (`None`).
+fn present<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl LimitsInput {
@@ -94,10 +103,10 @@ impl LimitsInput {
             (None, Some(gb)) => Some((gb * GIB).round() as u64),
             (b, None) => b,
         };
-        if let Some(note) = &self.note {
-            if note.chars().count() > 500 || note.chars().any(|c| c.is_control() && c != '\n') {
-                return bad("note must be at most 500 characters without control characters");
-            }
+        let bad_note =
+            |n: &String| n.chars().count() > 500 || n.chars().any(|c| c.is_control() && c != '\n');
+        if self.note.as_ref().is_some_and(bad_note) {
+            return bad("note must be at most 500 characters without control characters");
         }
         Ok(UserPatch {
             expires_on,

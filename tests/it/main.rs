@@ -1,1 +1,8 @@
+//! The one integration-test binary: real processes, real sockets on 127.0.0.1, real redb
+//! files in temp dirs.
 
+mod api;
+mod cli;
+mod helpers;
+mod registry;
+mod store;
