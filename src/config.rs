@@ -56,6 +56,8 @@ pub struct RawConfig {
     /// Panel base URL as the proxy reaches it (`http://127.0.0.1:54321`).
     pub panel_url: Option<String>,
     pub bcrypt_cost: Option<u32>,
+    /// This proxy's name in the panel (default: the host name).
+    pub node_name: Option<String>,
     // Keys of the original that no longer mean anything; kept readable for upgrades.
     pub internal_api_port: Option<u16>,
     pub panel_api_url: Option<String>,
@@ -82,6 +84,7 @@ pub struct Config {
     pub tls_key: PathBuf,
     pub panel_url: String,
     pub bcrypt_cost: u32,
+    pub node_name: String,
 }
 
 impl fmt::Debug for Config {
@@ -163,6 +166,17 @@ impl RawConfig {
         if !(4..=15).contains(&bcrypt_cost) {
             return invalid(format!("bcrypt_cost {bcrypt_cost} is out of range 4..=15"));
         }
+        let node_name = self.node_name.unwrap_or_else(default_node_name);
+        if node_name.is_empty()
+            || node_name.len() > 64
+            || !node_name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return invalid(format!(
+                "node_name '{node_name}' must be 1-64 letters, digits, '-', '_' or '.'"
+            ));
+        }
         let data_dir = self.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into());
         let ports = [
             ("panel_port", self.panel_port.unwrap_or(54321)),
@@ -208,8 +222,21 @@ impl RawConfig {
             tls_key: self.tls_key.unwrap_or_else(|| config_dir.join("key.pem")),
             panel_url,
             bcrypt_cost,
+            node_name,
         })
     }
+}
+
+fn default_node_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        })
+        .unwrap_or_else(|| "node".into())
 }
 
 /// Each port within 0..=65535 (0 = any free port, for tests and `up`); non-zero ports

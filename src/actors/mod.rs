@@ -4,9 +4,18 @@
 //! - web handlers → `UserRegistry`: user commands (`CreateUser`, `UpdateUser`, `DeleteUser`,
 //!   `SetUserStatus`, `RenewUser`, `ResetTraffic`, `SetPassword`) and queries (`GetUser`,
 //!   `ListUsers`).
+//! - `/ipc` sessions (`web::ws_ipc`) → `NodeHub`: `NodeConnected` / `NodeDisconnected`;
+//!   → `StatsAggregator`: `ApplyStatsReport` every second per node.
+//! - `StatsAggregator` → `UserRegistry`: `ApplyTraffic` once per tick (one transaction);
+//!   → node sessions: `Ack`; → subscribers: `LiveTick`.
+//! - `NodeHub` → node sessions: `ToNode` (kick, update_limits, ...); → `StatsAggregator`:
+//!   `NodeGone`.
+//! - `/internal/auth` → `StatsAggregator`: `GetConnectionsElsewhere`.
 //!
 //! Blocking work never runs on an actix event loop: the registry lives on a `SyncArbiter`
 //! thread (it is the store's single writer), and bcrypt runs on the blocking pool before a
 //! command is sent.
 
+pub mod node_hub;
+pub mod stats_aggregator;
 pub mod user_registry;

@@ -8,6 +8,7 @@ use crate::store::tables::{AUDIT, TRAFFIC, USERS};
 use crate::store::users::{self, User};
 use crate::store::{Store, StoreError, traffic};
 use actix::prelude::*;
+use redb::ReadableTable;
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -384,5 +385,60 @@ impl Handler<ListUsers> for UserRegistry {
     fn handle(&mut self, _: ListUsers, _: &mut Self::Context) -> Self::Result {
         self.store
             .read(|txn| Ok(users::list(&txn.open_table(USERS)?)?))
+    }
+}
+
+/// Traffic the proxies counted: `(node id, batch)` in arrival order.
+#[derive(Message)]
+#[rtype(result = "Result<TrafficApplied, RegistryError>")]
+pub struct ApplyTraffic {
+    pub batches: Vec<(String, crate::wire::TrafficBatch)>,
+}
+
+#[derive(Debug, Default)]
+pub struct TrafficApplied {
+    /// Per node, the highest sequence number now stored (applied now or before).
+    pub acks: Vec<(String, u64)>,
+    /// Users this traffic pushed over their quota.
+    pub exceeded: Vec<String>,
+}
+
+/// Adds every batch not applied before to the users' totals and today's history, and moves
+/// each node's sequence number, all in one transaction. Bytes of deleted users are dropped.
+impl Handler<ApplyTraffic> for UserRegistry {
+    type Result = Result<TrafficApplied, RegistryError>;
+    fn handle(&mut self, msg: ApplyTraffic, _: &mut Self::Context) -> Self::Result {
+        let now = now_unix();
+        self.store.write(|txn| {
+            let mut users_t = txn.open_table(USERS)?;
+            let mut traffic_t = txn.open_table(TRAFFIC)?;
+            let mut seq_t = txn.open_table(crate::store::tables::NODE_SEQ)?;
+            let mut out = TrafficApplied::default();
+            let mut acks: std::collections::BTreeMap<String, u64> = Default::default();
+            for (node, batch) in &msg.batches {
+                let last = seq_t.get(node.as_str())?.map(|v| v.value()).unwrap_or(0);
+                if batch.seq > last {
+                    for (name, (up, down)) in &batch.bytes {
+                        let Some(mut user) = users::get(&users_t, name)? else {
+                            continue;
+                        };
+                        user.used_up_bytes = user.used_up_bytes.saturating_add(*up);
+                        user.used_down_bytes = user.used_down_bytes.saturating_add(*down);
+                        let before = user.status;
+                        settle(&mut user, now);
+                        if before != user.status && user.status == UserStatus::Exceeded {
+                            out.exceeded.push(name.clone());
+                        }
+                        users::put(&mut users_t, &user)?;
+                        traffic::add(&mut traffic_t, name, day_of(now), *up, *down)?;
+                    }
+                    seq_t.insert(node.as_str(), batch.seq)?;
+                }
+                let ack = acks.entry(node.clone()).or_default();
+                *ack = (*ack).max(batch.seq.max(last));
+            }
+            out.acks = acks.into_iter().collect();
+            Ok(out)
+        })
     }
 }

@@ -5,10 +5,13 @@
 use super::AppState;
 use super::admin_auth::{client_ip, secrets_match};
 use super::error::ApiError;
+use crate::actors::stats_aggregator::GetConnectionsElsewhere;
 use crate::actors::user_registry::GetUser;
 use crate::domain::UserStatus;
 use crate::store::users::User;
-use crate::wire::{AuthRequest, AuthVerdict, DenyReason, SECRET_HEADER, UserLimits};
+use crate::wire::{
+    AuthRequest, AuthVerdict, DenyReason, SECRET_HEADER, TunnelAuth, TunnelVerdict, UserLimits,
+};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 /// Refuses callers without the internal secret.
@@ -30,10 +33,13 @@ pub fn check_secret(req: &HttpRequest, state: &AppState) -> Result<(), ApiError>
 pub async fn auth(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<AuthRequest>,
+    body: web::Json<TunnelAuth>,
 ) -> Result<HttpResponse, ApiError> {
     check_secret(&req, &state)?;
-    let AuthRequest { username, password } = body.into_inner();
+    let TunnelAuth {
+        auth: AuthRequest { username, password },
+        node_id,
+    } = body.into_inner();
     let user = state
         .registry
         .send(GetUser {
@@ -44,10 +50,22 @@ pub async fn auth(
         Some(password) => verify(user, password, &state.dummy_hash).await?,
         None => lite(user),
     };
-    if let AuthVerdict::Deny { reason } = &verdict {
-        tracing::info!(event = "PANEL_AUTH_DENIED", user = %username, ?reason);
-    }
-    Ok(HttpResponse::Ok().json(verdict))
+    let connections_elsewhere = match &verdict {
+        AuthVerdict::Deny { reason } => {
+            tracing::info!(event = "PANEL_AUTH_DENIED", user = %username, ?reason);
+            0
+        }
+        AuthVerdict::Allow { .. } => {
+            state
+                .aggregator
+                .send(GetConnectionsElsewhere { username, node_id })
+                .await?
+        }
+    };
+    Ok(HttpResponse::Ok().json(TunnelVerdict {
+        verdict,
+        connections_elsewhere,
+    }))
 }
 
 /// Unknown names are verified against a dummy hash of the same cost, so they answer no

@@ -6,7 +6,10 @@ pub mod audit;
 pub mod error;
 pub mod internal;
 pub mod users;
+pub mod ws_ipc;
 
+use crate::actors::node_hub::NodeHub;
+use crate::actors::stats_aggregator::StatsAggregator;
 use crate::actors::user_registry::UserRegistry;
 use crate::config::Config;
 use crate::store::Store;
@@ -19,6 +22,8 @@ use std::sync::Arc;
 /// Shared by every handler. Secrets are read once at start.
 pub struct AppState {
     pub registry: Addr<UserRegistry>,
+    pub hub: Addr<NodeHub>,
+    pub aggregator: Addr<StatsAggregator>,
     pub store: Arc<Store>,
     pub admin_token: String,
     pub internal_secret: String,
@@ -55,6 +60,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/audit", web::get().to(audit::list)),
         )
         .service(web::scope("/internal").route("/auth", web::post().to(internal::auth)))
+        .route("/ipc", web::get().to(ws_ipc::ipc))
         .default_service(web::to(not_found));
 }
 
@@ -83,9 +89,13 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
             panel_user.clone(),
         )
     });
+    let aggregator = StatsAggregator::new(registry.clone()).start();
+    let hub = NodeHub::new(aggregator.clone()).start();
     let dummy_hash = bcrypt::non_truncating_hash(random_hex(16), config.bcrypt_cost)?;
     let state = web::Data::new(AppState {
         registry,
+        hub,
+        aggregator,
         store,
         admin_token,
         internal_secret: config.internal_api_secret.clone(),
