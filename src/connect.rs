@@ -49,13 +49,9 @@ pub async fn run(args: ConnectArgs) -> anyhow::Result<()> {
     let password = read_password(&args)?;
     let tcp = TcpStream::connect((host.as_str(), port)).await?;
     tcp.set_nodelay(true)?;
-    let mut stream: Box<dyn Io> = if tls {
-        Box::new(tls_connect(tcp, &host, &args).await?)
-    } else {
-        Box::new(tcp)
-    };
-    let token =
-        base64::engine::general_purpose::STANDARD.encode(format!("{}:{password}", args.user));
+    let mut stream: Box<dyn Io> =
+        if tls { Box::new(tls_connect(tcp, &host, &args).await?) } else { Box::new(tcp) };
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{}:{password}", args.user));
     let host_header = args.host_header.clone().unwrap_or_else(|| host.clone());
     let request = format!(
         "GET / HTTP/1.1\r\nHost: {host_header}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nProxy-Authorization: Basic {token}\r\n\r\n"
@@ -100,16 +96,10 @@ async fn read_101(stream: &mut Box<dyn Io>) -> anyhow::Result<Vec<u8>> {
         if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
             let head = String::from_utf8_lossy(&buf[..end]).into_owned();
             let status = head.lines().next().unwrap_or_default().to_owned();
-            anyhow::ensure!(
-                status.split_whitespace().nth(1) == Some("101"),
-                "tunnel refused: {status}"
-            );
+            anyhow::ensure!(status.split_whitespace().nth(1) == Some("101"), "tunnel refused: {status}");
             return Ok(buf[end + 4..].to_vec());
         }
-        anyhow::ensure!(
-            buf.len() < MAX_RESPONSE_HEAD,
-            "no HTTP response head from the server"
-        );
+        anyhow::ensure!(buf.len() < MAX_RESPONSE_HEAD, "no HTTP response head from the server");
         let n = stream.read(&mut chunk).await?;
         anyhow::ensure!(n > 0, "the server closed the connection before answering");
         buf.extend_from_slice(&chunk[..n]);
@@ -130,10 +120,7 @@ async fn tls_connect(
             .with_custom_certificate_verifier(Arc::new(AcceptAny(provider)))
             .with_no_client_auth()
     } else {
-        let ca = args
-            .ca
-            .as_ref()
-            .ok_or_else(|| anyhow::anyhow!("wss:// needs --ca FILE or --insecure"))?;
+        let ca = args.ca.as_ref().ok_or_else(|| anyhow::anyhow!("wss:// needs --ca FILE or --insecure"))?;
         let mut roots = rustls::RootCertStore::empty();
         for cert in CertificateDer::pem_file_iter(ca)? {
             roots.add(cert?)?;
@@ -141,9 +128,7 @@ async fn tls_connect(
         builder.with_root_certificates(roots).with_no_client_auth()
     };
     let name = ServerName::try_from(host.to_owned())?;
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(config))
-        .connect(name, tcp)
-        .await?)
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await?)
 }
 
 /// `--insecure`: accepts any certificate (signatures are still checked for the handshake).
@@ -167,12 +152,7 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
     fn verify_tls13_signature(
         &self,
@@ -180,12 +160,7 @@ impl rustls::client::danger::ServerCertVerifier for AcceptAny {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
     }
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()

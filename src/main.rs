@@ -8,11 +8,7 @@ use wss_panel::config::{Config, DEFAULT_CONFIG_PATH};
 use wss_panel::{cli, connect, proxy, telemetry, up, web};
 
 #[derive(Parser)]
-#[command(
-    name = "wss-panel",
-    version,
-    about = "WSS SSH tunnel proxy and its admin panel"
-)]
+#[command(name = "wss-panel", version, about = "WSS SSH tunnel proxy and its admin panel")]
 struct Cli {
     /// Path of config.json.
     #[arg(long, global = true, env = "WSS_PANEL_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
@@ -44,9 +40,7 @@ enum Command {
 fn main() -> ExitCode {
     let args = Cli::parse();
     match args.command {
-        Command::Panel => serve(&args.config, |c| {
-            actix_web::rt::System::new().block_on(web::run_panel(c))
-        }),
+        Command::Panel => serve(&args.config, |c| actix_web::rt::System::new().block_on(web::run_panel(c))),
         Command::Proxy => serve(&args.config, proxy::main),
         Command::Up(up_args) => {
             telemetry::init();
@@ -66,23 +60,14 @@ fn main() -> ExitCode {
             }
         }
         Command::Connect(connect_args) => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            report(
-                runtime
-                    .map_err(Into::into)
-                    .and_then(|rt| rt.block_on(connect::run(connect_args))),
-            )
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            report(runtime.map_err(Into::into).and_then(|rt| rt.block_on(connect::run(connect_args))))
         }
     }
 }
 
 /// Loads the config (exit 64 if bad) and runs a long-lived process.
-fn serve(
-    config_path: &std::path::Path,
-    run: impl FnOnce(Config) -> anyhow::Result<()>,
-) -> ExitCode {
+fn serve(config_path: &std::path::Path, run: impl FnOnce(Config) -> anyhow::Result<()>) -> ExitCode {
     telemetry::init();
     match Config::load(config_path) {
         Ok(config) => report(run(config)),

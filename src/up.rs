@@ -83,10 +83,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
         "  tunnels:      ws://<this host>:{}  wss://<this host>:{} -> sshd {}",
         config.wss_http_port, config.wss_tls_port, args.forward
     );
-    println!(
-        "  users:        WSS_PANEL_CONFIG={} wss-panel user add NAME",
-        config_path.display()
-    );
+    println!("  users:        WSS_PANEL_CONFIG={} wss-panel user add NAME", config_path.display());
     let proxy_config = config.clone();
     std::thread::spawn(move || {
         if let Err(e) = crate::proxy::main(proxy_config) {

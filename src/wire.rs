@@ -43,9 +43,9 @@ impl DenyReason {
     /// The HTTP status line a proxy answers with; apps show the reason phrase to the user.
     pub fn status_line(self) -> &'static str {
         match self {
-            DenyReason::BadCredentials
-            | DenyReason::NoSuchUser
-            | DenyReason::AuthHeaderRequired => "401 Unauthorized",
+            DenyReason::BadCredentials | DenyReason::NoSuchUser | DenyReason::AuthHeaderRequired => {
+                "401 Unauthorized"
+            }
             DenyReason::Paused => "403 Paused",
             DenyReason::Expired => "403 Expired",
             DenyReason::Exceeded => "403 Quota Exceeded",

@@ -37,17 +37,20 @@ pub struct Broadcast(pub PanelToProxy);
 #[rtype(result = "Vec<String>")]
 pub struct ListNodes;
 
+/// The Host whitelist changed: remember it for nodes that connect later, push it to all.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SetHosts(pub Vec<String>);
+
 pub struct NodeHub {
     nodes: HashMap<String, (u64, Recipient<ToNode>)>,
     aggregator: Addr<StatsAggregator>,
+    hosts: Vec<String>,
 }
 
 impl NodeHub {
-    pub fn new(aggregator: Addr<StatsAggregator>) -> Self {
-        NodeHub {
-            nodes: HashMap::new(),
-            aggregator,
-        }
+    pub fn new(aggregator: Addr<StatsAggregator>, hosts: Vec<String>) -> Self {
+        NodeHub { nodes: HashMap::new(), aggregator, hosts }
     }
 }
 
@@ -59,6 +62,7 @@ impl Handler<NodeConnected> for NodeHub {
     type Result = ();
     fn handle(&mut self, msg: NodeConnected, _: &mut Context<Self>) {
         tracing::info!(event = "NODE_CONNECTED", node = %msg.node_id);
+        msg.addr.do_send(ToNode(PanelToProxy::ReloadHosts { hosts: self.hosts.clone() }));
         self.nodes.insert(msg.node_id, (msg.session, msg.addr));
     }
 }
@@ -67,16 +71,10 @@ impl Handler<NodeConnected> for NodeHub {
 impl Handler<NodeDisconnected> for NodeHub {
     type Result = ();
     fn handle(&mut self, msg: NodeDisconnected, _: &mut Context<Self>) {
-        if self
-            .nodes
-            .get(&msg.node_id)
-            .is_some_and(|(s, _)| *s == msg.session)
-        {
+        if self.nodes.get(&msg.node_id).is_some_and(|(s, _)| *s == msg.session) {
             self.nodes.remove(&msg.node_id);
             tracing::info!(event = "NODE_DISCONNECTED", node = %msg.node_id);
-            self.aggregator.do_send(NodeGone {
-                node_id: msg.node_id,
-            });
+            self.aggregator.do_send(NodeGone { node_id: msg.node_id });
         }
     }
 }
@@ -100,5 +98,13 @@ impl Handler<ListNodes> for NodeHub {
         let mut ids: Vec<_> = self.nodes.keys().cloned().collect();
         ids.sort();
         ids
+    }
+}
+
+impl Handler<SetHosts> for NodeHub {
+    type Result = ();
+    fn handle(&mut self, msg: SetHosts, ctx: &mut Context<Self>) {
+        self.hosts = msg.0;
+        self.handle(Broadcast(PanelToProxy::ReloadHosts { hosts: self.hosts.clone() }), ctx);
     }
 }

@@ -46,11 +46,7 @@ pub fn merge<'a>(reports: impl Iterator<Item = &'a StatsReport>) -> LiveView {
             u.speed_up_kbps += s.speed_up_kbps;
             u.speed_down_kbps += s.speed_down_kbps;
             u.connections += s.connections;
-            u.ips.extend(
-                s.ips
-                    .iter()
-                    .map(|(ip, since)| (ip.clone(), report.node_id.clone(), *since)),
-            );
+            u.ips.extend(s.ips.iter().map(|(ip, since)| (ip.clone(), report.node_id.clone(), *since)));
             view.speed_up_kbps += s.speed_up_kbps;
             view.speed_down_kbps += s.speed_down_kbps;
             view.connections += s.connections;
@@ -144,9 +140,7 @@ impl StatsAggregator {
         self.flushing = true;
         let batches = std::mem::take(&mut self.pending);
         self.registry
-            .send(ApplyTraffic {
-                batches: batches.clone(),
-            })
+            .send(ApplyTraffic { batches: batches.clone() })
             .into_actor(self)
             .map(move |result, act, _| {
                 act.flushing = false;
@@ -192,23 +186,14 @@ impl Handler<ApplyStatsReport> for StatsAggregator {
     type Result = ();
     fn handle(&mut self, msg: ApplyStatsReport, _: &mut Context<Self>) {
         let node_id = msg.report.node_id.clone();
-        let queued_max = self
-            .pending
-            .iter()
-            .filter(|(n, _)| *n == node_id)
-            .map(|(_, b)| b.seq)
-            .max()
-            .unwrap_or(0);
+        let queued_max =
+            self.pending.iter().filter(|(n, _)| *n == node_id).map(|(_, b)| b.seq).max().unwrap_or(0);
         for batch in &msg.report.batches {
             if batch.seq > queued_max {
                 self.pending.push((node_id.clone(), batch.clone()));
             }
         }
-        let state = NodeState {
-            report: msg.report,
-            last_seen: Instant::now(),
-            session: msg.reply_to,
-        };
+        let state = NodeState { report: msg.report, last_seen: Instant::now(), session: msg.reply_to };
         self.nodes.insert(node_id, state);
     }
 }
@@ -258,27 +243,16 @@ mod tests {
             connections: conns,
             ips: vec![("198.51.100.1".into(), 7)],
         };
-        StatsReport {
-            node_id: node.into(),
-            users: [(user.to_owned(), stats)].into(),
-            batches: vec![],
-        }
+        StatsReport { node_id: node.into(), users: [(user.to_owned(), stats)].into(), batches: vec![] }
     }
 
     #[test]
     fn reports_from_several_nodes_merge_into_one_view() {
-        let reports = [
-            report("a", "u1", 10.0, 1),
-            report("b", "u1", 5.0, 2),
-            report("b", "u2", 1.0, 1),
-        ];
+        let reports = [report("a", "u1", 10.0, 1), report("b", "u1", 5.0, 2), report("b", "u2", 1.0, 1)];
         let view = merge(reports.iter());
         assert_eq!(view.nodes, ["a", "b", "b"]);
         let u1 = &view.users["u1"];
-        assert_eq!(
-            (u1.speed_up_kbps, u1.speed_down_kbps, u1.connections),
-            (15.0, 2.0, 3)
-        );
+        assert_eq!((u1.speed_up_kbps, u1.speed_down_kbps, u1.connections), (15.0, 2.0, 3));
         assert_eq!(u1.ips.len(), 2);
         assert_eq!((view.connections, view.speed_up_kbps), (4, 16.0));
     }

@@ -139,11 +139,7 @@ pub struct UserRegistry {
 
 impl UserRegistry {
     pub fn new(store: Arc<Store>, account_exists: fn(&str) -> bool, panel_user: String) -> Self {
-        Self {
-            store,
-            account_exists,
-            panel_user,
-        }
+        Self { store, account_exists, panel_user }
     }
 
     /// Loads, changes and stores one user plus one audit record, atomically.
@@ -156,15 +152,12 @@ impl UserRegistry {
     ) -> UserResult {
         self.store.write(|txn| {
             let mut table = txn.open_table(USERS)?;
-            let mut user = users::get(&table, username)?
-                .ok_or_else(|| RegistryError::NotFound(username.to_owned()))?;
+            let mut user =
+                users::get(&table, username)?.ok_or_else(|| RegistryError::NotFound(username.to_owned()))?;
             let detail = edit(&mut user, txn)?;
             settle(&mut user, now_unix());
             users::put(&mut table, &user)?;
-            audit::append(
-                &mut txn.open_table(AUDIT)?,
-                &record(by, action, username, detail),
-            )?;
+            audit::append(&mut txn.open_table(AUDIT)?, &record(by, action, username, detail))?;
             Ok(user)
         })
     }
@@ -236,10 +229,7 @@ impl Handler<CreateUser> for UserRegistry {
             settle(&mut user, now_unix());
             users::put(&mut table, &user)?;
             let detail = limits_detail(&user);
-            audit::append(
-                &mut txn.open_table(AUDIT)?,
-                &record(&msg.by, "USER_ADD", &name, detail),
-            )?;
+            audit::append(&mut txn.open_table(AUDIT)?, &record(&msg.by, "USER_ADD", &name, detail))?;
             Ok(user)
         })
     }
@@ -248,9 +238,7 @@ impl Handler<CreateUser> for UserRegistry {
 fn limits_detail(u: &User) -> String {
     format!(
         "expires_on={} quota_bytes={} rate_kbps={} max_connections={} require_auth_header={} allow_shell={}",
-        u.expires_on
-            .map(crate::domain::format_day)
-            .unwrap_or_else(|| "never".into()),
+        u.expires_on.map(crate::domain::format_day).unwrap_or_else(|| "never".into()),
         u.quota_bytes,
         u.rate_kbps,
         u.max_connections,
@@ -298,8 +286,7 @@ impl Handler<DeleteUser> for UserRegistry {
         let name = msg.username;
         self.store.write(|txn| {
             let mut table = txn.open_table(USERS)?;
-            let user =
-                users::get(&table, &name)?.ok_or_else(|| RegistryError::NotFound(name.clone()))?;
+            let user = users::get(&table, &name)?.ok_or_else(|| RegistryError::NotFound(name.clone()))?;
             users::remove(&mut table, &name)?;
             traffic::remove_user(&mut txn.open_table(TRAFFIC)?, &name)?;
             let rec = record(&msg.by, "USER_DELETE", &name, String::new());
@@ -330,19 +317,13 @@ impl Handler<RenewUser> for UserRegistry {
     type Result = UserResult;
     fn handle(&mut self, msg: RenewUser, _: &mut Self::Context) -> UserResult {
         if msg.days == 0 || msg.days > 36_500 {
-            return Err(RegistryError::Invalid(
-                "days must be between 1 and 36500".into(),
-            ));
+            return Err(RegistryError::Invalid("days must be between 1 and 36500".into()));
         }
         let today = day_of(now_unix());
         self.change(&msg.username, &msg.by, "USER_RENEW", |u, _| {
             let from = u.expires_on.unwrap_or(today).max(today);
             u.expires_on = Some(from + msg.days as Day);
-            Ok(format!(
-                "days={} expires_on={}",
-                msg.days,
-                crate::domain::format_day(from + msg.days as Day)
-            ))
+            Ok(format!("days={} expires_on={}", msg.days, crate::domain::format_day(from + msg.days as Day)))
         })
     }
 }
@@ -375,16 +356,14 @@ impl Handler<SetPassword> for UserRegistry {
 impl Handler<GetUser> for UserRegistry {
     type Result = Result<Option<User>, RegistryError>;
     fn handle(&mut self, msg: GetUser, _: &mut Self::Context) -> Self::Result {
-        self.store
-            .read(|txn| Ok(users::get(&txn.open_table(USERS)?, &msg.username)?))
+        self.store.read(|txn| Ok(users::get(&txn.open_table(USERS)?, &msg.username)?))
     }
 }
 
 impl Handler<ListUsers> for UserRegistry {
     type Result = Result<Vec<User>, RegistryError>;
     fn handle(&mut self, _: ListUsers, _: &mut Self::Context) -> Self::Result {
-        self.store
-            .read(|txn| Ok(users::list(&txn.open_table(USERS)?)?))
+        self.store.read(|txn| Ok(users::list(&txn.open_table(USERS)?)?))
     }
 }
 

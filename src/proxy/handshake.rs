@@ -68,26 +68,15 @@ impl Head {
     }
 
     fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.trim())
+        self.headers.iter().filter(move |(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.trim())
     }
 
     /// Whether this head asks for the tunnel. Payloads are sloppy, so either
     /// half of the usual `Upgrade: websocket` + `Connection: Upgrade` pair is enough.
     pub fn is_upgrade(&self) -> bool {
-        let websocket = |v: &str| {
-            v.as_bytes()
-                .windows(9)
-                .any(|w| w.eq_ignore_ascii_case(b"websocket"))
-        };
-        let upgrade_token = |v: &str| {
-            v.split(',')
-                .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
-        };
-        self.header_values("upgrade").any(websocket)
-            || self.header_values("connection").any(upgrade_token)
+        let websocket = |v: &str| v.as_bytes().windows(9).any(|w| w.eq_ignore_ascii_case(b"websocket"));
+        let upgrade_token = |v: &str| v.split(',').any(|t| t.trim().eq_ignore_ascii_case("upgrade"));
+        self.header_values("upgrade").any(websocket) || self.header_values("connection").any(upgrade_token)
     }
 
     /// The `Host` header without port, lowercased, without a trailing dot.
@@ -113,9 +102,7 @@ impl Head {
     pub fn basic_credentials(&self) -> Result<Option<(String, String)>, HandshakeError> {
         match self.header("proxy-authorization") {
             None => Ok(None),
-            Some(value) => parse_basic(value)
-                .map(Some)
-                .ok_or(HandshakeError::BadCredentials),
+            Some(value) => parse_basic(value).map(Some).ok_or(HandshakeError::BadCredentials),
         }
     }
 
@@ -187,9 +174,7 @@ impl Scanner {
     /// Judges one byte that is not `\n` from what precedes it on its line.
     fn check_byte(&mut self, byte: u8) -> Result<(), HandshakeError> {
         let bad = match self.region {
-            Region::Leading | Region::Method | Region::RequestRest => {
-                HandshakeError::BadRequestLine
-            }
+            Region::Leading | Region::Method | Region::RequestRest => HandshakeError::BadRequestLine,
             Region::Name | Region::Value => HandshakeError::BadHeader,
         };
         if byte == 0 {
@@ -230,12 +215,7 @@ impl Scanner {
         } else if line.is_empty() {
             let (method, target) = self.request.take().unwrap_or_default();
             let headers = std::mem::take(&mut self.headers);
-            return Ok(Some(Head {
-                method,
-                target,
-                headers,
-                len: self.pos,
-            }));
+            return Ok(Some(Head { method, target, headers, len: self.pos }));
         } else if self.request.is_none() {
             self.request = Some(parse_request_line(line)?);
         } else {
@@ -282,10 +262,7 @@ fn is_http_version(text: &str) -> bool {
 }
 
 fn parse_header(line: &[u8]) -> Result<(String, String), HandshakeError> {
-    let colon = line
-        .iter()
-        .position(|&b| b == b':')
-        .ok_or(HandshakeError::BadHeader)?;
+    let colon = line.iter().position(|&b| b == b':').ok_or(HandshakeError::BadHeader)?;
     let (name, value) = line.split_at(colon);
     let name = name.trim_ascii();
     if name.is_empty() || !name.iter().all(|&b| is_tchar(b)) {
@@ -293,10 +270,7 @@ fn parse_header(line: &[u8]) -> Result<(String, String), HandshakeError> {
     }
     // `value` still starts with the colon.
     let value = value.get(1..).unwrap_or_default().trim_ascii();
-    Ok((
-        String::from_utf8_lossy(name).into_owned(),
-        String::from_utf8_lossy(value).into_owned(),
-    ))
+    Ok((String::from_utf8_lossy(name).into_owned(), String::from_utf8_lossy(value).into_owned()))
 }
 
 /// RFC 9110 `tchar`: what methods and header names are made of.
@@ -433,11 +407,7 @@ pub fn strip_post_upgrade_request(buf: &[u8]) -> Result<Status<usize>, Handshake
     let rest = buf.get(blank..).unwrap_or_default();
     let shared = rest.len().min(SSH_BANNER.len());
     if rest.get(..shared) == SSH_BANNER.get(..shared) {
-        return Ok(if shared == SSH_BANNER.len() {
-            Status::Complete(blank)
-        } else {
-            Status::Partial
-        });
+        return Ok(if shared == SSH_BANNER.len() { Status::Complete(blank) } else { Status::Partial });
     }
     let mut scanner = Scanner::default();
     match scanner.advance(buf) {
@@ -494,10 +464,7 @@ mod tests {
     /// sample (plus both ends) for the oversized ones.
     fn offsets(len: usize) -> Vec<usize> {
         let stride = if len <= 4096 { 1 } else { 97 };
-        let mut all: Vec<usize> = (0..=len)
-            .step_by(stride)
-            .chain([len.saturating_sub(1), len])
-            .collect();
+        let mut all: Vec<usize> = (0..=len).step_by(stride).chain([len.saturating_sub(1), len]).collect();
         all.sort_unstable();
         all.dedup();
         all
@@ -572,9 +539,7 @@ mod tests {
 
     #[test]
     fn any_method_token_is_accepted() {
-        for method in [
-            "GET", "CONNECT", "POST", "GET-RAY", "PATCH", "get", "M-SEARCH", "ACL",
-        ] {
+        for method in ["GET", "CONNECT", "POST", "GET-RAY", "PATCH", "get", "M-SEARCH", "ACL"] {
             let input = format!("{method} vpn.example.com:443 HTTP/1.1\r\n\r\n");
             assert_eq!(head(input.as_bytes()).method, method);
         }
@@ -629,13 +594,7 @@ mod tests {
 
     #[test]
     fn an_unfinished_head_is_partial_not_an_error() {
-        for input in [
-            &b""[..],
-            b"\r\n",
-            b"GE",
-            b"GET / HTTP/1.1\r",
-            b"GET / HTTP/1.1\r\nHost: a\r\n",
-        ] {
+        for input in [&b""[..], b"\r\n", b"GE", b"GET / HTTP/1.1\r", b"GET / HTTP/1.1\r\nHost: a\r\n"] {
             assert_eq!(parse_all_ways(input), Ok(Status::Partial), "{input:?}");
         }
     }
@@ -662,10 +621,7 @@ mod tests {
 
     #[test]
     fn a_head_one_byte_over_the_limit_is_too_large() {
-        assert_eq!(
-            error(&head_of_len(MAX_HEAD_BYTES + 1)),
-            HandshakeError::TooLarge
-        );
+        assert_eq!(error(&head_of_len(MAX_HEAD_BYTES + 1)), HandshakeError::TooLarge);
     }
 
     #[test]
@@ -675,50 +631,30 @@ mod tests {
         input.resize(MAX_HEAD_BYTES + 1, b'b');
         assert_eq!(parse(&input[..MAX_HEAD_BYTES]), Ok(Status::Partial));
         assert_eq!(error(&input), HandshakeError::TooLarge);
-        assert_eq!(
-            error(&[b'\n'; MAX_HEAD_BYTES + 1]),
-            HandshakeError::TooLarge
-        );
+        assert_eq!(error(&[b'\n'; MAX_HEAD_BYTES + 1]), HandshakeError::TooLarge);
     }
 
     #[test]
     fn nul_bytes_are_refused_wherever_they_are_in_the_head() {
         assert_eq!(error(b"\0"), HandshakeError::NulByte);
         assert_eq!(error(b"GET /\0 HTTP/1.1\r\n\r\n"), HandshakeError::NulByte);
-        assert_eq!(
-            error(b"GET / HTTP/1.1\r\nHost: a\0b\r\n\r\n"),
-            HandshakeError::NulByte
-        );
-        assert_eq!(
-            error(b"GET / HTTP/1.1\r\nHost: a\r\0"),
-            HandshakeError::NulByte
-        );
+        assert_eq!(error(b"GET / HTTP/1.1\r\nHost: a\0b\r\n\r\n"), HandshakeError::NulByte);
+        assert_eq!(error(b"GET / HTTP/1.1\r\nHost: a\r\0"), HandshakeError::NulByte);
     }
 
     #[test]
     fn control_characters_in_a_header_are_refused() {
-        for input in [
-            &b"GET / HTTP/1.1\r\nHost: a\x01\r\n\r\n"[..],
-            b"GET / HTTP/1.1\r\nX: \x1b[31m\r\n\r\n",
-        ] {
+        for input in [&b"GET / HTTP/1.1\r\nHost: a\x01\r\n\r\n"[..], b"GET / HTTP/1.1\r\nX: \x1b[31m\r\n\r\n"]
+        {
             assert_eq!(error(input), HandshakeError::BadHeader, "{input:?}");
         }
-        assert_eq!(
-            error(b"GET / HTTP/1.1\r\nX: a\x7f\r\n\r\n"),
-            HandshakeError::BadHeader
-        );
+        assert_eq!(error(b"GET / HTTP/1.1\r\nX: a\x7f\r\n\r\n"), HandshakeError::BadHeader);
     }
 
     #[test]
     fn a_bare_cr_inside_a_line_is_refused() {
-        assert_eq!(
-            error(b"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n"),
-            HandshakeError::BadHeader
-        );
-        assert_eq!(
-            error(b"GET /\rHTTP/1.1\r\n\r\n"),
-            HandshakeError::BadRequestLine
-        );
+        assert_eq!(error(b"GET / HTTP/1.1\r\nX: a\rb\r\n\r\n"), HandshakeError::BadHeader);
+        assert_eq!(error(b"GET /\rHTTP/1.1\r\n\r\n"), HandshakeError::BadRequestLine);
         assert_eq!(error(b"\r\r\n"), HandshakeError::BadRequestLine);
     }
 
@@ -780,15 +716,9 @@ mod tests {
     #[test]
     fn host_drops_the_port_the_case_and_a_trailing_dot() {
         let host = |value: &str| with_headers(&format!("Host: {value}\r\n")).host();
-        assert_eq!(
-            host("VPN.Example.COM:443").as_deref(),
-            Some("vpn.example.com")
-        );
+        assert_eq!(host("VPN.Example.COM:443").as_deref(), Some("vpn.example.com"));
         assert_eq!(host("vpn.example.com.").as_deref(), Some("vpn.example.com"));
-        assert_eq!(
-            host("vpn.example.com.:80").as_deref(),
-            Some("vpn.example.com")
-        );
+        assert_eq!(host("vpn.example.com.:80").as_deref(), Some("vpn.example.com"));
         assert_eq!(host("[::1]:80").as_deref(), Some("::1"));
         assert_eq!(host("[2001:DB8::1]").as_deref(), Some("2001:db8::1"));
         assert_eq!(host("2001:db8::1").as_deref(), Some("2001:db8::1"));
@@ -808,14 +738,8 @@ mod tests {
 
     #[test]
     fn basic_credentials_are_decoded_and_split_at_the_first_colon() {
-        assert_eq!(
-            credentials("Basic YWxpY2U6czNjcmV0"),
-            pair("alice", "s3cret")
-        );
-        assert_eq!(
-            credentials("basic   YWxpY2U6czNjcmV0  "),
-            pair("alice", "s3cret")
-        );
+        assert_eq!(credentials("Basic YWxpY2U6czNjcmV0"), pair("alice", "s3cret"));
+        assert_eq!(credentials("basic   YWxpY2U6czNjcmV0  "), pair("alice", "s3cret"));
         // "bob:pa:ss:" with and without padding.
         assert_eq!(credentials("BASIC Ym9iOnBhOnNzOg=="), pair("bob", "pa:ss:"));
         assert_eq!(credentials("Basic Ym9iOnBhOnNzOg"), pair("bob", "pa:ss:"));
@@ -837,24 +761,16 @@ mod tests {
             "Basic /w==",                // not UTF-8
         ];
         for value in inputs {
-            assert_eq!(
-                credentials(value),
-                Err(HandshakeError::BadCredentials),
-                "{value}"
-            );
+            assert_eq!(credentials(value), Err(HandshakeError::BadCredentials), "{value}");
         }
     }
 
     #[test]
     fn uri_user_is_read_from_the_query() {
-        let user =
-            |target: &str| head(format!("GET {target} HTTP/1.1\r\n\r\n").as_bytes()).uri_user();
+        let user = |target: &str| head(format!("GET {target} HTTP/1.1\r\n\r\n").as_bytes()).uri_user();
         assert_eq!(user("/?user=alice").as_deref(), Some("alice"));
         assert_eq!(user("/path?x=1&user=bob&user=eve").as_deref(), Some("bob"));
-        assert_eq!(
-            user("http://h/?user=al%69ce#frag").as_deref(),
-            Some("al%69ce")
-        );
+        assert_eq!(user("http://h/?user=al%69ce#frag").as_deref(), Some("al%69ce"));
         assert_eq!(user("/?username=alice"), None);
         assert_eq!(user("/?user="), None);
         assert_eq!(user("/user=alice"), None);
@@ -877,11 +793,7 @@ mod tests {
 
     #[test]
     fn dummy_then_upgrade_then_ssh_bytes_in_one_segment() {
-        let input = concat(&[
-            b"CONNECT vpn.example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n",
-            UPGRADE,
-            SSH,
-        ]);
+        let input = concat(&[b"CONNECT vpn.example.com:443 HTTP/1.1\r\nHost: x\r\n\r\n", UPGRADE, SSH]);
         let (steps, err, rest) = drive_all_ways(&input);
         assert_eq!(methods(&steps), ["dummy CONNECT", "upgrade GET"]);
         assert_eq!((err, rest.as_slice()), (None, SSH));
@@ -893,17 +805,10 @@ mod tests {
             b"GET http://bug.host/ HTTP/1.1\r\nHost: bug.host\r\nConnection: Keep-Alive\r\n\r\n";
         let input = concat(&[dummy, b"\r\n", dummy, b"post / HTTP/1.0\n\n", UPGRADE]);
         let (steps, err, rest) = drive_all_ways(&input);
-        assert_eq!(
-            methods(&steps),
-            ["dummy GET", "dummy GET", "dummy post", "upgrade GET"]
-        );
+        assert_eq!(methods(&steps), ["dummy GET", "dummy GET", "dummy post", "upgrade GET"]);
         assert_eq!((err, rest), (None, vec![]));
         if let Step::Dummy(head) = &steps[1] {
-            assert_eq!(
-                head.len,
-                dummy.len() + 2,
-                "the blank line belongs to the next head"
-            );
+            assert_eq!(head.len, dummy.len() + 2, "the blank line belongs to the next head");
         }
     }
 
@@ -981,19 +886,10 @@ mod tests {
 
     #[test]
     fn strip_eats_one_full_request_head_and_nothing_after_it() {
-        for first in [
-            &b"CONNECT 127.0.0.1:22 HTTP/1.1\r\n\r\n"[..],
-            b"GET / HTTP/1.1\nHost: a\n\n",
-            UPGRADE,
-        ] {
-            assert_eq!(
-                strip(&concat(&[first, SSH])),
-                Ok(Status::Complete(first.len()))
-            );
-            assert_eq!(
-                strip(&concat(&[first, first])),
-                Ok(Status::Complete(first.len()))
-            );
+        for first in [&b"CONNECT 127.0.0.1:22 HTTP/1.1\r\n\r\n"[..], b"GET / HTTP/1.1\nHost: a\n\n", UPGRADE]
+        {
+            assert_eq!(strip(&concat(&[first, SSH])), Ok(Status::Complete(first.len())));
+            assert_eq!(strip(&concat(&[first, first])), Ok(Status::Complete(first.len())));
         }
     }
 
@@ -1004,13 +900,7 @@ mod tests {
 
     #[test]
     fn strip_leaves_what_is_not_http_for_sshd_to_judge() {
-        for input in [
-            &b"\x16\x03\x01\x00"[..],
-            b"SSH_2.0\r\n",
-            b"hello\r\n",
-            b"GET\r\n",
-            b"\r\n\x00",
-        ] {
+        for input in [&b"\x16\x03\x01\x00"[..], b"SSH_2.0\r\n", b"hello\r\n", b"GET\r\n", b"\r\n\x00"] {
             let blank = leading_blank_len(input);
             assert_eq!(strip(input), Ok(Status::Complete(blank)), "{input:?}");
         }
@@ -1018,18 +908,9 @@ mod tests {
 
     #[test]
     fn strip_refuses_a_broken_request_after_a_valid_request_line() {
-        assert_eq!(
-            strip(b"CONNECT h:22 HTTP/1.1\r\nbroken\r\n\r\n"),
-            Err(HandshakeError::BadHeader)
-        );
-        assert_eq!(
-            strip(b"CONNECT h:22 HTTP/1.1\r\nX: \0"),
-            Err(HandshakeError::NulByte)
-        );
-        assert_eq!(
-            strip(&head_of_len(MAX_HEAD_BYTES + 1)),
-            Err(HandshakeError::TooLarge)
-        );
+        assert_eq!(strip(b"CONNECT h:22 HTTP/1.1\r\nbroken\r\n\r\n"), Err(HandshakeError::BadHeader));
+        assert_eq!(strip(b"CONNECT h:22 HTTP/1.1\r\nX: \0"), Err(HandshakeError::NulByte));
+        assert_eq!(strip(&head_of_len(MAX_HEAD_BYTES + 1)), Err(HandshakeError::TooLarge));
     }
 
     /// Bytes that look like a request line, then anything.
@@ -1037,21 +918,15 @@ mod tests {
         let line = "(\r?\n){0,2}[A-Za-z-]{1,8}[ \t]{1,2}[ -~]{0,20}( HTTP/1\\.[01])?\r?\n";
         let header = "[A-Za-z-]{1,10}[ ]?:[ -~\t]{0,16}\r?\n";
         let tail = proptest::collection::vec(any::<u8>(), 0..64);
-        (
-            line,
-            proptest::collection::vec(header, 0..4),
-            any::<bool>(),
-            tail,
-        )
-            .prop_map(|(line, headers, end, tail)| {
+        (line, proptest::collection::vec(header, 0..4), any::<bool>(), tail).prop_map(
+            |(line, headers, end, tail)| {
                 let mut bytes = line.into_bytes();
-                headers
-                    .iter()
-                    .for_each(|h| bytes.extend_from_slice(h.as_bytes()));
+                headers.iter().for_each(|h| bytes.extend_from_slice(h.as_bytes()));
                 bytes.extend_from_slice(if end { b"\r\n" } else { b"" });
                 bytes.extend_from_slice(&tail);
                 bytes
-            })
+            },
+        )
     }
 
     fn never_panics_and_agrees_with_itself(input: &[u8], at: usize) {

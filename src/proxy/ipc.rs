@@ -17,15 +17,11 @@ const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// How long shutdown waits for the panel to acknowledge the last report.
 const FINAL_ACK_WAIT: Duration = Duration::from_secs(2);
 
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Runs until `stop`; then sends a last report and waits briefly for its acknowledgement.
 pub async fn run(node: Arc<NodeState>, panel_url: String, secret: String, stop: CancellationToken) {
-    let url = format!(
-        "{}/ipc",
-        panel_url.trim_end_matches('/').replacen("http", "ws", 1)
-    );
+    let url = format!("{}/ipc", panel_url.trim_end_matches('/').replacen("http", "ws", 1));
     let mut backoff = Duration::from_millis(500);
     while !stop.is_cancelled() {
         match connect(&url, &secret, &node.node_id).await {
@@ -49,18 +45,8 @@ pub async fn run(node: Arc<NodeState>, panel_url: String, secret: String, stop: 
 async fn connect(url: &str, secret: &str, node_id: &str) -> Result<Ws, String> {
     let mut request = url.into_client_request().map_err(|e| e.to_string())?;
     let headers = request.headers_mut();
-    headers.insert(
-        SECRET_HEADER,
-        secret
-            .parse()
-            .map_err(|_| "internal secret is not a valid header value")?,
-    );
-    headers.insert(
-        NODE_HEADER,
-        node_id
-            .parse()
-            .map_err(|_| "node id is not a valid header value")?,
-    );
+    headers.insert(SECRET_HEADER, secret.parse().map_err(|_| "internal secret is not a valid header value")?);
+    headers.insert(NODE_HEADER, node_id.parse().map_err(|_| "node id is not a valid header value")?);
     let connecting = tokio_tungstenite::connect_async(request);
     match tokio::time::timeout(Duration::from_secs(5), connecting).await {
         Ok(Ok((ws, _))) => Ok(ws),
@@ -108,11 +94,8 @@ where
     S: futures_util::Sink<Message, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
 {
     let report = node.tick(Instant::now());
-    let text =
-        serde_json::to_string(&ProxyToPanel::StatsUpdate(report)).map_err(|e| e.to_string())?;
-    sink.send(Message::Text(text.into()))
-        .await
-        .map_err(|e| e.to_string())
+    let text = serde_json::to_string(&ProxyToPanel::StatsUpdate(report)).map_err(|e| e.to_string())?;
+    sink.send(Message::Text(text.into())).await.map_err(|e| e.to_string())
 }
 
 fn apply(node: &NodeState, text: &str) {

@@ -39,10 +39,7 @@ impl Listeners {
     pub async fn bind(config: &Config) -> std::io::Result<Listeners> {
         let http = TcpListener::bind((config.wss_bind, config.wss_http_port)).await?;
         let tls = TcpListener::bind((config.wss_bind, config.wss_tls_port)).await?;
-        Ok(Listeners {
-            http,
-            tls: Some(tls),
-        })
+        Ok(Listeners { http, tls: Some(tls) })
     }
 }
 
@@ -54,11 +51,7 @@ pub fn node_id(name: &str) -> String {
 
 /// Serves until `stop` is cancelled, then drains: stops accepting, sends the last report,
 /// and gives live tunnels up to `SHUTDOWN_GRACE`.
-pub async fn run(
-    config: Config,
-    listeners: Listeners,
-    stop: CancellationToken,
-) -> anyhow::Result<()> {
+pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) -> anyhow::Result<()> {
     let tls = match &listeners.tls {
         Some(_) => Some(tls::acceptor(&config.tls_cert, &config.tls_key)?),
         None => None,
@@ -107,18 +100,13 @@ pub async fn run(
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait()).await;
     ipc_stop.cancel();
     let _ = ipc.await;
-    tracing::info!(
-        event = "PROXY_STOPPED",
-        unreported_bytes = node.unacknowledged_bytes()
-    );
+    tracing::info!(event = "PROXY_STOPPED", unreported_bytes = node.unacknowledged_bytes());
     Ok(())
 }
 
 /// `wss-panel proxy`: a multi-thread runtime (one worker per core), SIGTERM/SIGINT drain.
 pub fn main(config: Config) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         let listeners = Listeners::bind(&config).await?;
         let stop = CancellationToken::new();
@@ -130,10 +118,8 @@ pub fn main(config: Config) -> anyhow::Result<()> {
 /// Cancels `stop` on SIGTERM or SIGINT.
 pub async fn cancel_on_signal(stop: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
         return;
     };
     tokio::select! {

@@ -37,13 +37,7 @@ impl PanelClient {
             .build()
             .into();
         let auth_url = format!("{}/internal/auth", panel_url.trim_end_matches('/'));
-        PanelClient {
-            inner: Arc::new(Inner {
-                agent,
-                auth_url,
-                secret: secret.to_owned(),
-            }),
-        }
+        PanelClient { inner: Arc::new(Inner { agent, auth_url, secret: secret.to_owned() }) }
     }
 
     pub async fn authorize(
@@ -53,10 +47,7 @@ impl PanelClient {
         node_id: &str,
     ) -> Result<TunnelVerdict, PanelError> {
         let body = TunnelAuth {
-            auth: AuthRequest {
-                username: username.to_owned(),
-                password: password.map(str::to_owned),
-            },
+            auth: AuthRequest { username: username.to_owned(), password: password.map(str::to_owned) },
             node_id: node_id.to_owned(),
         };
         let inner = self.inner.clone();
@@ -75,10 +66,7 @@ impl Inner {
             .send_json(body)
             .map_err(|e| PanelError::Unreachable(e.to_string()))?;
         match response.status().as_u16() {
-            200 => response
-                .body_mut()
-                .read_json()
-                .map_err(|e| PanelError::Unreachable(e.to_string())),
+            200 => response.body_mut().read_json().map_err(|e| PanelError::Unreachable(e.to_string())),
             401 => Err(PanelError::BadSecret),
             other => Err(PanelError::Status(other)),
         }

@@ -65,21 +65,13 @@ pub struct Meter<'a> {
 
 impl<'a> Meter<'a> {
     pub fn new(bucket: &'a Mutex<TokenBucket>, counter: &'a AtomicU64) -> Self {
-        Meter {
-            bucket,
-            counter,
-            tunnel_total: AtomicU64::new(0),
-        }
+        Meter { bucket, counter, tunnel_total: AtomicU64::new(0) }
     }
 }
 
 impl Meter<'_> {
     /// Writes all of `data`, in grants of the token bucket, counting what was written.
-    pub async fn write_all<W: AsyncWrite + Unpin>(
-        &self,
-        dst: &mut W,
-        data: &[u8],
-    ) -> io::Result<()> {
+    pub async fn write_all<W: AsyncWrite + Unpin>(&self, dst: &mut W, data: &[u8]) -> io::Result<()> {
         let mut off = 0;
         while off < data.len() {
             let grant = self.take(data.len() - off).await;
@@ -94,11 +86,7 @@ impl Meter<'_> {
     /// Waits until the bucket grants at least one byte of `want`.
     async fn take(&self, want: usize) -> usize {
         loop {
-            let verdict = self
-                .bucket
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .take(want, Instant::now());
+            let verdict = self.bucket.lock().unwrap_or_else(|p| p.into_inner()).take(want, Instant::now());
             match verdict {
                 Ok(granted) => return granted,
                 Err(wait) => tokio::time::sleep(wait).await,

@@ -98,13 +98,8 @@ impl TokenBucket {
         // `last_refill` back would let that time be earned twice.
         let elapsed = now.saturating_duration_since(self.last_refill);
         self.last_refill = self.last_refill.max(now);
-        let earned = elapsed
-            .as_nanos()
-            .saturating_mul(u128::from(self.rate_bytes_per_sec));
-        self.tokens_nanobytes = self
-            .tokens_nanobytes
-            .saturating_add(earned)
-            .min(self.capacity_nanobytes);
+        let earned = elapsed.as_nanos().saturating_mul(u128::from(self.rate_bytes_per_sec));
+        self.tokens_nanobytes = self.tokens_nanobytes.saturating_add(earned).min(self.capacity_nanobytes);
     }
 
     /// Only called with a limited rate and less than one byte in the bucket.
@@ -123,10 +118,7 @@ fn nanobytes(bytes: usize) -> u128 {
 
 /// `rate × window` in nanobytes: bytes/s × ns is nanobytes exactly.
 fn capacity(rate_bytes_per_sec: u64, burst_window: Duration) -> u128 {
-    burst_window
-        .as_nanos()
-        .saturating_mul(u128::from(rate_bytes_per_sec))
-        .max(NANOBYTES_PER_BYTE)
+    burst_window.as_nanos().saturating_mul(u128::from(rate_bytes_per_sec)).max(NANOBYTES_PER_BYTE)
 }
 
 #[cfg(test)]
@@ -230,11 +222,7 @@ mod tests {
         let mut slow = TokenBucket::for_kib_per_sec(1, start);
         slow.take(2048, start).unwrap();
         let wait = slow.take(64 * 1024, start).unwrap_err();
-        assert_eq!(
-            wait,
-            Duration::from_secs(2),
-            "a 16 KiB wait could never be met"
-        );
+        assert_eq!(wait, Duration::from_secs(2), "a 16 KiB wait could never be met");
         assert_eq!(slow.take(64 * 1024, start + wait), Ok(2048));
     }
 
@@ -267,10 +255,7 @@ mod tests {
         bucket.set_rate(10_000, start + ms(100));
         assert_eq!(bucket.take(usize::MAX, start + ms(100)), Ok(600));
         assert_eq!(bucket.take(usize::MAX, start + ms(200)), Ok(1000));
-        assert_eq!(
-            bucket.take(usize::MAX, start + Duration::from_secs(60)),
-            Ok(20_000)
-        );
+        assert_eq!(bucket.take(usize::MAX, start + Duration::from_secs(60)), Ok(20_000));
     }
 
     #[test]
@@ -281,11 +266,7 @@ mod tests {
         bucket.set_rate(0, start);
         assert_eq!(bucket.take(1 << 30, start), Ok(1 << 30));
         bucket.set_rate(1000, start + ms(1));
-        assert_eq!(
-            bucket.take(usize::MAX, start + ms(1)),
-            Ok(1000),
-            "starts full"
-        );
+        assert_eq!(bucket.take(usize::MAX, start + ms(1)), Ok(1000), "starts full");
     }
 
     #[test]
@@ -326,10 +307,7 @@ mod tests {
     fn huge_rates_and_windows_do_not_overflow() {
         let start = Instant::now();
         let mut bucket = TokenBucket::new(u64::MAX, Duration::MAX, start);
-        assert_eq!(
-            bucket.take(usize::MAX, start + Duration::from_secs(1)),
-            Ok(usize::MAX)
-        );
+        assert_eq!(bucket.take(usize::MAX, start + Duration::from_secs(1)), Ok(usize::MAX));
         let mut kib = TokenBucket::for_kib_per_sec(u32::MAX, start);
         assert!(kib.take(usize::MAX, start).is_ok());
     }

@@ -58,20 +58,13 @@ pub async fn serve<S: Stream>(proxy: Arc<Proxy>, client: S, peer: SocketAddr) {
     .await
 }
 
-async fn run<S: Stream>(
-    proxy: &Proxy,
-    mut client: S,
-    peer: SocketAddr,
-) -> Result<(), SessionError> {
+async fn run<S: Stream>(proxy: &Proxy, mut client: S, peer: SocketAddr) -> Result<(), SessionError> {
     let (head, rest) = tokio::time::timeout(HANDSHAKE_TIMEOUT, read_upgrade(&mut client))
         .await
         .map_err(|_| SessionError::Client("no upgrade request before the deadline".into()))??;
     let host = head.host();
     if !proxy.node.host_allowed(host.as_deref()) {
-        tracing::warn!(
-            event = "REJECTED_HOST",
-            host = host.as_deref().unwrap_or("")
-        );
+        tracing::warn!(event = "REJECTED_HOST", host = host.as_deref().unwrap_or(""));
         return refuse(&mut client, "403 Forbidden").await;
     }
     let (user, password) = match credentials(&head) {
@@ -84,10 +77,7 @@ async fn run<S: Stream>(
         Err(status) => return refuse(&mut client, status).await,
     };
     let entry = proxy.node.user(&user, limits);
-    let guard = match proxy
-        .node
-        .open_tunnel(&entry, peer.ip().to_string(), elsewhere)
-    {
+    let guard = match proxy.node.open_tunnel(&entry, peer.ip().to_string(), elsewhere) {
         Ok(g) => g,
         Err(e) => {
             tracing::warn!(event = "REJECTED_CONCURRENCY", live = e.live, max = e.max);
@@ -106,24 +96,13 @@ async fn run<S: Stream>(
     let started = Instant::now();
     let up = Meter::new(&entry.up, &entry.bytes_up);
     let down = Meter::new(&entry.down, &entry.bytes_down);
-    let result = tunnel(
-        client,
-        upstream,
-        rest,
-        &up,
-        &down,
-        entry.kick_token(),
-        proxy.upstream,
-    )
-    .await;
+    let result = tunnel(client, upstream, rest, &up, &down, entry.kick_token(), proxy.upstream).await;
     tracing::info!(
         event = "CONN_END",
         up = up.tunnel_total.load(Ordering::Relaxed),
         down = down.tunnel_total.load(Ordering::Relaxed),
         secs = started.elapsed().as_secs(),
-        how = result
-            .as_ref()
-            .map_or_else(|e| e.to_string(), |end| end.to_string()),
+        how = result.as_ref().map_or_else(|e| e.to_string(), |end| end.to_string()),
     );
     drop(guard);
     result.map(|_| ())
@@ -150,12 +129,8 @@ async fn read_upgrade<S: Stream>(client: &mut S) -> Result<(Head, Vec<u8>), Sess
             Ok(Step::Upgrade(head)) => return Ok((head, hs.take_rest())),
             Err(e) => {
                 tracing::info!(event = "BAD_HANDSHAKE", error = %e);
-                let _ = client
-                    .write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n")
-                    .await;
-                return Err(SessionError::Refused {
-                    status: "400 Bad Request",
-                });
+                let _ = client.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n").await;
+                return Err(SessionError::Refused { status: "400 Bad Request" });
             }
         }
     }
@@ -166,10 +141,7 @@ fn credentials(head: &Head) -> Result<(String, Option<String>), &'static str> {
     match head.basic_credentials() {
         Ok(Some((user, password))) => Ok((user, Some(password))),
         Err(_) => {
-            tracing::warn!(
-                event = "AUTH_FAILED",
-                reason = "malformed Proxy-Authorization"
-            );
+            tracing::warn!(event = "AUTH_FAILED", reason = "malformed Proxy-Authorization");
             Err("401 Unauthorized")
         }
         Ok(None) => match head.uri_user() {
@@ -195,18 +167,11 @@ async fn authorize(
     {
         return Ok(hit);
     }
-    let verdict = match proxy
-        .panel
-        .authorize(user, password, &proxy.node.node_id)
-        .await
-    {
+    let verdict = match proxy.panel.authorize(user, password, &proxy.node.node_id).await {
         Ok(v) => v,
         Err(e) => {
-            let level_event = if matches!(e, PanelError::BadSecret) {
-                "IPC_UNAUTHORIZED"
-            } else {
-                "PANEL_UNREACHABLE"
-            };
+            let level_event =
+                if matches!(e, PanelError::BadSecret) { "IPC_UNAUTHORIZED" } else { "PANEL_UNREACHABLE" };
             tracing::error!(event = level_event, error = %e);
             return Err("503 Service Unavailable");
         }
@@ -214,11 +179,7 @@ async fn authorize(
     match verdict.verdict {
         AuthVerdict::Allow { limits } => {
             match password {
-                Some(p) => {
-                    proxy
-                        .node
-                        .remember_verdict(user, p, limits, verdict.connections_elsewhere, now)
-                }
+                Some(p) => proxy.node.remember_verdict(user, p, limits, verdict.connections_elsewhere, now),
                 None => tracing::info!(event = "AUTH_LITE_SUCCESS"),
             }
             Ok((limits, verdict.connections_elsewhere))
@@ -254,9 +215,7 @@ async fn connect_upstream(addr: SocketAddr) -> std::io::Result<TcpStream> {
 /// TCP keepalive so that dead peers do not pin tunnels (and their slots) forever.
 pub fn set_keepalive(stream: &TcpStream) {
     let sock = socket2::SockRef::from(stream);
-    let ka = socket2::TcpKeepalive::new()
-        .with_time(KEEPALIVE_IDLE)
-        .with_interval(Duration::from_secs(10));
+    let ka = socket2::TcpKeepalive::new().with_time(KEEPALIVE_IDLE).with_interval(Duration::from_secs(10));
     let _ = sock.set_tcp_keepalive(&ka);
 }
 

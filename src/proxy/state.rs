@@ -128,10 +128,7 @@ impl NodeState {
             hosts: RwLock::new(Arc::new(HashSet::new())),
             auth_cache: Mutex::new(HashMap::new()),
             cache_salt,
-            batches: Mutex::new(Batches {
-                next_seq: 1,
-                pending: Vec::new(),
-            }),
+            batches: Mutex::new(Batches { next_seq: 1, pending: Vec::new() }),
             next_tunnel: AtomicU64::new(1),
             last_tick: Mutex::new(Instant::now()),
         }
@@ -144,10 +141,7 @@ impl NodeState {
     }
 
     pub fn set_hosts(&self, hosts: Vec<String>) {
-        let set = hosts
-            .into_iter()
-            .map(|h| h.trim().trim_end_matches('.').to_lowercase())
-            .collect();
+        let set = hosts.into_iter().map(|h| h.trim().trim_end_matches('.').to_lowercase()).collect();
         *self.hosts.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(set);
     }
 
@@ -162,12 +156,7 @@ impl NodeState {
     }
 
     /// A verdict for this user and password seen less than `AUTH_CACHE_TTL` ago.
-    pub fn cached_verdict(
-        &self,
-        user: &str,
-        password: &str,
-        now: Instant,
-    ) -> Option<(UserLimits, u32)> {
+    pub fn cached_verdict(&self, user: &str, password: &str, now: Instant) -> Option<(UserLimits, u32)> {
         let key = self.cache_key(user, password);
         let mut cache = lock(&self.auth_cache);
         match cache.get(&key) {
@@ -229,17 +218,8 @@ impl NodeState {
             return Err(TooManyConnections { live, max });
         }
         let id = self.next_tunnel.fetch_add(1, Ordering::Relaxed);
-        tunnels.insert(
-            id,
-            TunnelInfo {
-                ip,
-                since_unix: crate::domain::now_unix(),
-            },
-        );
-        Ok(TunnelGuard {
-            user: user.clone(),
-            id,
-        })
+        tunnels.insert(id, TunnelInfo { ip, since_unix: crate::domain::now_unix() });
+        Ok(TunnelGuard { user: user.clone(), id })
     }
 
     /// Carries out a command from the panel.
@@ -296,19 +276,12 @@ impl NodeState {
                     speed_up_kbps: up as f64 / 1024.0 / secs,
                     speed_down_kbps: down as f64 / 1024.0 / secs,
                     connections: tunnels.len() as u32,
-                    ips: tunnels
-                        .values()
-                        .map(|t| (t.ip.clone(), t.since_unix))
-                        .collect(),
+                    ips: tunnels.values().map(|t| (t.ip.clone(), t.since_unix)).collect(),
                 },
             );
             true
         });
-        StatsReport {
-            node_id: self.node_id.clone(),
-            users: stats,
-            batches: self.batch(bytes),
-        }
+        StatsReport { node_id: self.node_id.clone(), users: stats, batches: self.batch(bytes) }
     }
 
     /// Turns this tick's bytes into a new batch; returns the oldest unacknowledged batches.
@@ -319,22 +292,13 @@ impl NodeState {
             b.next_seq += 1;
             b.pending.push(TrafficBatch { seq, bytes });
         }
-        b.pending
-            .iter()
-            .take(MAX_BATCHES_PER_REPORT)
-            .cloned()
-            .collect()
+        b.pending.iter().take(MAX_BATCHES_PER_REPORT).cloned().collect()
     }
 
     /// Bytes counted but not yet acknowledged by the panel (for tests and shutdown).
     pub fn unacknowledged_bytes(&self) -> u64 {
         let b = lock(&self.batches);
-        let pending: u64 = b
-            .pending
-            .iter()
-            .flat_map(|x| x.bytes.values())
-            .map(|(u, d)| u + d)
-            .sum();
+        let pending: u64 = b.pending.iter().flat_map(|x| x.bytes.values()).map(|(u, d)| u + d).sum();
         let live: u64 = lock(&self.users)
             .values()
             .map(|e| e.bytes_up.load(Ordering::Acquire) + e.bytes_down.load(Ordering::Acquire))

@@ -19,20 +19,15 @@ pub enum TlsError {
 pub fn acceptor(cert: &Path, key: &Path) -> Result<TlsAcceptor, TlsError> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
         .and_then(|it| it.collect::<Result<_, _>>())
-        .map_err(|e| TlsError::Cert {
-            path: cert.display().to_string(),
-            detail: e.to_string(),
-        })?;
+        .map_err(|e| TlsError::Cert { path: cert.display().to_string(), detail: e.to_string() })?;
     if certs.is_empty() {
         return Err(TlsError::Cert {
             path: cert.display().to_string(),
             detail: "no certificate in file".into(),
         });
     }
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|e| TlsError::Key {
-        path: key.display().to_string(),
-        detail: e.to_string(),
-    })?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .map_err(|e| TlsError::Key { path: key.display().to_string(), detail: e.to_string() })?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?

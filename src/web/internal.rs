@@ -16,13 +16,8 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 /// Refuses callers without the internal secret.
 pub fn check_secret(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
-    let given = req
-        .headers()
-        .get(SECRET_HEADER)
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
-    let peer_ok =
-        state.internal_allow_remote || req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+    let given = req.headers().get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+    let peer_ok = state.internal_allow_remote || req.peer_addr().is_some_and(|a| a.ip().is_loopback());
     if peer_ok && secrets_match(given, state.internal_secret.as_bytes()) {
         return Ok(());
     }
@@ -36,16 +31,8 @@ pub async fn auth(
     body: web::Json<TunnelAuth>,
 ) -> Result<HttpResponse, ApiError> {
     check_secret(&req, &state)?;
-    let TunnelAuth {
-        auth: AuthRequest { username, password },
-        node_id,
-    } = body.into_inner();
-    let user = state
-        .registry
-        .send(GetUser {
-            username: username.clone(),
-        })
-        .await??;
+    let TunnelAuth { auth: AuthRequest { username, password }, node_id } = body.into_inner();
+    let user = state.registry.send(GetUser { username: username.clone() }).await??;
     let verdict = match password {
         Some(password) => verify(user, password, &state.dummy_hash).await?,
         None => lite(user),
@@ -56,32 +43,19 @@ pub async fn auth(
             0
         }
         AuthVerdict::Allow { .. } => {
-            state
-                .aggregator
-                .send(GetConnectionsElsewhere { username, node_id })
-                .await?
+            state.aggregator.send(GetConnectionsElsewhere { username, node_id }).await?
         }
     };
-    Ok(HttpResponse::Ok().json(TunnelVerdict {
-        verdict,
-        connections_elsewhere,
-    }))
+    Ok(HttpResponse::Ok().json(TunnelVerdict { verdict, connections_elsewhere }))
 }
 
 /// Unknown names are verified against a dummy hash of the same cost, so they answer no
 /// faster than known ones.
-async fn verify(
-    user: Option<User>,
-    password: String,
-    dummy_hash: &str,
-) -> Result<AuthVerdict, ApiError> {
-    let hash = user
-        .as_ref()
-        .map_or(dummy_hash.to_owned(), |u| u.password_hash.clone());
-    let matches =
-        web::block(move || bcrypt::non_truncating_verify(password, &hash).unwrap_or(false))
-            .await
-            .map_err(ApiError::internal)?;
+async fn verify(user: Option<User>, password: String, dummy_hash: &str) -> Result<AuthVerdict, ApiError> {
+    let hash = user.as_ref().map_or(dummy_hash.to_owned(), |u| u.password_hash.clone());
+    let matches = web::block(move || bcrypt::non_truncating_verify(password, &hash).unwrap_or(false))
+        .await
+        .map_err(ApiError::internal)?;
     Ok(match user {
         None => deny(DenyReason::NoSuchUser),
         Some(_) if !matches => deny(DenyReason::BadCredentials),

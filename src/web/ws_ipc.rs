@@ -33,11 +33,7 @@ impl Actor for IpcSession {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         let addr = ctx.address().recipient();
-        self.hub.do_send(NodeConnected {
-            node_id: self.node_id.clone(),
-            session: self.session,
-            addr,
-        });
+        self.hub.do_send(NodeConnected { node_id: self.node_id.clone(), session: self.session, addr });
         ctx.run_interval(PING_EVERY, |act, ctx| {
             if act.last_heard.elapsed() > NODE_SILENCE_LIMIT {
                 tracing::warn!(event = "IPC_NODE_SILENT", node = %act.node_id);
@@ -49,10 +45,7 @@ impl Actor for IpcSession {
     }
 
     fn stopping(&mut self, _: &mut Self::Context) -> Running {
-        self.hub.do_send(NodeDisconnected {
-            node_id: self.node_id.clone(),
-            session: self.session,
-        });
+        self.hub.do_send(NodeDisconnected { node_id: self.node_id.clone(), session: self.session });
         Running::Stop
     }
 }
@@ -66,8 +59,7 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for IpcSession {
                     // The session's node id is the authenticated one.
                     report.node_id = self.node_id.clone();
                     let reply_to = ctx.address().recipient();
-                    self.aggregator
-                        .do_send(ApplyStatsReport { report, reply_to });
+                    self.aggregator.do_send(ApplyStatsReport { report, reply_to });
                 }
                 Err(e) => {
                     tracing::warn!(event = "IPC_BAD_MESSAGE", node = %self.node_id, error = %e)
@@ -99,11 +91,7 @@ impl Handler<ToNode> for IpcSession {
 
 /// Node ids are short printable names (`name-xxxxxxxx`).
 fn valid_node_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 80
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+    !id.is_empty() && id.len() <= 80 && id.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
 pub async fn ipc(
@@ -112,15 +100,9 @@ pub async fn ipc(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, actix_web::Error> {
     check_secret(&req, &state)?;
-    let node_id = req
-        .headers()
-        .get(NODE_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let node_id = req.headers().get(NODE_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !valid_node_id(node_id) {
-        return Err(
-            ApiError::BadRequest(format!("missing or invalid {NODE_HEADER} header")).into(),
-        );
+        return Err(ApiError::BadRequest(format!("missing or invalid {NODE_HEADER} header")).into());
     }
     let session = IpcSession {
         node_id: node_id.to_owned(),
@@ -129,7 +111,5 @@ pub async fn ipc(
         aggregator: state.aggregator.clone(),
         last_heard: Instant::now(),
     };
-    ws::WsResponseBuilder::new(session, &req, stream)
-        .frame_size(MAX_FRAME_BYTES)
-        .start()
+    ws::WsResponseBuilder::new(session, &req, stream).frame_size(MAX_FRAME_BYTES).start()
 }

@@ -56,12 +56,7 @@ impl PanelDir {
             .spawn()
             .unwrap();
         let addr = wait_for_listening(child.stdout.take().unwrap());
-        Panel {
-            child,
-            url: format!("http://{addr}"),
-            token: self.token(),
-            config: self.config_path(),
-        }
+        Panel { child, url: format!("http://{addr}"), token: self.token(), config: self.config_path() }
     }
 }
 
@@ -71,9 +66,7 @@ fn wait_for_listening(stdout: std::process::ChildStdout) -> String {
     std::thread::spawn(move || {
         let mut tx = Some(tx);
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let (Some(addr), Some(tx)) =
-                (line.split("PANEL_LISTENING\" addr=").nth(1), tx.take())
-            {
+            if let (Some(addr), Some(tx)) = (line.split("PANEL_LISTENING\" addr=").nth(1), tx.take()) {
                 let _ = tx.send(addr.trim().to_owned());
             }
             if std::env::var_os("WSS_TEST_VERBOSE").is_some() {
@@ -81,8 +74,7 @@ fn wait_for_listening(stdout: std::process::ChildStdout) -> String {
             }
         }
     });
-    rx.recv_timeout(Duration::from_secs(30))
-        .expect("the panel did not start listening")
+    rx.recv_timeout(Duration::from_secs(30)).expect("the panel did not start listening")
 }
 
 pub struct Panel {
@@ -113,35 +105,22 @@ impl Panel {
         self.request(method, path, body, Some(&self.token))
     }
 
-    pub fn request(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-        token: Option<&str>,
-    ) -> Reply {
+    pub fn request(&self, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> Reply {
         let url = format!("{}{path}", self.url);
         let auth = token.map(|t| format!("Bearer {t}")).unwrap_or_default();
         let agent = agent();
         let result = match method {
             "GET" => agent.get(&url).header("Authorization", &auth).call(),
             "DELETE" => agent.delete(&url).header("Authorization", &auth).call(),
-            "PATCH" => agent
-                .patch(&url)
-                .header("Authorization", &auth)
-                .send_json(body.unwrap_or(Value::Null)),
-            _ => agent
-                .post(&url)
-                .header("Authorization", &auth)
-                .send_json(body.unwrap_or(Value::Null)),
+            "PATCH" => {
+                agent.patch(&url).header("Authorization", &auth).send_json(body.unwrap_or(Value::Null))
+            }
+            _ => agent.post(&url).header("Authorization", &auth).send_json(body.unwrap_or(Value::Null)),
         };
         let mut response = result.unwrap();
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().unwrap();
-        Reply {
-            status,
-            json: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        }
+        Reply { status, json: serde_json::from_str(&text).unwrap_or(Value::String(text)) }
     }
 
     /// `POST /internal/auth` as a proxy would.
@@ -174,9 +153,7 @@ impl Panel {
     }
 
     pub fn audit_total(&self) -> u64 {
-        self.api("GET", "/api/audit?limit=1", None).json["total"]
-            .as_u64()
-            .unwrap()
+        self.api("GET", "/api/audit?limit=1", None).json["total"].as_u64().unwrap()
     }
 }
 
@@ -196,11 +173,6 @@ pub fn cli_with_config(config: &Path, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
