@@ -4,5 +4,6 @@
 mod api;
 mod cli;
 mod helpers;
+mod proxy;
 mod registry;
 mod store;
