@@ -52,6 +52,8 @@ pub struct RawConfig {
     pub bcrypt_cost: Option<u32>,
     /// This proxy's name in the panel (default: the host name).
     pub node_name: Option<String>,
+    /// How often expiry and quota are enforced (default 60).
+    pub maintenance_interval_secs: Option<u64>,
     // Keys of the original that no longer mean anything; kept readable for upgrades.
     pub internal_api_port: Option<u16>,
     pub panel_api_url: Option<String>,
@@ -79,6 +81,7 @@ pub struct Config {
     pub panel_url: String,
     pub bcrypt_cost: u32,
     pub node_name: String,
+    pub maintenance_interval_secs: u64,
 }
 
 impl fmt::Debug for Config {
@@ -155,6 +158,10 @@ impl RawConfig {
         {
             return invalid(format!("node_name '{node_name}' must be 1-64 letters, digits, '-', '_' or '.'"));
         }
+        let maintenance_interval_secs = self.maintenance_interval_secs.unwrap_or(60);
+        if !(1..=3600).contains(&maintenance_interval_secs) {
+            return invalid(format!("maintenance_interval_secs {maintenance_interval_secs} is out of range 1..=3600"));
+        }
         let data_dir = self.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into());
         let ports = [
             ("panel_port", self.panel_port.unwrap_or(54321)),
@@ -194,6 +201,7 @@ impl RawConfig {
             panel_url,
             bcrypt_cost,
             node_name,
+            maintenance_interval_secs,
         })
     }
 }

@@ -256,11 +256,15 @@ pub type Day = i32;
 const UNIX_EPOCH_JULIAN_DAY: i32 = 2_440_588;
 const SECS_PER_DAY: i64 = 86_400;
 
+/// Shifts the panel's clock, for end-to-end tests of expiry (`WSS_PANEL_CLOCK_OFFSET_SECS`).
+/// Read once; unset in production.
+pub const CLOCK_OFFSET_ENV: &str = "WSS_PANEL_CLOCK_OFFSET_SECS";
+
 pub fn now_unix() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    static OFFSET: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
+    let offset = *OFFSET.get_or_init(|| std::env::var(CLOCK_OFFSET_ENV).ok().and_then(|v| v.parse().ok()).unwrap_or(0));
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64);
+    secs.unwrap_or(0) + offset
 }
 
 /// The UTC day a moment falls on.

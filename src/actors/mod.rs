@@ -16,6 +16,8 @@
 //! thread (it is the store's single writer), and bcrypt runs on the blocking pool before a
 //! command is sent.
 
+pub mod fuse_decider;
+pub mod maintenance;
 pub mod node_hub;
 pub mod stats_aggregator;
 pub mod user_registry;

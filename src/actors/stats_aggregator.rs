@@ -97,8 +97,14 @@ struct NodeState {
     session: Recipient<ToNode>,
 }
 
+/// Where to send kicks for users that traffic pushed over quota.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct KickVia(pub Recipient<super::node_hub::Broadcast>);
+
 pub struct StatsAggregator {
     registry: Addr<UserRegistry>,
+    kick_via: Option<Recipient<super::node_hub::Broadcast>>,
     nodes: HashMap<String, NodeState>,
     pending: Vec<(String, TrafficBatch)>,
     subscribers: Vec<Recipient<LiveTick>>,
@@ -109,6 +115,7 @@ impl StatsAggregator {
     pub fn new(registry: Addr<UserRegistry>) -> Self {
         StatsAggregator {
             registry,
+            kick_via: None,
             nodes: HashMap::new(),
             pending: Vec::new(),
             subscribers: Vec::new(),
@@ -130,7 +137,28 @@ impl StatsAggregator {
         for s in &self.subscribers {
             s.do_send(LiveTick(view.clone()));
         }
+        self.kick_not_active(&view, ctx);
         self.flush(ctx);
+    }
+
+    /// Self-healing enforcement: tunnels of users who may not connect (a kick lost while no
+    /// node was connected, a panel restart) are kicked on the next tick.
+    fn kick_not_active(&self, view: &LiveView, ctx: &mut Context<Self>) {
+        let Some(hub) = self.kick_via.clone() else { return };
+        if view.users.is_empty() {
+            return;
+        }
+        let usernames = view.users.keys().cloned().collect();
+        self.registry
+            .send(super::user_registry::FilterNotActive { usernames })
+            .into_actor(self)
+            .map(move |result, _, _| {
+                for username in result.ok().and_then(Result::ok).unwrap_or_default() {
+                    tracing::info!(event = "KICK_NOT_ACTIVE", user = %username);
+                    hub.do_send(super::node_hub::Broadcast(PanelToProxy::Kick { username }));
+                }
+            })
+            .spawn(ctx);
     }
 
     fn flush(&mut self, ctx: &mut Context<Self>) {
@@ -145,7 +173,15 @@ impl StatsAggregator {
             .map(move |result, act, _| {
                 act.flushing = false;
                 match result {
-                    Ok(Ok(applied)) => act.acknowledge(applied.acks),
+                    Ok(Ok(applied)) => {
+                        act.acknowledge(applied.acks);
+                        for username in applied.exceeded {
+                            tracing::info!(event = "USER_EXCEEDED", user = %username);
+                            if let Some(hub) = &act.kick_via {
+                                hub.do_send(super::node_hub::Broadcast(PanelToProxy::Kick { username }));
+                            }
+                        }
+                    }
                     Ok(Err(e)) => {
                         tracing::error!(event = "TRAFFIC_PERSIST_FAILED", error = %e);
                         act.requeue(batches);
@@ -195,6 +231,13 @@ impl Handler<ApplyStatsReport> for StatsAggregator {
         }
         let state = NodeState { report: msg.report, last_seen: Instant::now(), session: msg.reply_to };
         self.nodes.insert(node_id, state);
+    }
+}
+
+impl Handler<KickVia> for StatsAggregator {
+    type Result = ();
+    fn handle(&mut self, msg: KickVia, _: &mut Context<Self>) {
+        self.kick_via = Some(msg.0);
     }
 }
 

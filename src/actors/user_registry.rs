@@ -421,3 +421,87 @@ impl Handler<ApplyTraffic> for UserRegistry {
         })
     }
 }
+
+/// The fuse tripped: `active` → `fused`. Answers the user if this call changed it.
+#[derive(Message)]
+#[rtype(result = "Result<Option<User>, RegistryError>")]
+pub struct FuseUser {
+    pub username: String,
+    pub speed_kbps: f64,
+    pub threshold_kbps: u32,
+}
+
+impl Handler<FuseUser> for UserRegistry {
+    type Result = Result<Option<User>, RegistryError>;
+    fn handle(&mut self, msg: FuseUser, _: &mut Self::Context) -> Self::Result {
+        self.store.write(|txn| {
+            let mut table = txn.open_table(USERS)?;
+            let Some(mut user) = users::get(&table, &msg.username)? else { return Ok(None) };
+            if user.status != UserStatus::Active {
+                return Ok(None);
+            }
+            user.status = UserStatus::Fused;
+            users::put(&mut table, &user)?;
+            let detail = format!("speed_kbps={:.0} threshold_kbps={}", msg.speed_kbps, msg.threshold_kbps);
+            let by = Origin { who: "system".into(), ip: String::new() };
+            audit::append(&mut txn.open_table(AUDIT)?, &record(&by, "USER_FUSED", &msg.username, detail))?;
+            Ok(Some(user))
+        })
+    }
+}
+
+/// Re-derives every user's status for `now` (expiry, quota). Answers the users whose status
+/// changed, with the status they had before.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<(UserStatus, User)>, RegistryError>")]
+pub struct SettleAll {
+    pub now: i64,
+}
+
+impl Handler<SettleAll> for UserRegistry {
+    type Result = Result<Vec<(UserStatus, User)>, RegistryError>;
+    fn handle(&mut self, msg: SettleAll, _: &mut Self::Context) -> Self::Result {
+        self.store.write(|txn| {
+            let mut table = txn.open_table(USERS)?;
+            let mut changed = Vec::new();
+            for mut user in users::list(&table)? {
+                let before = user.status;
+                settle(&mut user, msg.now);
+                if user.status != before {
+                    changed.push((before, user));
+                }
+            }
+            let by = Origin { who: "system".into(), ip: String::new() };
+            let mut audit_t = txn.open_table(AUDIT)?;
+            for (before, user) in &changed {
+                users::put(&mut table, user)?;
+                let detail = format!("from={before} to={}", user.status);
+                audit::append(&mut audit_t, &record(&by, "USER_STATUS_SYNC", &user.username, detail))?;
+            }
+            Ok(changed)
+        })
+    }
+}
+
+/// Of these names, the ones that may not have tunnels: not active, or no longer existing.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<String>, RegistryError>")]
+pub struct FilterNotActive {
+    pub usernames: Vec<String>,
+}
+
+impl Handler<FilterNotActive> for UserRegistry {
+    type Result = Result<Vec<String>, RegistryError>;
+    fn handle(&mut self, msg: FilterNotActive, _: &mut Self::Context) -> Self::Result {
+        self.store.read(|txn| {
+            let table = txn.open_table(USERS)?;
+            let mut out = Vec::new();
+            for name in msg.usernames {
+                if !users::get(&table, &name)?.is_some_and(|u| u.status == UserStatus::Active) {
+                    out.push(name);
+                }
+            }
+            Ok(out)
+        })
+    }
+}

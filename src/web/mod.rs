@@ -6,10 +6,14 @@ pub mod audit;
 pub mod error;
 pub mod hosts;
 pub mod internal;
+pub mod settings;
 pub mod users;
 pub mod ws_ipc;
 
+use crate::actors::fuse_decider::FuseDecider;
+use crate::actors::maintenance::MaintenanceScheduler;
 use crate::actors::node_hub::NodeHub;
+use crate::actors::stats_aggregator::{KickVia, Subscribe};
 use crate::actors::stats_aggregator::StatsAggregator;
 use crate::actors::user_registry::UserRegistry;
 use crate::config::Config;
@@ -25,6 +29,7 @@ pub struct AppState {
     pub registry: Addr<UserRegistry>,
     pub hub: Addr<NodeHub>,
     pub aggregator: Addr<StatsAggregator>,
+    pub fuse: Addr<FuseDecider>,
     pub store: Arc<Store>,
     pub admin_token: String,
     pub internal_secret: String,
@@ -54,6 +59,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/users/{name}/password", web::post().to(users::set_password))
                 .route("/hosts", web::get().to(hosts::get))
                 .route("/hosts", web::put().to(hosts::put))
+                .route("/settings", web::get().to(settings::get))
+                .route("/settings", web::put().to(settings::put))
                 .route("/audit", web::get().to(audit::list)),
         )
         .service(web::scope("/internal").route("/auth", web::post().to(internal::auth)))
@@ -84,11 +91,18 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     });
     let aggregator = StatsAggregator::new(registry.clone()).start();
     let hub = NodeHub::new(aggregator.clone(), hosts::load(&store)?).start();
+    let threshold = settings::load(&store)?.fuse_threshold_kbps;
+    let fuse = FuseDecider::new(registry.clone(), hub.clone(), threshold, Box::new(|_| {})).start();
+    aggregator.do_send(Subscribe(fuse.clone().recipient()));
+    aggregator.do_send(KickVia(hub.clone().recipient()));
+    let interval = std::time::Duration::from_secs(config.maintenance_interval_secs);
+    MaintenanceScheduler::new(registry.clone(), hub.clone(), interval, Box::new(|_, _| {})).start();
     let dummy_hash = bcrypt::non_truncating_hash(random_hex(16), config.bcrypt_cost)?;
     let state = web::Data::new(AppState {
         registry,
         hub,
         aggregator,
+        fuse,
         store,
         admin_token,
         internal_secret: config.internal_api_secret.clone(),

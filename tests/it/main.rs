@@ -3,6 +3,7 @@
 
 mod api;
 mod cli;
+mod control;
 mod helpers;
 mod proxy;
 mod registry;

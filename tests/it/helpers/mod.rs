@@ -57,7 +57,12 @@ impl PanelDir {
     /// Starts `wss-panel panel` and waits for its `PANEL_LISTENING` line. The first start
     /// binds a free port and pins it in the config, so restarts and proxies find it.
     pub fn start(&self) -> Panel {
-        let (child, line, log) = spawn_until(&["panel"], &self.config_path(), "PANEL_LISTENING");
+        self.start_with_env(&[])
+    }
+
+    /// `start` with extra environment variables for the panel process.
+    pub fn start_with_env(&self, env: &[(&str, &str)]) -> Panel {
+        let (child, line, log) = spawn_until(&["panel"], &self.config_path(), "PANEL_LISTENING", env);
         let addr = line.split("addr=").nth(1).unwrap().trim().to_owned();
         self.set_config(json!({
             "panel_port": addr.rsplit(':').next().unwrap().parse::<u16>().unwrap(),
@@ -68,7 +73,7 @@ impl PanelDir {
 
     /// Starts `wss-panel proxy` (after the panel) and reads where it listens.
     pub fn start_proxy(&self) -> ProxyProcess {
-        let (child, line, log) = spawn_until(&["proxy"], &self.config_path(), "PROXY_LISTENING");
+        let (child, line, log) = spawn_until(&["proxy"], &self.config_path(), "PROXY_LISTENING", &[]);
         let field = |name: &str| {
             let rest = line.split(&format!("{name}=")).nth(1).unwrap();
             let addr = rest.trim_start_matches("Some(").split([' ', ')']).next().unwrap();
@@ -93,9 +98,10 @@ pub type Log = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
 
 /// Spawns `wss-panel ARGS` and reads stdout until a line containing `marker`; the rest is
 /// collected in the background.
-fn spawn_until(args: &[&str], config: &Path, marker: &'static str) -> (Child, String, Log) {
+fn spawn_until(args: &[&str], config: &Path, marker: &'static str, env: &[(&str, &str)]) -> (Child, String, Log) {
     let mut child = Command::new(BIN)
         .args(args)
+        .envs(env.iter().copied())
         .env("WSS_PANEL_CONFIG", config)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())

@@ -113,3 +113,18 @@ pub fn noise(len: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// True if the peer closes `s` (EOF or reset) within `limit`; a timeout is not a close.
+pub fn closed_within(s: &mut TcpStream, limit: Duration) -> bool {
+    s.set_read_timeout(Some(limit)).unwrap();
+    let mut buf = [0u8; 4096];
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Ok(_) if std::time::Instant::now() < deadline => continue,
+            Ok(_) => return false,
+            Err(e) => return !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+        }
+    }
+}
