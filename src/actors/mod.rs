@@ -4,9 +4,14 @@
 //! - web handlers → `UserRegistry`: user commands (`CreateUser`, `UpdateUser`, `DeleteUser`,
 //!   `SetUserStatus`, `RenewUser`, `ResetTraffic`, `SetPassword`) and queries (`GetUser`,
 //!   `ListUsers`).
+//! - panel actors and web handlers → `CommandRunner`: `Run(SystemCommand)` (create/lock/
+//!   unlock/delete accounts, passwords, shell access, kills, IP bans, service restarts, logs
+//!   and status). It answers with the helper's stdout or a `RunError`.
 //!
 //! Blocking work never runs on an actix event loop: the registry lives on a `SyncArbiter`
 //! thread (it is the store's single writer), and bcrypt runs on the blocking pool before a
-//! command is sent.
+//! command is sent. `CommandRunner` awaits its child processes with `tokio::process`, so no
+//! event loop waits on the OS.
 
+pub mod command_runner;
 pub mod user_registry;
