@@ -4,5 +4,6 @@
 mod api;
 mod cli;
 mod helpers;
+mod privileged;
 mod registry;
 mod store;
