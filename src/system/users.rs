@@ -22,11 +22,9 @@ const PROCESS_EXIT_WAIT: Duration = Duration::from_secs(5);
 
 pub fn perform(command: &SystemCommand, state: &State) -> Result<String, HelperError> {
     use SystemCommand::*;
+    let not_ours = || HelperError::Usage(format!("{} is not an account operation", command.op()));
     let Some(user) = command.user() else {
-        return Err(HelperError::Usage(format!(
-            "{} is not an account operation",
-            command.op()
-        )));
+        return Err(not_ours());
     };
     if let CreateUser { .. } = command {
         return create(user, state).map(|()| String::new());
@@ -49,7 +47,7 @@ pub fn perform(command: &SystemCommand, state: &State) -> Result<String, HelperE
         GrantShell { .. } => grant_shell(name)?,
         RevokeShell { .. } => revoke_shell(name)?,
         KillUser { .. } => kill_all(name)?,
-        _ => unreachable!("account operations only"),
+        _ => return Err(not_ours()),
     }
     Ok(String::new())
 }
