@@ -108,18 +108,11 @@ impl LimitArgs {
 pub fn run(client: &PanelClient, cmd: UserCmd, as_json: bool) -> Result<(), ClientError> {
     let user_path = |name: &str| format!("/api/users/{}", path_segment(name));
     let (answer, is_list) = match cmd {
-        UserCmd::Add {
-            name,
-            limits,
-            password_stdin,
-        } => {
+        UserCmd::Add { name, limits, password_stdin } => {
             let mut body = limits.to_json();
             body.insert("username".into(), json!(name));
             body.insert("password".into(), json!(read_password(password_stdin)?));
-            (
-                client.call("POST", "/api/users", Some(&Value::Object(body)))?,
-                false,
-            )
+            (client.call("POST", "/api/users", Some(&Value::Object(body)))?, false)
         }
         UserCmd::List { status, search } => {
             let mut query = Vec::new();
@@ -129,71 +122,40 @@ pub fn run(client: &PanelClient, cmd: UserCmd, as_json: bool) -> Result<(), Clie
             if let Some(q) = search {
                 query.push(format!("q={}", path_segment(&q)));
             }
-            (
-                client.call("GET", &format!("/api/users?{}", query.join("&")), None)?,
-                true,
-            )
+            (client.call("GET", &format!("/api/users?{}", query.join("&")), None)?, true)
         }
         UserCmd::Show { name } => (client.call("GET", &user_path(&name), None)?, false),
-        UserCmd::Set {
-            name,
-            limits,
-            no_expiry,
-        } => {
+        UserCmd::Set { name, limits, no_expiry } => {
             let mut body = limits.to_json();
             if no_expiry {
                 body.insert("expires_on".into(), Value::Null);
             }
             if body.is_empty() {
-                return Err(ClientError::Usage(
-                    "nothing to change: give at least one option".into(),
-                ));
+                return Err(ClientError::Usage("nothing to change: give at least one option".into()));
             }
-            (
-                client.call("PATCH", &user_path(&name), Some(&Value::Object(body)))?,
-                false,
-            )
+            (client.call("PATCH", &user_path(&name), Some(&Value::Object(body)))?, false)
         }
-        UserCmd::Passwd {
-            name,
-            password_stdin,
-        } => {
+        UserCmd::Passwd { name, password_stdin } => {
             let body = json!({ "password": read_password(password_stdin)? });
-            (
-                client.call(
-                    "POST",
-                    &format!("{}/password", user_path(&name)),
-                    Some(&body),
-                )?,
-                false,
-            )
+            (client.call("POST", &format!("{}/password", user_path(&name)), Some(&body))?, false)
         }
-        UserCmd::Pause { name } => (
-            client.call("POST", &format!("{}/pause", user_path(&name)), None)?,
-            false,
-        ),
-        UserCmd::Resume { name } => (
-            client.call("POST", &format!("{}/resume", user_path(&name)), None)?,
-            false,
-        ),
+        UserCmd::Pause { name } => {
+            (client.call("POST", &format!("{}/pause", user_path(&name)), None)?, false)
+        }
+        UserCmd::Resume { name } => {
+            (client.call("POST", &format!("{}/resume", user_path(&name)), None)?, false)
+        }
         UserCmd::Renew { name, days } => {
             let body = json!({ "days": days });
-            (
-                client.call("POST", &format!("{}/renew", user_path(&name)), Some(&body))?,
-                false,
-            )
+            (client.call("POST", &format!("{}/renew", user_path(&name)), Some(&body))?, false)
         }
-        UserCmd::ResetTraffic { name } => (
-            client.call("POST", &format!("{}/reset-traffic", user_path(&name)), None)?,
-            false,
-        ),
+        UserCmd::ResetTraffic { name } => {
+            (client.call("POST", &format!("{}/reset-traffic", user_path(&name)), None)?, false)
+        }
         UserCmd::Delete { name } => (client.call("DELETE", &user_path(&name), None)?, false),
     };
     if as_json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&answer).unwrap_or_default()
-        );
+        println!("{}", serde_json::to_string_pretty(&answer).unwrap_or_default());
     } else if is_list {
         print_table(&answer);
     } else {
@@ -213,9 +175,7 @@ fn read_password(from_stdin: bool) -> Result<String, ClientError> {
         return Ok(line.trim_end_matches(['\n', '\r']).to_owned());
     }
     rpassword::prompt_password("Password: ").map_err(|e| {
-        ClientError::Usage(format!(
-            "no terminal to ask for a password ({e}); use --password-stdin"
-        ))
+        ClientError::Usage(format!("no terminal to ask for a password ({e}); use --password-stdin"))
     })
 }
 
@@ -232,14 +192,8 @@ fn print_user(u: &Value) {
     };
     println!("user:            {}", u["username"].as_str().unwrap_or(""));
     println!("status:          {}", u["status"].as_str().unwrap_or(""));
-    println!(
-        "expires on:      {}",
-        u["expires_on"].as_str().unwrap_or("never")
-    );
-    println!(
-        "used / quota:    {} / {quota}",
-        human_bytes(&u["used_bytes"])
-    );
+    println!("expires on:      {}", u["expires_on"].as_str().unwrap_or("never"));
+    println!("used / quota:    {} / {quota}", human_bytes(&u["used_bytes"]));
     println!("rate (KiB/s):    {}", u["rate_kbps"]);
     println!("max connections: {}", u["max_connections"]);
     println!("auth header:     {}", u["require_auth_header"]);
@@ -247,10 +201,7 @@ fn print_user(u: &Value) {
 }
 
 fn print_table(list: &Value) {
-    println!(
-        "{:<32} {:<9} {:<11} {:>12} {:>8} {:>5}",
-        "USER", "STATUS", "EXPIRES", "USED", "KiB/s", "CONN"
-    );
+    println!("{:<32} {:<9} {:<11} {:>12} {:>8} {:>5}", "USER", "STATUS", "EXPIRES", "USED", "KiB/s", "CONN");
     for u in list.as_array().into_iter().flatten() {
         println!(
             "{:<32} {:<9} {:<11} {:>12} {:>8} {:>5}",

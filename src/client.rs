@@ -19,10 +19,7 @@ pub enum ClientError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error("cannot read the admin token {path}: {source} (run as root or the panel user)")]
-    Token {
-        path: String,
-        source: std::io::Error,
-    },
+    Token { path: String, source: std::io::Error },
     #[error("the panel at {url} is not reachable: {detail}")]
     Unreachable { url: String, detail: String },
     #[error("{message}")]
@@ -59,18 +56,13 @@ impl PanelClient {
     pub fn from_config(config: &Config) -> Result<Self, ClientError> {
         let token_path = config.admin_token_path();
         let token = std::fs::read_to_string(&token_path)
-            .map_err(|source| ClientError::Token {
-                path: token_path.display().to_string(),
-                source,
-            })?
+            .map_err(|source| ClientError::Token { path: token_path.display().to_string(), source })?
             .trim()
             .to_owned();
         let addr = if config.panel_port == 0 {
-            std::fs::read_to_string(config.panel_addr_path()).map_err(|e| {
-                ClientError::Unreachable {
-                    url: config.panel_addr_path().display().to_string(),
-                    detail: e.to_string(),
-                }
+            std::fs::read_to_string(config.panel_addr_path()).map_err(|e| ClientError::Unreachable {
+                url: config.panel_addr_path().display().to_string(),
+                detail: e.to_string(),
             })?
         } else {
             format!("127.0.0.1:{}", config.panel_port)
@@ -80,54 +72,32 @@ impl PanelClient {
             .timeout_global(Some(std::time::Duration::from_secs(30)))
             .build()
             .into();
-        Ok(PanelClient {
-            base: format!("http://{}", addr.trim()),
-            token,
-            agent,
-        })
+        Ok(PanelClient { base: format!("http://{}", addr.trim()), token, agent })
     }
 
     /// Sends one request; a non-2xx answer becomes `ClientError::Api` with the server's message.
-    pub fn call(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Result<Value, ClientError> {
+    pub fn call(&self, method: &str, path: &str, body: Option<&Value>) -> Result<Value, ClientError> {
         let url = format!("{}{path}", self.base);
         let auth = format!("Bearer {}", self.token);
         let result = match (method, body) {
             ("GET", _) => self.agent.get(&url).header("Authorization", &auth).call(),
-            ("DELETE", _) => self
-                .agent
-                .delete(&url)
-                .header("Authorization", &auth)
-                .call(),
-            ("PATCH", b) => self
-                .agent
-                .patch(&url)
-                .header("Authorization", &auth)
-                .send_json(b.unwrap_or(&Value::Null)),
-            (_, b) => self
-                .agent
-                .post(&url)
-                .header("Authorization", &auth)
-                .send_json(b.unwrap_or(&Value::Null)),
+            ("DELETE", _) => self.agent.delete(&url).header("Authorization", &auth).call(),
+            ("PATCH", b) => {
+                self.agent.patch(&url).header("Authorization", &auth).send_json(b.unwrap_or(&Value::Null))
+            }
+            (_, b) => {
+                self.agent.post(&url).header("Authorization", &auth).send_json(b.unwrap_or(&Value::Null))
+            }
         };
-        let mut response = result.map_err(|e| ClientError::Unreachable {
-            url: url.clone(),
-            detail: e.to_string(),
-        })?;
+        let mut response =
+            result.map_err(|e| ClientError::Unreachable { url: url.clone(), detail: e.to_string() })?;
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().unwrap_or_default();
         let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if (200..300).contains(&status) {
             return Ok(value);
         }
-        let message = value["error"]
-            .as_str()
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("HTTP {status}"));
+        let message = value["error"].as_str().map(str::to_owned).unwrap_or_else(|| format!("HTTP {status}"));
         Err(ClientError::Api { status, message })
     }
 }

@@ -17,15 +17,9 @@ pub const DEFAULT_BCRYPT_COST: u32 = 12;
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path} is not valid config JSON: {source}")]
-    Parse {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    Parse { path: PathBuf, source: serde_json::Error },
     #[error("{0}")]
     Invalid(String),
 }
@@ -56,6 +50,8 @@ pub struct RawConfig {
     /// Panel base URL as the proxy reaches it (`http://127.0.0.1:54321`).
     pub panel_url: Option<String>,
     pub bcrypt_cost: Option<u32>,
+    /// This proxy's name in the panel (default: the host name).
+    pub node_name: Option<String>,
     // Keys of the original that no longer mean anything; kept readable for upgrades.
     pub internal_api_port: Option<u16>,
     pub panel_api_url: Option<String>,
@@ -82,6 +78,7 @@ pub struct Config {
     pub tls_key: PathBuf,
     pub panel_url: String,
     pub bcrypt_cost: u32,
+    pub node_name: String,
 }
 
 impl fmt::Debug for Config {
@@ -102,23 +99,16 @@ impl fmt::Debug for Config {
 impl Config {
     /// Reads and validates; never writes.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        let raw: RawConfig = serde_json::from_str(&text).map_err(|source| ConfigError::Parse {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+        let raw: RawConfig = serde_json::from_str(&text)
+            .map_err(|source| ConfigError::Parse { path: path.to_owned(), source })?;
         raw.validate(path)
     }
 
     /// The directory holding config.json, the admin token, the TLS key: never served.
     pub fn config_dir(&self) -> PathBuf {
-        self.path
-            .parent()
-            .map(Path::to_owned)
-            .unwrap_or_else(|| PathBuf::from("."))
+        self.path.parent().map(Path::to_owned).unwrap_or_else(|| PathBuf::from("."))
     }
 
     pub fn admin_token_path(&self) -> PathBuf {
@@ -141,27 +131,29 @@ impl RawConfig {
         let secret = self.internal_api_secret.unwrap_or_default();
         if secret.is_empty() {
             return invalid(
-                "internal_api_secret is missing or empty; generate one with `openssl rand -hex 32`"
-                    .into(),
+                "internal_api_secret is missing or empty; generate one with `openssl rand -hex 32`".into(),
             );
         }
         if secret == ORIGINAL_DEFAULT_SECRET {
             return invalid("internal_api_secret is the published default; generate a new one with `openssl rand -hex 32`".into());
         }
         if secret.len() < MIN_SECRET_LEN {
-            return invalid(format!(
-                "internal_api_secret is shorter than {MIN_SECRET_LEN} characters"
-            ));
+            return invalid(format!("internal_api_secret is shorter than {MIN_SECRET_LEN} characters"));
         }
         let panel_user = self.panel_user.unwrap_or_else(|| "admin".into());
         if !crate::domain::is_valid_username_shape(&panel_user) {
-            return invalid(format!(
-                "panel_user '{panel_user}' is not a valid account name"
-            ));
+            return invalid(format!("panel_user '{panel_user}' is not a valid account name"));
         }
         let bcrypt_cost = self.bcrypt_cost.unwrap_or(DEFAULT_BCRYPT_COST);
         if !(4..=15).contains(&bcrypt_cost) {
             return invalid(format!("bcrypt_cost {bcrypt_cost} is out of range 4..=15"));
+        }
+        let node_name = self.node_name.unwrap_or_else(default_node_name);
+        if node_name.is_empty()
+            || node_name.len() > 64
+            || !node_name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return invalid(format!("node_name '{node_name}' must be 1-64 letters, digits, '-', '_' or '.'"));
         }
         let data_dir = self.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into());
         let ports = [
@@ -170,10 +162,7 @@ impl RawConfig {
             ("wss_tls_port", self.wss_tls_port.unwrap_or(443)),
             ("stunnel_port", self.stunnel_port.unwrap_or(444)),
             ("udpgw_port", self.udpgw_port.unwrap_or(7300)),
-            (
-                "internal_forward_port",
-                self.internal_forward_port.unwrap_or(22),
-            ),
+            ("internal_forward_port", self.internal_forward_port.unwrap_or(22)),
         ];
         let ports = match check_ports(&ports) {
             Ok(ports) => ports,
@@ -182,13 +171,9 @@ impl RawConfig {
         let [panel, http, tls, stunnel, udpgw, forward] = ports;
         let config_dir = path.parent().unwrap_or(Path::new("."));
         let panel_bind = self.panel_bind.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        let panel_url = self
-            .panel_url
-            .unwrap_or_else(|| format!("http://127.0.0.1:{panel}"));
+        let panel_url = self.panel_url.unwrap_or_else(|| format!("http://127.0.0.1:{panel}"));
         if !(panel_url.starts_with("http://") || panel_url.starts_with("https://")) {
-            return invalid(format!(
-                "panel_url '{panel_url}' must start with http:// or https://"
-            ));
+            return invalid(format!("panel_url '{panel_url}' must start with http:// or https://"));
         }
         Ok(Config {
             path: path.to_owned(),
@@ -208,8 +193,17 @@ impl RawConfig {
             tls_key: self.tls_key.unwrap_or_else(|| config_dir.join("key.pem")),
             panel_url,
             bcrypt_cost,
+            node_name,
         })
     }
+}
+
+fn default_node_name() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)))
+        .unwrap_or_else(|| "node".into())
 }
 
 /// Each port within 0..=65535 (0 = any free port, for tests and `up`); non-zero ports
@@ -223,9 +217,7 @@ fn check_ports(ports: &[(&str, i64); 6]) -> Result<[u16; 6], String> {
             continue;
         }
         if let Some((other, _)) = ports[..i].iter().find(|(_, p)| p == port) {
-            return Err(format!(
-                "{name} and {other} are both {port}; each port must be different"
-            ));
+            return Err(format!("{name} and {other} are both {port}; each port must be different"));
         }
     }
     Ok(out)
@@ -247,10 +239,7 @@ mod tests {
     #[test]
     fn a_minimal_config_gets_the_original_defaults() {
         let c = load_str(&format!("{{{SECRET}}}")).unwrap();
-        assert_eq!(
-            (c.panel_port, c.wss_http_port, c.wss_tls_port),
-            (54321, 80, 443)
-        );
+        assert_eq!((c.panel_port, c.wss_http_port, c.wss_tls_port), (54321, 80, 443));
         assert_eq!((c.stunnel_port, c.internal_forward_port), (444, 22));
         assert_eq!(c.panel_user, "admin");
         assert!(!format!("{c:?}").contains("0123456789abcdef"));
@@ -269,23 +258,11 @@ mod tests {
     fn bad_configs_are_refused_in_plain_english() {
         let cases = [
             ("{}", "internal_api_secret is missing"),
-            (
-                r#"{"internal_api_secret":"default-secret-key-please-change"}"#,
-                "published default",
-            ),
+            (r#"{"internal_api_secret":"default-secret-key-please-change"}"#, "published default"),
             (r#"{"internal_api_secret":"short"}"#, "shorter than"),
-            (
-                &format!(r#"{{{SECRET},"panel_port":70000}}"#),
-                "panel_port 70000 is out of range",
-            ),
-            (
-                &format!(r#"{{{SECRET},"panel_prot":1}}"#),
-                "unknown field `panel_prot`",
-            ),
-            (
-                &format!(r#"{{{SECRET},"wss_http_port":8080,"panel_port":8080}}"#),
-                "both 8080",
-            ),
+            (&format!(r#"{{{SECRET},"panel_port":70000}}"#), "panel_port 70000 is out of range"),
+            (&format!(r#"{{{SECRET},"panel_prot":1}}"#), "unknown field `panel_prot`"),
+            (&format!(r#"{{{SECRET},"wss_http_port":8080,"panel_port":8080}}"#), "both 8080"),
             (&format!(r#"{{{SECRET},"bcrypt_cost":40}}"#), "bcrypt_cost"),
             ("{not json", "not valid config JSON"),
         ];

@@ -7,14 +7,10 @@ use std::process::ExitCode;
 use wss_panel::client::{self, PanelClient};
 use wss_panel::config::{Config, DEFAULT_CONFIG_PATH};
 use wss_panel::system::{self, DEFAULT_HELPER_PATH};
-use wss_panel::{cli, telemetry, web};
+use wss_panel::{cli, connect, proxy, telemetry, up, web};
 
 #[derive(Parser)]
-#[command(
-    name = "wss-panel",
-    version,
-    about = "WSS SSH tunnel proxy and its admin panel"
-)]
+#[command(name = "wss-panel", version, about = "WSS SSH tunnel proxy and its admin panel")]
 struct Cli {
     /// Path of config.json.
     #[arg(long, global = true, env = "WSS_PANEL_CONFIG", default_value = DEFAULT_CONFIG_PATH)]
@@ -27,6 +23,10 @@ struct Cli {
 enum Command {
     /// Run the control plane: store, actors, admin API.
     Panel,
+    /// Run the data plane: the WSS tunnel ports.
+    Proxy,
+    /// Panel and proxy on unprivileged ports with a local data dir, for trying it out.
+    Up(up::UpArgs),
     /// Manage tunnel users through the running panel.
     User {
         /// Print the API's JSON answer.
@@ -35,6 +35,8 @@ enum Command {
         #[command(subcommand)]
         command: cli::UserCmd,
     },
+    /// OpenSSH ProxyCommand: open a tunnel and pipe stdin/stdout through it.
+    Connect(connect::ConnectArgs),
     /// The root helper the panel runs through sudo: `privileged <op> <args...>` (operations:
     /// create-user, set-password, lock, unlock, delete-user, grant-shell, revoke-shell,
     /// kill-user, ban-ip, unban-ip, restart, logs, is-active), or `--print-sudoers USER`.
@@ -58,7 +60,12 @@ struct PrivilegedArgs {
 fn main() -> ExitCode {
     let args = Cli::parse();
     match args.command {
-        Command::Panel => run_panel(&args.config),
+        Command::Panel => serve(&args.config, |c| actix_web::rt::System::new().block_on(web::run_panel(c))),
+        Command::Proxy => serve(&args.config, proxy::main),
+        Command::Up(up_args) => {
+            telemetry::init();
+            report(up::run(up_args))
+        }
         Command::Privileged(privileged) => run_privileged(privileged),
         Command::User { json, command } => {
             let result = Config::load(&args.config)
@@ -72,6 +79,10 @@ fn main() -> ExitCode {
                     ExitCode::from(e.exit_code() as u8)
                 }
             }
+        }
+        Command::Connect(connect_args) => {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
+            report(runtime.map_err(Into::into).and_then(|rt| rt.block_on(connect::run(connect_args))))
         }
     }
 }
@@ -92,19 +103,23 @@ fn run_privileged(args: PrivilegedArgs) -> ExitCode {
     }
 }
 
-fn run_panel(config_path: &std::path::Path) -> ExitCode {
+/// Loads the config (exit 64 if bad) and runs a long-lived process.
+fn serve(config_path: &std::path::Path, run: impl FnOnce(Config) -> anyhow::Result<()>) -> ExitCode {
     telemetry::init();
-    let config = match Config::load(config_path) {
-        Ok(c) => c,
+    match Config::load(config_path) {
+        Ok(config) => report(run(config)),
         Err(e) => {
             eprintln!("wss-panel: {e}");
-            return ExitCode::from(client::exit::USAGE_OR_CONFIG as u8);
+            ExitCode::from(client::exit::USAGE_OR_CONFIG as u8)
         }
-    };
-    match actix_web::rt::System::new().block_on(web::run_panel(config)) {
+    }
+}
+
+fn report(result: anyhow::Result<()>) -> ExitCode {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            tracing::error!(event = "PANEL_FAILED", error = %e);
+            eprintln!("wss-panel: {e:#}");
             ExitCode::FAILURE
         }
     }

@@ -11,11 +11,7 @@ pub fn init() {
         .with_target(false)
         .with_ansi(false)
         .with_writer(std::io::stdout);
-    let result = if under_journald {
-        builder.without_time().try_init()
-    } else {
-        builder.try_init()
-    };
+    let result = if under_journald { builder.without_time().try_init() } else { builder.try_init() };
     // A second init (tests) keeps the first subscriber.
     drop(result);
 }

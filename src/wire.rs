@@ -43,9 +43,9 @@ impl DenyReason {
     /// The HTTP status line a proxy answers with; apps show the reason phrase to the user.
     pub fn status_line(self) -> &'static str {
         match self {
-            DenyReason::BadCredentials
-            | DenyReason::NoSuchUser
-            | DenyReason::AuthHeaderRequired => "401 Unauthorized",
+            DenyReason::BadCredentials | DenyReason::NoSuchUser | DenyReason::AuthHeaderRequired => {
+                "401 Unauthorized"
+            }
             DenyReason::Paused => "403 Paused",
             DenyReason::Expired => "403 Expired",
             DenyReason::Exceeded => "403 Quota Exceeded",
@@ -59,4 +59,87 @@ impl DenyReason {
 pub enum AuthVerdict {
     Allow { limits: UserLimits },
     Deny { reason: DenyReason },
+}
+
+/// Header naming the proxy node on `/ipc`.
+pub const NODE_HEADER: &str = "x-node-id";
+
+/// `POST /internal/auth` body when a proxy asks for a tunnel: the node asking, so that the
+/// panel can tell it how many tunnels the user has on the other nodes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TunnelAuth {
+    #[serde(flatten)]
+    pub auth: AuthRequest,
+    #[serde(default)]
+    pub node_id: String,
+}
+
+/// The panel's answer to a proxy: the verdict plus the user's live tunnels on other nodes
+/// (as of their last reports), for the global `max_connections`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TunnelVerdict {
+    #[serde(flatten)]
+    pub verdict: AuthVerdict,
+    #[serde(default)]
+    pub connections_elsewhere: u32,
+}
+
+/// One user's numbers in one node's report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UserStats {
+    pub speed_up_kbps: f64,
+    pub speed_down_kbps: f64,
+    pub connections: u32,
+    /// Client IPs of the live tunnels, with when each connected (unix seconds).
+    #[serde(default)]
+    pub ips: Vec<(String, i64)>,
+}
+
+/// Bytes counted between two reports, per user: (up, down). Sent until acknowledged.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrafficBatch {
+    pub seq: u64,
+    pub bytes: std::collections::BTreeMap<String, (u64, u64)>,
+}
+
+/// A node's report, once a second. `batches` holds every traffic batch the panel has not yet
+/// acknowledged, oldest first; the panel applies a batch only if its `seq` is above the last
+/// one it applied for this node, so a batch resent after a reconnect counts once.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StatsReport {
+    pub node_id: String,
+    pub users: std::collections::BTreeMap<String, UserStats>,
+    pub batches: Vec<TrafficBatch>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ProxyToPanel {
+    StatsUpdate(StatsReport),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum PanelToProxy {
+    /// Every batch with `seq <= ack` is stored; forget them.
+    Ack {
+        seq: u64,
+    },
+    /// Close all of the user's tunnels and forget cached verdicts.
+    Kick {
+        username: String,
+    },
+    UpdateLimits {
+        username: String,
+        limits: UserLimits,
+    },
+    ResetTraffic {
+        username: String,
+    },
+    Delete {
+        username: String,
+    },
+    ReloadHosts {
+        hosts: Vec<String>,
+    },
 }

@@ -64,10 +64,9 @@ impl Backend {
     /// Program and arguments for a command, or `None` for the recording backend.
     pub fn argv(&self, command: &SystemCommand) -> Option<(PathBuf, Vec<String>)> {
         let (program, mut args) = match self {
-            Backend::Sudo { helper_path } if command.needs_root() => (
-                PathBuf::from("sudo"),
-                vec!["-n".into(), "--".into(), path_arg(helper_path)],
-            ),
+            Backend::Sudo { helper_path } if command.needs_root() => {
+                (PathBuf::from("sudo"), vec!["-n".into(), "--".into(), path_arg(helper_path)])
+            }
             Backend::Sudo { helper_path } | Backend::Direct { helper_path } => {
                 (helper_path.clone(), Vec::new())
             }
@@ -85,11 +84,7 @@ fn path_arg(path: &std::path::Path) -> String {
 
 /// What an exit code from `sudo` or the helper means. `sudo -n` itself exits 1 when it may
 /// not run the command (no rule, or a password would be needed).
-pub fn classify(
-    code: Option<i32>,
-    stdout: String,
-    stderr: &str,
-) -> Result<CommandOutput, RunError> {
+pub fn classify(code: Option<i32>, stdout: String, stderr: &str) -> Result<CommandOutput, RunError> {
     let message = stderr.trim().lines().last().unwrap_or("").to_owned();
     let code = match code {
         Some(c) => c,
@@ -113,10 +108,7 @@ pub struct CommandRunner {
 
 impl CommandRunner {
     pub fn new(backend: Backend) -> Self {
-        Self {
-            backend,
-            timeout: DEFAULT_RUN_TIMEOUT,
-        }
+        Self { backend, timeout: DEFAULT_RUN_TIMEOUT }
     }
 
     pub fn with_timeout(backend: Backend, timeout: Duration) -> Self {
@@ -165,17 +157,11 @@ async fn spawn(
     timeout: Duration,
 ) -> Result<CommandOutput, RunError> {
     use tokio::io::AsyncWriteExt;
-    let spawn_error = |e: std::io::Error| RunError::Spawn {
-        program: path_arg(&program),
-        detail: e.to_string(),
-    };
+    let spawn_error =
+        |e: std::io::Error| RunError::Spawn { program: path_arg(&program), detail: e.to_string() };
     let mut child = tokio::process::Command::new(&program)
         .args(&args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)

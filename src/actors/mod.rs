@@ -4,6 +4,13 @@
 //! - web handlers → `UserRegistry`: user commands (`CreateUser`, `UpdateUser`, `DeleteUser`,
 //!   `SetUserStatus`, `RenewUser`, `ResetTraffic`, `SetPassword`) and queries (`GetUser`,
 //!   `ListUsers`).
+//! - `/ipc` sessions (`web::ws_ipc`) → `NodeHub`: `NodeConnected` / `NodeDisconnected`;
+//!   → `StatsAggregator`: `ApplyStatsReport` every second per node.
+//! - `StatsAggregator` → `UserRegistry`: `ApplyTraffic` once per tick (one transaction);
+//!   → node sessions: `Ack`; → subscribers: `LiveTick`.
+//! - `NodeHub` → node sessions: `ToNode` (kick, update_limits, ...); → `StatsAggregator`:
+//!   `NodeGone`.
+//! - `/internal/auth` → `StatsAggregator`: `GetConnectionsElsewhere`.
 //! - panel actors and web handlers → `CommandRunner`: `Run(SystemCommand)` (create/lock/
 //!   unlock/delete accounts, passwords, shell access, kills, IP bans, service restarts, logs
 //!   and status). It answers with the helper's stdout or a `RunError`.
@@ -14,4 +21,6 @@
 //! event loop waits on the OS.
 
 pub mod command_runner;
+pub mod node_hub;
+pub mod stats_aggregator;
 pub mod user_registry;

@@ -8,6 +8,7 @@ use crate::store::tables::{AUDIT, TRAFFIC, USERS};
 use crate::store::users::{self, User};
 use crate::store::{Store, StoreError, traffic};
 use actix::prelude::*;
+use redb::ReadableTable;
 use std::sync::Arc;
 
 #[derive(Debug, thiserror::Error)]
@@ -138,11 +139,7 @@ pub struct UserRegistry {
 
 impl UserRegistry {
     pub fn new(store: Arc<Store>, account_exists: fn(&str) -> bool, panel_user: String) -> Self {
-        Self {
-            store,
-            account_exists,
-            panel_user,
-        }
+        Self { store, account_exists, panel_user }
     }
 
     /// Loads, changes and stores one user plus one audit record, atomically.
@@ -155,15 +152,12 @@ impl UserRegistry {
     ) -> UserResult {
         self.store.write(|txn| {
             let mut table = txn.open_table(USERS)?;
-            let mut user = users::get(&table, username)?
-                .ok_or_else(|| RegistryError::NotFound(username.to_owned()))?;
+            let mut user =
+                users::get(&table, username)?.ok_or_else(|| RegistryError::NotFound(username.to_owned()))?;
             let detail = edit(&mut user, txn)?;
             settle(&mut user, now_unix());
             users::put(&mut table, &user)?;
-            audit::append(
-                &mut txn.open_table(AUDIT)?,
-                &record(by, action, username, detail),
-            )?;
+            audit::append(&mut txn.open_table(AUDIT)?, &record(by, action, username, detail))?;
             Ok(user)
         })
     }
@@ -235,10 +229,7 @@ impl Handler<CreateUser> for UserRegistry {
             settle(&mut user, now_unix());
             users::put(&mut table, &user)?;
             let detail = limits_detail(&user);
-            audit::append(
-                &mut txn.open_table(AUDIT)?,
-                &record(&msg.by, "USER_ADD", &name, detail),
-            )?;
+            audit::append(&mut txn.open_table(AUDIT)?, &record(&msg.by, "USER_ADD", &name, detail))?;
             Ok(user)
         })
     }
@@ -247,9 +238,7 @@ impl Handler<CreateUser> for UserRegistry {
 fn limits_detail(u: &User) -> String {
     format!(
         "expires_on={} quota_bytes={} rate_kbps={} max_connections={} require_auth_header={} allow_shell={}",
-        u.expires_on
-            .map(crate::domain::format_day)
-            .unwrap_or_else(|| "never".into()),
+        u.expires_on.map(crate::domain::format_day).unwrap_or_else(|| "never".into()),
         u.quota_bytes,
         u.rate_kbps,
         u.max_connections,
@@ -297,8 +286,7 @@ impl Handler<DeleteUser> for UserRegistry {
         let name = msg.username;
         self.store.write(|txn| {
             let mut table = txn.open_table(USERS)?;
-            let user =
-                users::get(&table, &name)?.ok_or_else(|| RegistryError::NotFound(name.clone()))?;
+            let user = users::get(&table, &name)?.ok_or_else(|| RegistryError::NotFound(name.clone()))?;
             users::remove(&mut table, &name)?;
             traffic::remove_user(&mut txn.open_table(TRAFFIC)?, &name)?;
             let rec = record(&msg.by, "USER_DELETE", &name, String::new());
@@ -329,19 +317,13 @@ impl Handler<RenewUser> for UserRegistry {
     type Result = UserResult;
     fn handle(&mut self, msg: RenewUser, _: &mut Self::Context) -> UserResult {
         if msg.days == 0 || msg.days > 36_500 {
-            return Err(RegistryError::Invalid(
-                "days must be between 1 and 36500".into(),
-            ));
+            return Err(RegistryError::Invalid("days must be between 1 and 36500".into()));
         }
         let today = day_of(now_unix());
         self.change(&msg.username, &msg.by, "USER_RENEW", |u, _| {
             let from = u.expires_on.unwrap_or(today).max(today);
             u.expires_on = Some(from + msg.days as Day);
-            Ok(format!(
-                "days={} expires_on={}",
-                msg.days,
-                crate::domain::format_day(from + msg.days as Day)
-            ))
+            Ok(format!("days={} expires_on={}", msg.days, crate::domain::format_day(from + msg.days as Day)))
         })
     }
 }
@@ -374,15 +356,68 @@ impl Handler<SetPassword> for UserRegistry {
 impl Handler<GetUser> for UserRegistry {
     type Result = Result<Option<User>, RegistryError>;
     fn handle(&mut self, msg: GetUser, _: &mut Self::Context) -> Self::Result {
-        self.store
-            .read(|txn| Ok(users::get(&txn.open_table(USERS)?, &msg.username)?))
+        self.store.read(|txn| Ok(users::get(&txn.open_table(USERS)?, &msg.username)?))
     }
 }
 
 impl Handler<ListUsers> for UserRegistry {
     type Result = Result<Vec<User>, RegistryError>;
     fn handle(&mut self, _: ListUsers, _: &mut Self::Context) -> Self::Result {
-        self.store
-            .read(|txn| Ok(users::list(&txn.open_table(USERS)?)?))
+        self.store.read(|txn| Ok(users::list(&txn.open_table(USERS)?)?))
+    }
+}
+
+/// Traffic the proxies counted: `(node id, batch)` in arrival order.
+#[derive(Message)]
+#[rtype(result = "Result<TrafficApplied, RegistryError>")]
+pub struct ApplyTraffic {
+    pub batches: Vec<(String, crate::wire::TrafficBatch)>,
+}
+
+#[derive(Debug, Default)]
+pub struct TrafficApplied {
+    /// Per node, the highest sequence number now stored (applied now or before).
+    pub acks: Vec<(String, u64)>,
+    /// Users this traffic pushed over their quota.
+    pub exceeded: Vec<String>,
+}
+
+/// Adds every batch not applied before to the users' totals and today's history, and moves
+/// each node's sequence number, all in one transaction. Bytes of deleted users are dropped.
+impl Handler<ApplyTraffic> for UserRegistry {
+    type Result = Result<TrafficApplied, RegistryError>;
+    fn handle(&mut self, msg: ApplyTraffic, _: &mut Self::Context) -> Self::Result {
+        let now = now_unix();
+        self.store.write(|txn| {
+            let mut users_t = txn.open_table(USERS)?;
+            let mut traffic_t = txn.open_table(TRAFFIC)?;
+            let mut seq_t = txn.open_table(crate::store::tables::NODE_SEQ)?;
+            let mut out = TrafficApplied::default();
+            let mut acks: std::collections::BTreeMap<String, u64> = Default::default();
+            for (node, batch) in &msg.batches {
+                let last = seq_t.get(node.as_str())?.map(|v| v.value()).unwrap_or(0);
+                if batch.seq > last {
+                    for (name, (up, down)) in &batch.bytes {
+                        let Some(mut user) = users::get(&users_t, name)? else {
+                            continue;
+                        };
+                        user.used_up_bytes = user.used_up_bytes.saturating_add(*up);
+                        user.used_down_bytes = user.used_down_bytes.saturating_add(*down);
+                        let before = user.status;
+                        settle(&mut user, now);
+                        if before != user.status && user.status == UserStatus::Exceeded {
+                            out.exceeded.push(name.clone());
+                        }
+                        users::put(&mut users_t, &user)?;
+                        traffic::add(&mut traffic_t, name, day_of(now), *up, *down)?;
+                    }
+                    seq_t.insert(node.as_str(), batch.seq)?;
+                }
+                let ack = acks.entry(node.clone()).or_default();
+                *ack = (*ack).max(batch.seq.max(last));
+            }
+            out.acks = acks.into_iter().collect();
+            Ok(out)
+        })
     }
 }

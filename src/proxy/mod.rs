@@ -1,2 +1,130 @@
 //! The data plane: a tokio service that turns HTTP-upgrade "payloads" into SSH tunnels.
 //! Never imports actix; talks to the panel only through [`crate::wire`] types.
+//!
+//! Pure cores: [`handshake`] (request heads), [`ratelimit`] (token buckets), [`state`]
+//! (node bookkeeping). I/O shells: [`session`] (one connection), [`pipe`] (byte moving),
+//! [`listener`] (accept loops), [`panel_client`] (auth), [`ipc`] (reports and commands),
+//! [`tls`].
+
+pub mod handshake;
+pub mod ipc;
+pub mod listener;
+pub mod panel_client;
+pub mod pipe;
+pub mod ratelimit;
+pub mod session;
+pub mod state;
+pub mod tls;
+
+use crate::config::Config;
+use session::Proxy;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// How long tunnels may keep running after SIGTERM before the process exits.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Bound listening sockets: plain and TLS.
+pub struct Listeners {
+    pub http: TcpListener,
+    pub tls: Option<TcpListener>,
+}
+
+impl Listeners {
+    /// Binds `wss_bind` on both configured ports (0 = any free port).
+    pub async fn bind(config: &Config) -> std::io::Result<Listeners> {
+        let http = TcpListener::bind((config.wss_bind, config.wss_http_port)).await?;
+        let tls = TcpListener::bind((config.wss_bind, config.wss_tls_port)).await?;
+        Ok(Listeners { http, tls: Some(tls) })
+    }
+}
+
+/// `name-xxxxxxxx`: the configured node name plus a per-start suffix, so that the panel
+/// never confuses this run's report numbers with an earlier run's.
+pub fn node_id(name: &str) -> String {
+    format!("{name}-{}", crate::web::random_hex(4))
+}
+
+/// Serves until `stop` is cancelled, then drains: stops accepting, sends the last report,
+/// and gives live tunnels up to `SHUTDOWN_GRACE`.
+pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) -> anyhow::Result<()> {
+    let tls = match &listeners.tls {
+        Some(_) => Some(tls::acceptor(&config.tls_cert, &config.tls_key)?),
+        None => None,
+    };
+    let node = Arc::new(state::NodeState::new(node_id(&config.node_name)));
+    let upstream = SocketAddr::new(config.forward_host, config.internal_forward_port);
+    let proxy = Arc::new(Proxy {
+        node: node.clone(),
+        panel: panel_client::PanelClient::new(&config.panel_url, &config.internal_api_secret),
+        upstream,
+    });
+    let http_addr = listeners.http.local_addr()?;
+    let tls_addr = listeners.tls.as_ref().map(|l| l.local_addr()).transpose()?;
+    tracing::info!(event = "PROXY_LISTENING", http = %http_addr, tls = ?tls_addr, node = %node.node_id, upstream = %upstream);
+    let tasks = TaskTracker::new();
+    let accept_stop = stop.child_token();
+    let mut loops = vec![tokio::spawn(listener::serve(
+        listeners.http,
+        None,
+        proxy.clone(),
+        tasks.clone(),
+        accept_stop.clone(),
+    ))];
+    if let (Some(l), Some(acceptor)) = (listeners.tls, tls) {
+        loops.push(tokio::spawn(listener::serve(
+            l,
+            Some(acceptor),
+            proxy.clone(),
+            tasks.clone(),
+            accept_stop.clone(),
+        )));
+    }
+    let ipc_stop = CancellationToken::new();
+    let ipc = tokio::spawn(ipc::run(
+        node.clone(),
+        config.panel_url.clone(),
+        config.internal_api_secret.clone(),
+        ipc_stop.clone(),
+    ));
+    stop.cancelled().await;
+    tracing::info!(event = "PROXY_STOPPING", tunnels = tasks.len());
+    for l in loops {
+        let _ = l.await;
+    }
+    tasks.close();
+    let _ = tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait()).await;
+    ipc_stop.cancel();
+    let _ = ipc.await;
+    tracing::info!(event = "PROXY_STOPPED", unreported_bytes = node.unacknowledged_bytes());
+    Ok(())
+}
+
+/// `wss-panel proxy`: a multi-thread runtime (one worker per core), SIGTERM/SIGINT drain.
+pub fn main(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let listeners = Listeners::bind(&config).await?;
+        let stop = CancellationToken::new();
+        tokio::spawn(cancel_on_signal(stop.clone()));
+        run(config, listeners, stop).await
+    })
+}
+
+/// Cancels `stop` on SIGTERM or SIGINT.
+pub async fn cancel_on_signal(stop: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    stop.cancel();
+}

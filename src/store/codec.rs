@@ -17,10 +17,7 @@ pub enum CodecError {
     #[error("{record} version {version} is newer than this release understands")]
     UnknownVersion { record: &'static str, version: u8 },
     #[error("corrupt {record} value: {detail}")]
-    Corrupt {
-        record: &'static str,
-        detail: String,
-    },
+    Corrupt { record: &'static str, detail: String },
 }
 
 /// A value stored in redb. `decode` must keep accepting every version ever written.
@@ -43,17 +40,11 @@ pub fn encode_versioned<T: Serialize>(version: u8, value: &T) -> Vec<u8> {
 
 /// Splits off the version byte.
 pub fn split_version(bytes: &[u8]) -> Result<(u8, &[u8]), CodecError> {
-    bytes
-        .split_first()
-        .map(|(v, body)| (*v, body))
-        .ok_or(CodecError::Empty)
+    bytes.split_first().map(|(v, body)| (*v, body)).ok_or(CodecError::Empty)
 }
 
 /// Decodes one body and insists that it used every byte (trailing bytes mean corruption).
-pub fn decode_body<T: DeserializeOwned>(
-    record: &'static str,
-    body: &[u8],
-) -> Result<T, CodecError> {
+pub fn decode_body<T: DeserializeOwned>(record: &'static str, body: &[u8]) -> Result<T, CodecError> {
     let corrupt = |detail: String| CodecError::Corrupt { record, detail };
     let (value, used) =
         bincode::serde::decode_from_slice(body, config()).map_err(|e| corrupt(e.to_string()))?;
@@ -107,10 +98,7 @@ mod tests {
 
     #[test]
     fn values_round_trip_with_a_version_byte_in_front() {
-        let s = Sample {
-            name: "a".into(),
-            n: 300,
-        };
+        let s = Sample { name: "a".into(), n: 300 };
         let bytes = s.encode();
         assert_eq!(bytes[0], 1);
         assert_eq!(Sample::decode(&bytes).unwrap(), s);
@@ -118,16 +106,9 @@ mod tests {
 
     #[test]
     fn damaged_values_are_errors_not_panics() {
-        let bytes = Sample {
-            name: "abc".into(),
-            n: 7,
-        }
-        .encode();
+        let bytes = Sample { name: "abc".into(), n: 7 }.encode();
         assert!(matches!(Sample::decode(&[]), Err(CodecError::Empty)));
-        assert!(matches!(
-            Sample::decode(&[9, 0]),
-            Err(CodecError::UnknownVersion { version: 9, .. })
-        ));
+        assert!(matches!(Sample::decode(&[9, 0]), Err(CodecError::UnknownVersion { version: 9, .. })));
         for cut in 1..bytes.len() {
             assert!(Sample::decode(&bytes[..cut]).is_err(), "truncated at {cut}");
         }

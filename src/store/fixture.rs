@@ -33,16 +33,11 @@ pub fn user() -> User {
 }
 
 pub fn settings() -> Settings {
-    Settings {
-        fuse_threshold_kbps: 40_960,
-    }
+    Settings { fuse_threshold_kbps: 40_960 }
 }
 
 pub fn traffic_day() -> TrafficDay {
-    TrafficDay {
-        up_bytes: 1234,
-        down_bytes: 56_789,
-    }
+    TrafficDay { up_bytes: 1234, down_bytes: 56_789 }
 }
 
 pub fn ban() -> IpBan {
@@ -55,10 +50,7 @@ pub fn ban() -> IpBan {
 }
 
 pub fn host() -> AllowedHost {
-    AllowedHost {
-        host: "cdn.example.com".into(),
-        added_at: 1_700_000_200,
-    }
+    AllowedHost { host: "cdn.example.com".into(), added_at: 1_700_000_200 }
 }
 
 pub fn audit_record() -> AuditRecord {
@@ -78,17 +70,9 @@ pub fn write_all(store: &Store) -> Result<(), StoreError> {
         users::put(&mut txn.open_table(USERS)?, &user())?;
         settings::put(&mut txn.open_table(SETTINGS)?, &settings())?;
         let t = traffic_day();
-        traffic::add(
-            &mut txn.open_table(TRAFFIC)?,
-            "alice",
-            DAY,
-            t.up_bytes,
-            t.down_bytes,
-        )?;
-        txn.open_table(IP_BANS)?
-            .insert(ban().ip.as_str(), ban().encode().as_slice())?;
-        txn.open_table(HOSTS)?
-            .insert(host().host.as_str(), host().encode().as_slice())?;
+        traffic::add(&mut txn.open_table(TRAFFIC)?, "alice", DAY, t.up_bytes, t.down_bytes)?;
+        txn.open_table(IP_BANS)?.insert(ban().ip.as_str(), ban().encode().as_slice())?;
+        txn.open_table(HOSTS)?.insert(host().host.as_str(), host().encode().as_slice())?;
         audit::append(&mut txn.open_table(AUDIT)?, &audit_record())?;
         txn.open_table(NODE_SEQ)?.insert("node-1", 42)?;
         Ok(())

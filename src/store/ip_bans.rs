@@ -14,8 +14,6 @@ pub struct IpBan {
 }
 single_version_record!(IpBan, "ip_ban", 1);
 
-pub fn list(
-    table: &impl redb::ReadableTable<&'static str, &'static [u8]>,
-) -> Result<Vec<IpBan>, StoreError> {
+pub fn list(table: &impl redb::ReadableTable<&'static str, &'static [u8]>) -> Result<Vec<IpBan>, StoreError> {
     decode_all(table)
 }

@@ -12,9 +12,7 @@ pub mod tables;
 pub mod traffic;
 pub mod users;
 
-use redb::{
-    Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction,
-};
+use redb::{Database, Durability, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
 use std::path::Path;
 
 pub use codec::{CodecError, Record};
@@ -81,8 +79,7 @@ impl Store {
         E: From<StoreError>,
     {
         let mut txn = self.db.begin_write().map_err(StoreError::from)?;
-        txn.set_durability(Durability::Immediate)
-            .map_err(StoreError::from)?;
+        txn.set_durability(Durability::Immediate).map_err(StoreError::from)?;
         txn.set_two_phase_commit(true);
         let out = f(&txn)?;
         txn.commit().map_err(StoreError::from)?;

@@ -14,9 +14,7 @@ pub struct Settings {
 }
 single_version_record!(Settings, "settings", 1);
 
-pub fn get(
-    table: &impl ReadableTable<&'static str, &'static [u8]>,
-) -> Result<Settings, StoreError> {
+pub fn get(table: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<Settings, StoreError> {
     match table.get(GLOBAL)? {
         Some(v) => Ok(Settings::decode(v.value())?),
         None => Ok(Settings::default()),

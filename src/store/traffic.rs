@@ -40,8 +40,7 @@ pub fn range(
     first: Day,
     last: Day,
 ) -> Result<Vec<(Day, TrafficDay)>, StoreError> {
-    let mut out: Vec<(Day, TrafficDay)> =
-        (first..=last).map(|d| (d, TrafficDay::default())).collect();
+    let mut out: Vec<(Day, TrafficDay)> = (first..=last).map(|d| (d, TrafficDay::default())).collect();
     for entry in table.range((username, first)..=(username, last))? {
         let (key, value) = entry?;
         let day = key.value().1;

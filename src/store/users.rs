@@ -57,8 +57,6 @@ pub fn remove(table: &mut Table<&str, &[u8]>, username: &str) -> Result<bool, St
 }
 
 /// Every user, ordered by name.
-pub fn list(
-    table: &impl ReadableTable<&'static str, &'static [u8]>,
-) -> Result<Vec<User>, StoreError> {
+pub fn list(table: &impl ReadableTable<&'static str, &'static [u8]>) -> Result<Vec<User>, StoreError> {
     decode_all(table)
 }

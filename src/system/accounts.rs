@@ -33,11 +33,7 @@ impl State {
     }
 
     fn open_at(dir: &Path) -> Result<State, HelperError> {
-        fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir)
-            .map_err(|e| state_error(dir, e))?;
+        fs::DirBuilder::new().recursive(true).mode(0o700).create(dir).map_err(|e| state_error(dir, e))?;
         let meta = fs::symlink_metadata(dir).map_err(|e| state_error(dir, e))?;
         if !meta.is_dir() || meta.uid() != 0 || meta.mode() & 0o022 != 0 {
             return Err(HelperError::State(format!(
@@ -48,10 +44,7 @@ impl State {
         let lock_path = dir.join(LOCK_FILE);
         let lock = private_file(&lock_path, false).map_err(|e| state_error(&lock_path, e))?;
         lock.lock().map_err(|e| state_error(&lock_path, e))?;
-        Ok(State {
-            dir: dir.to_owned(),
-            _lock: lock,
-        })
+        Ok(State { dir: dir.to_owned(), _lock: lock })
     }
 
     fn path(&self) -> PathBuf {
@@ -115,13 +108,7 @@ impl State {
 /// Opens (creating with mode 0600) a file in the state directory. Symlink games are not a
 /// concern: only root can write the directory (checked in `open_at`).
 fn private_file(path: &Path, truncate: bool) -> std::io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(truncate)
-        .mode(0o600)
-        .open(path)
+    OpenOptions::new().read(true).write(true).create(true).truncate(truncate).mode(0o600).open(path)
 }
 
 fn state_error(path: &Path, e: std::io::Error) -> HelperError {
@@ -150,10 +137,7 @@ mod tests {
             state.remove(&Username::parse("bob").unwrap()).unwrap();
         }
         let state = state_in(tmp.path());
-        assert_eq!(
-            state.accounts().unwrap().into_iter().collect::<Vec<_>>(),
-            [alice]
-        );
+        assert_eq!(state.accounts().unwrap().into_iter().collect::<Vec<_>>(), [alice]);
         let file = fs::metadata(tmp.path().join("state/accounts")).unwrap();
         assert_eq!(file.mode() & 0o777, 0o600);
         let dir = fs::metadata(tmp.path().join("state")).unwrap();

@@ -136,10 +136,7 @@ impl SystemCommand {
             BanIp { net } | UnbanIp { net } => vec![net.to_string()],
             RestartService { service } | IsActive { service } => vec![service.to_string()],
             ServiceLogs { service, lines } => vec![service.to_string(), lines.get().to_string()],
-            other => other
-                .user()
-                .map(|u| vec![u.to_string()])
-                .unwrap_or_default(),
+            other => other.user().map(|u| vec![u.to_string()]).unwrap_or_default(),
         }
     }
 
@@ -179,9 +176,7 @@ impl SystemCommand {
         };
         let want = if op == "logs" { 2 } else { 1 };
         if rest.len() != want {
-            return Err(ParseError::Usage(format!(
-                "{op} takes {want} argument(s): {op} {shape}"
-            )));
+            return Err(ParseError::Usage(format!("{op} takes {want} argument(s): {op} {shape}")));
         }
         let arg = rest[0].as_str();
         let user = || validate::username(arg);
@@ -198,16 +193,9 @@ impl SystemCommand {
             "kill-user" => KillUser { user: user()? },
             "ban-ip" => BanIp { net: net()? },
             "unban-ip" => UnbanIp { net: net()? },
-            "restart" => RestartService {
-                service: service()?,
-            },
-            "is-active" => IsActive {
-                service: service()?,
-            },
-            _ => ServiceLogs {
-                service: service()?,
-                lines: LogLines::parse(&rest[1])?,
-            },
+            "restart" => RestartService { service: service()? },
+            "is-active" => IsActive { service: service()? },
+            _ => ServiceLogs { service: service()?, lines: LogLines::parse(&rest[1])? },
         };
         Ok(Parsed::Complete(command))
     }

@@ -40,12 +40,7 @@ pub fn unban(net: IpNet) -> Result<(), HelperError> {
         nft::ensure_chain()?;
         for handle in nft::handles(net)? {
             let handle = handle.to_string();
-            run_ok(
-                "nft",
-                &[
-                    "delete", "rule", "inet", NFT_TABLE, NFT_CHAIN, "handle", &handle,
-                ],
-            )?;
+            run_ok("nft", &["delete", "rule", "inet", NFT_TABLE, NFT_CHAIN, "handle", &handle])?;
         }
         Ok(())
     } else {
@@ -81,10 +76,7 @@ mod nft {
 
     /// Handles of the rules that carry this ban's comment (read from `nft -j`).
     pub fn handles(net: IpNet) -> Result<Vec<u64>, HelperError> {
-        let out = run_ok(
-            "nft",
-            &["-j", "list", "chain", "inet", NFT_TABLE, NFT_CHAIN],
-        )?;
+        let out = run_ok("nft", &["-j", "list", "chain", "inet", NFT_TABLE, NFT_CHAIN])?;
         let json: serde_json::Value =
             serde_json::from_str(&out.stdout).map_err(|e| HelperError::ToolFailed {
                 tool: "nft",
@@ -106,18 +98,12 @@ mod iptables {
     use super::*;
 
     pub fn for_family(net: IpNet) -> &'static str {
-        if net.is_ipv4() {
-            "iptables"
-        } else {
-            "ip6tables"
-        }
+        if net.is_ipv4() { "iptables" } else { "ip6tables" }
     }
 
     pub fn rule(action: &str, net: IpNet) -> Vec<String> {
         let cidr = net.cidr();
-        ["-w", action, IPTABLES_CHAIN, "-s", &cidr, "-j", "DROP"]
-            .map(str::to_owned)
-            .to_vec()
+        ["-w", action, IPTABLES_CHAIN, "-s", &cidr, "-j", "DROP"].map(str::to_owned).to_vec()
     }
 
     /// `-C` exits 1 when the rule is absent; other codes are real failures.

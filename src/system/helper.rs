@@ -38,11 +38,7 @@ pub enum HelperError {
     #[error("{tool} unavailable: {detail}")]
     Unavailable { tool: &'static str, detail: String },
     #[error("{tool} failed ({}): {stderr}", code.map_or("killed by a signal".to_owned(), |c| format!("exit {c}")))]
-    ToolFailed {
-        tool: &'static str,
-        code: Option<i32>,
-        stderr: String,
-    },
+    ToolFailed { tool: &'static str, code: Option<i32>, stderr: String },
     #[error("helper state: {0}")]
     State(String),
     #[error("must run as root (the panel calls it through sudo -n)")]
@@ -81,10 +77,7 @@ pub fn run_os(args: &[OsString]) -> ExitCode {
     let utf8: Option<Vec<String>> = args.iter().map(|a| a.to_str().map(str::to_owned)).collect();
     match utf8 {
         Some(args) => run(&args),
-        None => finish(
-            "?",
-            Err(HelperError::Refused("argument is not UTF-8".into())),
-        ),
+        None => finish("?", Err(HelperError::Refused("argument is not UTF-8".into()))),
     }
 }
 
@@ -94,9 +87,7 @@ pub fn run(args: &[String]) -> ExitCode {
     let result = command_from(args, &mut std::io::stdin().lock());
     let label = match &result {
         Ok(command) => command.describe(),
-        Err(_) => args
-            .first()
-            .map_or("-".to_owned(), |op| validate::quote(op)),
+        Err(_) => args.first().map_or("-".to_owned(), |op| validate::quote(op)),
     };
     finish(&label, result.and_then(|command| perform(&command)))
 }
@@ -120,10 +111,9 @@ fn finish(label: &str, result: Result<String, HelperError>) -> ExitCode {
 pub fn command_from(args: &[String], stdin: &mut dyn Read) -> Result<SystemCommand, HelperError> {
     match SystemCommand::parse_helper_args(args)? {
         Parsed::Complete(command) => Ok(command),
-        Parsed::NeedsPassword(user) => Ok(SystemCommand::SetPassword {
-            user,
-            password: read_password(stdin)?,
-        }),
+        Parsed::NeedsPassword(user) => {
+            Ok(SystemCommand::SetPassword { user, password: read_password(stdin)? })
+        }
     }
 }
 
@@ -137,8 +127,8 @@ fn read_password(stdin: &mut dyn Read) -> Result<crate::domain::Password, Helper
     if raw.len() as u64 > MAX_STDIN_BYTES {
         return Err(HelperError::Refused("password on stdin is too long".into()));
     }
-    let text = String::from_utf8(raw)
-        .map_err(|_| HelperError::Refused("password on stdin is not UTF-8".into()))?;
+    let text =
+        String::from_utf8(raw).map_err(|_| HelperError::Refused("password on stdin is not UTF-8".into()))?;
     let text = text.strip_suffix('\n').unwrap_or(&text);
     Ok(validate::password(text)?)
 }
@@ -159,8 +149,7 @@ fn perform(command: &SystemCommand) -> Result<String, HelperError> {
         }
         RestartService { service } => {
             let unit = service.unit();
-            tool::run_ok_with("systemctl", &["restart", &unit], None, RESTART_TIMEOUT)
-                .map(|_| String::new())
+            tool::run_ok_with("systemctl", &["restart", &unit], None, RESTART_TIMEOUT).map(|_| String::new())
         }
         ServiceLogs { service, lines } => {
             let (unit, n) = (service.unit(), lines.get().to_string());
@@ -174,12 +163,7 @@ fn perform(command: &SystemCommand) -> Result<String, HelperError> {
 /// `systemctl is-active` answers with a state word and an exit code that encodes the state
 /// (3 = inactive ...); only a missing word is a failure.
 fn is_active(service: Service) -> Result<String, HelperError> {
-    let out = tool::run(
-        "systemctl",
-        &["is-active", &service.unit()],
-        None,
-        tool::TOOL_TIMEOUT,
-    )?;
+    let out = tool::run("systemctl", &["is-active", &service.unit()], None, tool::TOOL_TIMEOUT)?;
     match out.stdout.split_whitespace().next() {
         Some(state) => Ok(format!("{state}\n")),
         None => tool::expect_codes("systemctl", out, &[]).map(|_| String::new()),

@@ -40,10 +40,7 @@ mod tests {
     fn the_rule_names_the_user_and_the_helper_only() {
         let text = render("admin", DEFAULT_HELPER_PATH).unwrap();
         let rules: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
-        assert_eq!(
-            rules,
-            ["admin ALL=(root) NOPASSWD: /usr/local/bin/wss-panel privileged *"]
-        );
+        assert_eq!(rules, ["admin ALL=(root) NOPASSWD: /usr/local/bin/wss-panel privileged *"]);
     }
 
     #[test]

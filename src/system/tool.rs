@@ -30,9 +30,7 @@ pub fn locate(name: &str) -> Option<PathBuf> {
     TOOL_DIRS
         .iter()
         .map(|d| PathBuf::from(d).join(name))
-        .find(|p| {
-            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-        })
+        .find(|p| std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0))
 }
 
 /// Runs `name args...` and returns whatever it said, whatever its exit code.
@@ -52,11 +50,7 @@ pub fn run<S: AsRef<OsStr>>(
         .env_clear()
         .env("PATH", TOOL_DIRS.join(":"))
         .env("LC_ALL", "C")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true);
@@ -103,18 +97,10 @@ pub fn run_ok_with<S: AsRef<OsStr>>(
 }
 
 /// Accepts the listed exit codes; any other code, or a signal, is the tool failing.
-pub fn expect_codes(
-    name: &'static str,
-    output: ToolOutput,
-    ok: &[i32],
-) -> Result<ToolOutput, HelperError> {
+pub fn expect_codes(name: &'static str, output: ToolOutput, ok: &[i32]) -> Result<ToolOutput, HelperError> {
     match output.code {
         Some(code) if ok.contains(&code) => Ok(output),
-        code => Err(HelperError::ToolFailed {
-            tool: name,
-            code,
-            stderr: one_line(&output.stderr),
-        }),
+        code => Err(HelperError::ToolFailed { tool: name, code, stderr: one_line(&output.stderr) }),
     }
 }
 
@@ -124,8 +110,5 @@ pub fn one_line(text: &str) -> String {
 }
 
 fn unavailable(tool: &'static str, e: std::io::Error) -> HelperError {
-    HelperError::Unavailable {
-        tool,
-        detail: e.to_string(),
-    }
+    HelperError::Unavailable { tool, detail: e.to_string() }
 }

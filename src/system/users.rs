@@ -34,12 +34,7 @@ pub fn perform(command: &SystemCommand, state: &State) -> Result<String, HelperE
     match command {
         SetPassword { password, .. } => {
             let line = format!("{name}:{}\n", password.expose());
-            run_ok_with(
-                "chpasswd",
-                &[] as &[&str],
-                Some(line.as_bytes()),
-                TOOL_TIMEOUT,
-            )?;
+            run_ok_with("chpasswd", &[] as &[&str], Some(line.as_bytes()), TOOL_TIMEOUT)?;
         }
         LockUser { .. } => drop(run_ok("usermod", &["--lock", "--", name])?),
         UnlockUser { .. } => drop(run_ok("usermod", &["--unlock", "--", name])?),
@@ -83,14 +78,10 @@ fn lookup(user: &Username) -> Result<Option<User>, HelperError> {
 fn create(user: &Username, state: &State) -> Result<(), HelperError> {
     let name = user.as_str();
     if lookup(user)?.is_some() {
-        return Err(HelperError::Refused(format!(
-            "account '{name}' already exists"
-        )));
+        return Err(HelperError::Refused(format!("account '{name}' already exists")));
     }
     if matches!(Group::from_name(name), Ok(Some(_))) {
-        return Err(HelperError::Refused(format!(
-            "a group named '{name}' already exists"
-        )));
+        return Err(HelperError::Refused(format!("a group named '{name}' already exists")));
     }
     state.add(user)?;
     let created = run_ok(
@@ -133,9 +124,7 @@ fn wait_for_no_processes(name: &str) -> Result<(), HelperError> {
     let deadline = std::time::Instant::now() + PROCESS_EXIT_WAIT;
     loop {
         let out = tool::run("pgrep", &["-u", name], None, TOOL_TIMEOUT)?;
-        if expect_codes("pgrep", out, &[0, 1])?.code == Some(1)
-            || std::time::Instant::now() > deadline
-        {
+        if expect_codes("pgrep", out, &[0, 1])?.code == Some(1) || std::time::Instant::now() > deadline {
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(50));

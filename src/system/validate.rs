@@ -79,9 +79,7 @@ impl IpNet {
             Some((a, p)) => (a, Some(p)),
             None => (raw, None),
         };
-        let addr: IpAddr = addr_part
-            .parse()
-            .map_err(|_| refuse("not an IPv4 or IPv6 address"))?;
+        let addr: IpAddr = addr_part.parse().map_err(|_| refuse("not an IPv4 or IPv6 address"))?;
         let max = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix_part {
             None => max,
@@ -96,11 +94,7 @@ impl IpNet {
     }
 
     fn check(&self) -> Result<(), &'static str> {
-        let (min, max) = if self.addr.is_ipv4() {
-            (MIN_V4_PREFIX, 32)
-        } else {
-            (MIN_V6_PREFIX, 128)
-        };
+        let (min, max) = if self.addr.is_ipv4() { (MIN_V4_PREFIX, 32) } else { (MIN_V6_PREFIX, 128) };
         if let IpAddr::V6(v6) = self.addr
             && v6.to_ipv4_mapped().is_some()
         {
@@ -116,14 +110,8 @@ impl IpNet {
             return Err("host bits set after the prefix: give the network address");
         }
         let (loopback, unspecified) = match self.addr {
-            IpAddr::V4(_) => (
-                IpAddr::V4(Ipv4Addr::LOCALHOST),
-                IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            ),
-            IpAddr::V6(_) => (
-                IpAddr::V6(Ipv6Addr::LOCALHOST),
-                IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-            ),
+            IpAddr::V4(_) => (IpAddr::V4(Ipv4Addr::LOCALHOST), IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            IpAddr::V6(_) => (IpAddr::V6(Ipv6Addr::LOCALHOST), IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
         };
         if self.addr.is_loopback() || self.contains(loopback) {
             return Err("covers loopback");
@@ -202,12 +190,7 @@ pub enum Service {
 }
 
 impl Service {
-    pub const ALL: [Service; 4] = [
-        Service::Wss,
-        Service::WssPanel,
-        Service::Stunnel4,
-        Service::SshdStunnel,
-    ];
+    pub const ALL: [Service; 4] = [Service::Wss, Service::WssPanel, Service::Stunnel4, Service::SshdStunnel];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -224,10 +207,7 @@ impl Service {
     }
 
     pub fn parse(raw: &str) -> Result<Self, ArgError> {
-        Self::ALL
-            .into_iter()
-            .find(|s| s.as_str() == raw)
-            .ok_or_else(|| ArgError::Service(quote(raw)))
+        Self::ALL.into_iter().find(|s| s.as_str() == raw).ok_or_else(|| ArgError::Service(quote(raw)))
     }
 }
 
@@ -243,11 +223,7 @@ pub struct LogLines(u16);
 
 impl LogLines {
     pub fn new(n: u16) -> Result<Self, ArgError> {
-        if (1..=MAX_LOG_LINES).contains(&n) {
-            Ok(Self(n))
-        } else {
-            Err(ArgError::Lines(n.to_string()))
-        }
+        if (1..=MAX_LOG_LINES).contains(&n) { Ok(Self(n)) } else { Err(ArgError::Lines(n.to_string())) }
     }
 
     /// Digits only: no sign, no spaces, no exponent.
@@ -267,9 +243,7 @@ impl LogLines {
 /// A path safe to put in a sudoers rule unquoted: absolute, and only characters sudoers
 /// gives no meaning to.
 pub fn helper_path(raw: &str) -> Result<&str, ArgError> {
-    let plain = raw
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b));
+    let plain = raw.bytes().all(|b| b.is_ascii_alphanumeric() || b"/._-".contains(&b));
     if raw.starts_with('/') && raw.len() <= 256 && plain && !raw.contains("/../") {
         Ok(raw)
     } else {

@@ -19,9 +19,7 @@ pub fn secrets_match(given: &[u8], expected: &[u8]) -> bool {
 
 /// The peer's address as the socket saw it; proxies' headers are not trusted.
 pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
 }
 
 impl FromRequest for Admin {
@@ -40,10 +38,7 @@ impl FromRequest for Admin {
             .map(str::trim);
         let ok = bearer.is_some_and(|t| secrets_match(t.as_bytes(), state.admin_token.as_bytes()));
         ready(if ok {
-            Ok(Admin(Origin {
-                who: "admin-token".into(),
-                ip: client_ip(req),
-            }))
+            Ok(Admin(Origin { who: "admin-token".into(), ip: client_ip(req) }))
         } else {
             Err(ApiError::Unauthorized)
         })

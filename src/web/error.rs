@@ -43,8 +43,7 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(cause) = self {
             tracing::error!(event = "API_INTERNAL_ERROR", %cause);
         }
-        HttpResponse::build(self.status_code())
-            .json(serde_json::json!({ "error": self.to_string() }))
+        HttpResponse::build(self.status_code()).json(serde_json::json!({ "error": self.to_string() }))
     }
 }
 
@@ -84,6 +83,5 @@ pub fn query_config() -> actix_web::web::QueryConfig {
 }
 
 pub fn path_config() -> actix_web::web::PathConfig {
-    actix_web::web::PathConfig::default()
-        .error_handler(|err, _| ApiError::BadRequest(err.to_string()).into())
+    actix_web::web::PathConfig::default().error_handler(|err, _| ApiError::BadRequest(err.to_string()).into())
 }

@@ -5,21 +5,19 @@
 use super::AppState;
 use super::admin_auth::{client_ip, secrets_match};
 use super::error::ApiError;
+use crate::actors::stats_aggregator::GetConnectionsElsewhere;
 use crate::actors::user_registry::GetUser;
 use crate::domain::UserStatus;
 use crate::store::users::User;
-use crate::wire::{AuthRequest, AuthVerdict, DenyReason, SECRET_HEADER, UserLimits};
+use crate::wire::{
+    AuthRequest, AuthVerdict, DenyReason, SECRET_HEADER, TunnelAuth, TunnelVerdict, UserLimits,
+};
 use actix_web::{HttpRequest, HttpResponse, web};
 
 /// Refuses callers without the internal secret.
 pub fn check_secret(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
-    let given = req
-        .headers()
-        .get(SECRET_HEADER)
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
-    let peer_ok =
-        state.internal_allow_remote || req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+    let given = req.headers().get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
+    let peer_ok = state.internal_allow_remote || req.peer_addr().is_some_and(|a| a.ip().is_loopback());
     if peer_ok && secrets_match(given, state.internal_secret.as_bytes()) {
         return Ok(());
     }
@@ -30,40 +28,34 @@ pub fn check_secret(req: &HttpRequest, state: &AppState) -> Result<(), ApiError>
 pub async fn auth(
     req: HttpRequest,
     state: web::Data<AppState>,
-    body: web::Json<AuthRequest>,
+    body: web::Json<TunnelAuth>,
 ) -> Result<HttpResponse, ApiError> {
     check_secret(&req, &state)?;
-    let AuthRequest { username, password } = body.into_inner();
-    let user = state
-        .registry
-        .send(GetUser {
-            username: username.clone(),
-        })
-        .await??;
+    let TunnelAuth { auth: AuthRequest { username, password }, node_id } = body.into_inner();
+    let user = state.registry.send(GetUser { username: username.clone() }).await??;
     let verdict = match password {
         Some(password) => verify(user, password, &state.dummy_hash).await?,
         None => lite(user),
     };
-    if let AuthVerdict::Deny { reason } = &verdict {
-        tracing::info!(event = "PANEL_AUTH_DENIED", user = %username, ?reason);
-    }
-    Ok(HttpResponse::Ok().json(verdict))
+    let connections_elsewhere = match &verdict {
+        AuthVerdict::Deny { reason } => {
+            tracing::info!(event = "PANEL_AUTH_DENIED", user = %username, ?reason);
+            0
+        }
+        AuthVerdict::Allow { .. } => {
+            state.aggregator.send(GetConnectionsElsewhere { username, node_id }).await?
+        }
+    };
+    Ok(HttpResponse::Ok().json(TunnelVerdict { verdict, connections_elsewhere }))
 }
 
 /// Unknown names are verified against a dummy hash of the same cost, so they answer no
 /// faster than known ones.
-async fn verify(
-    user: Option<User>,
-    password: String,
-    dummy_hash: &str,
-) -> Result<AuthVerdict, ApiError> {
-    let hash = user
-        .as_ref()
-        .map_or(dummy_hash.to_owned(), |u| u.password_hash.clone());
-    let matches =
-        web::block(move || bcrypt::non_truncating_verify(password, &hash).unwrap_or(false))
-            .await
-            .map_err(ApiError::internal)?;
+async fn verify(user: Option<User>, password: String, dummy_hash: &str) -> Result<AuthVerdict, ApiError> {
+    let hash = user.as_ref().map_or(dummy_hash.to_owned(), |u| u.password_hash.clone());
+    let matches = web::block(move || bcrypt::non_truncating_verify(password, &hash).unwrap_or(false))
+        .await
+        .map_err(ApiError::internal)?;
     Ok(match user {
         None => deny(DenyReason::NoSuchUser),
         Some(_) if !matches => deny(DenyReason::BadCredentials),

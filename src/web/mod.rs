@@ -4,9 +4,13 @@
 pub mod admin_auth;
 pub mod audit;
 pub mod error;
+pub mod hosts;
 pub mod internal;
 pub mod users;
+pub mod ws_ipc;
 
+use crate::actors::node_hub::NodeHub;
+use crate::actors::stats_aggregator::StatsAggregator;
 use crate::actors::user_registry::UserRegistry;
 use crate::config::Config;
 use crate::store::Store;
@@ -19,6 +23,8 @@ use std::sync::Arc;
 /// Shared by every handler. Secrets are read once at start.
 pub struct AppState {
     pub registry: Addr<UserRegistry>,
+    pub hub: Addr<NodeHub>,
+    pub aggregator: Addr<StatsAggregator>,
     pub store: Arc<Store>,
     pub admin_token: String,
     pub internal_secret: String,
@@ -44,17 +50,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/users/{name}/pause", web::post().to(users::pause))
                 .route("/users/{name}/resume", web::post().to(users::resume))
                 .route("/users/{name}/renew", web::post().to(users::renew))
-                .route(
-                    "/users/{name}/reset-traffic",
-                    web::post().to(users::reset_traffic),
-                )
-                .route(
-                    "/users/{name}/password",
-                    web::post().to(users::set_password),
-                )
+                .route("/users/{name}/reset-traffic", web::post().to(users::reset_traffic))
+                .route("/users/{name}/password", web::post().to(users::set_password))
+                .route("/hosts", web::get().to(hosts::get))
+                .route("/hosts", web::put().to(hosts::put))
                 .route("/audit", web::get().to(audit::list)),
         )
         .service(web::scope("/internal").route("/auth", web::post().to(internal::auth)))
+        .route("/ipc", web::get().to(ws_ipc::ipc))
         .default_service(web::to(not_found));
 }
 
@@ -77,15 +80,15 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     let panel_user = config.panel_user.clone();
     let registry_store = store.clone();
     let registry = SyncArbiter::start(1, move || {
-        UserRegistry::new(
-            registry_store.clone(),
-            system_account_exists,
-            panel_user.clone(),
-        )
+        UserRegistry::new(registry_store.clone(), system_account_exists, panel_user.clone())
     });
+    let aggregator = StatsAggregator::new(registry.clone()).start();
+    let hub = NodeHub::new(aggregator.clone(), hosts::load(&store)?).start();
     let dummy_hash = bcrypt::non_truncating_hash(random_hex(16), config.bcrypt_cost)?;
     let state = web::Data::new(AppState {
         registry,
+        hub,
+        aggregator,
         store,
         admin_token,
         internal_secret: config.internal_api_secret.clone(),
@@ -123,10 +126,7 @@ pub fn ensure_admin_token(path: &Path) -> std::io::Result<String> {
 /// Creates a directory (and parents) readable only by its owner.
 pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(path)
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)
 }
 
 fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
@@ -137,12 +137,7 @@ fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
 /// Creates (or truncates) a file readable only by its owner.
 pub fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)
+    std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
 }
 
 /// `n` random bytes from the OS, hex-encoded.

@@ -4,9 +4,11 @@
 use super::AppState;
 use super::admin_auth::Admin;
 use super::error::ApiError;
+use crate::actors::node_hub::Broadcast;
 use crate::actors::user_registry::*;
 use crate::domain::{Day, Password, UserStatus, Username, day_of, format_day, now_unix, parse_day};
 use crate::store::users::User;
+use crate::wire::{PanelToProxy, UserLimits};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
@@ -55,6 +57,29 @@ fn ok(user: &User) -> HttpResponse {
     HttpResponse::Ok().json(UserView::from(user))
 }
 
+/// Tells every proxy what a change means for live tunnels: a user who may not connect is
+/// kicked (which also drops cached verdicts); an active user gets their new limits.
+fn tell_proxies(state: &AppState, user: &User, also: Option<PanelToProxy>) {
+    let name = user.username.clone();
+    let command = if user.status == UserStatus::Active {
+        PanelToProxy::UpdateLimits { username: name, limits: limits_of(user) }
+    } else {
+        PanelToProxy::Kick { username: name }
+    };
+    state.hub.do_send(Broadcast(command));
+    if let Some(extra) = also {
+        state.hub.do_send(Broadcast(extra));
+    }
+}
+
+pub fn limits_of(u: &User) -> UserLimits {
+    UserLimits {
+        rate_kbps: u.rate_kbps,
+        max_connections: u.max_connections,
+        require_auth_header: u.require_auth_header,
+    }
+}
+
 /// Limits shared by create and update. Quota in bytes or GiB; expiry as a date or days.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -86,9 +111,9 @@ impl LimitsInput {
             (Some(_), Some(_)) => return bad("give either expires_on or days, not both"),
             (Some(None), None) => Some(None),
             (Some(Some(s)), None) if s.is_empty() => Some(None),
-            (Some(Some(s)), None) => Some(Some(
-                parse_day(&s).map_err(|e| ApiError::BadRequest(e.to_string()))?,
-            )),
+            (Some(Some(s)), None) => {
+                Some(Some(parse_day(&s).map_err(|e| ApiError::BadRequest(e.to_string()))?))
+            }
             (None, Some(d)) if d == 0 || d > MAX_DAYS => {
                 return bad("days must be between 1 and 36500");
             }
@@ -103,8 +128,7 @@ impl LimitsInput {
             (None, Some(gb)) => Some((gb * GIB).round() as u64),
             (b, None) => b,
         };
-        let bad_note =
-            |n: &String| n.chars().count() > 500 || n.chars().any(|c| c.is_control() && c != '\n');
+        let bad_note = |n: &String| n.chars().count() > 500 || n.chars().any(|c| c.is_control() && c != '\n');
         if self.note.as_ref().is_some_and(bad_note) {
             return bad("note must be at most 500 characters without control characters");
         }
@@ -197,13 +221,7 @@ pub async fn show(
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let name = name.into_inner();
-    match state
-        .registry
-        .send(GetUser {
-            username: name.clone(),
-        })
-        .await??
-    {
+    match state.registry.send(GetUser { username: name.clone() }).await?? {
         Some(user) => Ok(ok(&user)),
         None => Err(RegistryError::NotFound(name).into()),
     }
@@ -217,14 +235,8 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let patch = body.into_inner().into_patch()?;
     let username = name.into_inner();
-    let user = state
-        .registry
-        .send(UpdateUser {
-            username,
-            patch,
-            by,
-        })
-        .await??;
+    let user = state.registry.send(UpdateUser { username, patch, by }).await??;
+    tell_proxies(&state, &user, None);
     Ok(ok(&user))
 }
 
@@ -233,13 +245,8 @@ pub async fn delete(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = state
-        .registry
-        .send(DeleteUser {
-            username: name.into_inner(),
-            by,
-        })
-        .await??;
+    let user = state.registry.send(DeleteUser { username: name.into_inner(), by }).await??;
+    state.hub.do_send(Broadcast(PanelToProxy::Delete { username: user.username.clone() }));
     tracing::info!(event = "USER_DELETE", user = %user.username);
     Ok(ok(&user))
 }
@@ -250,14 +257,8 @@ async fn set_status(
     username: String,
     action: StatusAction,
 ) -> Result<HttpResponse, ApiError> {
-    let user = state
-        .registry
-        .send(SetUserStatus {
-            username,
-            action,
-            by,
-        })
-        .await??;
+    let user = state.registry.send(SetUserStatus { username, action, by }).await??;
+    tell_proxies(state, &user, None);
     Ok(ok(&user))
 }
 
@@ -289,12 +290,10 @@ pub async fn renew(
     name: web::Path<String>,
     body: web::Json<RenewInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let msg = RenewUser {
-        username: name.into_inner(),
-        days: body.days,
-        by,
-    };
-    Ok(ok(&state.registry.send(msg).await??))
+    let msg = RenewUser { username: name.into_inner(), days: body.days, by };
+    let user = state.registry.send(msg).await??;
+    tell_proxies(&state, &user, None);
+    Ok(ok(&user))
 }
 
 pub async fn reset_traffic(
@@ -302,11 +301,11 @@ pub async fn reset_traffic(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let msg = ResetTraffic {
-        username: name.into_inner(),
-        by,
-    };
-    Ok(ok(&state.registry.send(msg).await??))
+    let msg = ResetTraffic { username: name.into_inner(), by };
+    let user = state.registry.send(msg).await??;
+    let reset = PanelToProxy::ResetTraffic { username: user.username.clone() };
+    tell_proxies(&state, &user, Some(reset));
+    Ok(ok(&user))
 }
 
 #[derive(Debug, Deserialize)]
@@ -324,24 +323,12 @@ pub async fn set_password(
     let username = name.into_inner();
     let password = Password::parse(&body.password)?;
     // Refuse before spending a bcrypt on a user who is not there.
-    if state
-        .registry
-        .send(GetUser {
-            username: username.clone(),
-        })
-        .await??
-        .is_none()
-    {
+    if state.registry.send(GetUser { username: username.clone() }).await??.is_none() {
         return Err(RegistryError::NotFound(username).into());
     }
     let password_hash = hash_password(password, state.bcrypt_cost).await?;
-    let user = state
-        .registry
-        .send(SetPassword {
-            username,
-            password_hash,
-            by,
-        })
-        .await??;
+    let user = state.registry.send(SetPassword { username, password_hash, by }).await??;
+    // Tunnels opened with the old password end now.
+    state.hub.do_send(Broadcast(PanelToProxy::Kick { username: user.username.clone() }));
     Ok(ok(&user))
 }

@@ -7,82 +7,32 @@ use std::time::{Duration, Instant};
 fn usernames(panel: &crate::helpers::Panel) -> Vec<String> {
     let list = panel.api("GET", "/api/users", None);
     assert_eq!(list.status, 200);
-    list.json
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["username"].as_str().unwrap().to_owned())
-        .collect()
+    list.json.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap().to_owned()).collect()
 }
 
 #[test]
 fn each_validation_rule_rejects_with_a_clear_message_and_changes_nothing() {
     let dir = PanelDir::new(json!({}));
     let panel = dir.start();
-    assert_eq!(
-        panel.create_user("keeper", "pw-keeper-1", json!({})).status,
-        201
-    );
+    assert_eq!(panel.create_user("keeper", "pw-keeper-1", json!({})).status, 201);
     let audit_before = panel.audit_total();
     let cases: Vec<(Value, &str)> = vec![
-        (
-            json!({"username": "Bad Name", "password": "x1"}),
-            "username must be",
-        ),
-        (
-            json!({"username": "-o", "password": "x1"}),
-            "username must be",
-        ),
-        (
-            json!({"username": "a".repeat(33), "password": "x1"}),
-            "username must be",
-        ),
+        (json!({"username": "Bad Name", "password": "x1"}), "username must be"),
+        (json!({"username": "-o", "password": "x1"}), "username must be"),
+        (json!({"username": "a".repeat(33), "password": "x1"}), "username must be"),
         (json!({"username": "root", "password": "x1"}), "reserved"),
-        (
-            json!({"username": "tunadmin", "password": "x1"}),
-            "panel's own",
-        ),
-        (
-            json!({"username": "eve", "password": ""}),
-            "must not be empty",
-        ),
-        (
-            json!({"username": "eve", "password": "x".repeat(73)}),
-            "longer than 72",
-        ),
-        (
-            json!({"username": "eve", "password": "x\nroot:pw"}),
-            "control characters",
-        ),
+        (json!({"username": "tunadmin", "password": "x1"}), "panel's own"),
+        (json!({"username": "eve", "password": ""}), "must not be empty"),
+        (json!({"username": "eve", "password": "x".repeat(73)}), "longer than 72"),
+        (json!({"username": "eve", "password": "x\nroot:pw"}), "control characters"),
         (json!({"username": "eve"}), "password is required"),
-        (
-            json!({"username": "eve", "password": "x1", "days": 0}),
-            "days must be",
-        ),
-        (
-            json!({"username": "eve", "password": "x1", "expires_on": "2026-13-01"}),
-            "not a date",
-        ),
-        (
-            json!({"username": "eve", "password": "x1", "days": 3, "expires_on": "2030-01-01"}),
-            "either",
-        ),
-        (
-            json!({"username": "eve", "password": "x1", "quota_gb": -1}),
-            "quota_gb",
-        ),
-        (
-            json!({"username": "eve", "password": "x1", "rate_kbps": -5}),
-            "invalid value",
-        ),
-        (
-            json!({"username": "eve", "password": "x1", "quota": 5}),
-            "unknown field `quota`",
-        ),
-        (
-            json!({"username": "eve", "password": "x1", "note": "a\u{1b}[31m"}),
-            "note must be",
-        ),
+        (json!({"username": "eve", "password": "x1", "days": 0}), "days must be"),
+        (json!({"username": "eve", "password": "x1", "expires_on": "2026-13-01"}), "not a date"),
+        (json!({"username": "eve", "password": "x1", "days": 3, "expires_on": "2030-01-01"}), "either"),
+        (json!({"username": "eve", "password": "x1", "quota_gb": -1}), "quota_gb"),
+        (json!({"username": "eve", "password": "x1", "rate_kbps": -5}), "invalid value"),
+        (json!({"username": "eve", "password": "x1", "quota": 5}), "unknown field `quota`"),
+        (json!({"username": "eve", "password": "x1", "note": "a\u{1b}[31m"}), "note must be"),
     ];
     for (body, expected) in cases {
         let reply = panel.api("POST", "/api/users", Some(body.clone()));
@@ -90,28 +40,14 @@ fn each_validation_rule_rejects_with_a_clear_message_and_changes_nothing() {
         let msg = reply.json["error"].as_str().unwrap_or_default();
         assert!(msg.contains(expected), "{body}: {msg}");
     }
-    let patch = panel.api(
-        "PATCH",
-        "/api/users/keeper",
-        Some(json!({"max_connections": "two"})),
-    );
+    let patch = panel.api("PATCH", "/api/users/keeper", Some(json!({"max_connections": "two"})));
     assert_eq!(patch.status, 400);
     let renew = panel.api("POST", "/api/users/keeper/renew", Some(json!({"days": 0})));
     assert_eq!(renew.status, 400);
     assert_eq!(usernames(&panel), ["keeper"]);
-    assert_eq!(
-        panel.audit_total(),
-        audit_before,
-        "a refused change writes no audit record"
-    );
+    assert_eq!(panel.audit_total(), audit_before, "a refused change writes no audit record");
     let keeper = panel.api("GET", "/api/users/keeper", None).json;
-    assert_eq!(
-        (
-            keeper["max_connections"].as_u64(),
-            keeper["expires_on"].as_str()
-        ),
-        (Some(0), None)
-    );
+    assert_eq!((keeper["max_connections"].as_u64(), keeper["expires_on"].as_str()), (Some(0), None));
 }
 
 #[test]
@@ -133,18 +69,13 @@ fn malformed_json_is_a_400_in_the_error_shape() {
 fn duplicates_are_409_unknown_users_404_and_no_token_401() {
     let dir = PanelDir::new(json!({}));
     let panel = dir.start();
-    assert_eq!(
-        panel.create_user("frank", "pw-frank-1", json!({})).status,
-        201
-    );
+    assert_eq!(panel.create_user("frank", "pw-frank-1", json!({})).status, 201);
     let dup = panel.create_user("frank", "other-pw", json!({}));
     assert_eq!(dup.status, 409);
     assert_eq!(dup.json["error"], "user 'frank' already exists");
-    for (method, path) in [
-        ("GET", "/api/users/ghost"),
-        ("DELETE", "/api/users/ghost"),
-        ("POST", "/api/users/ghost/pause"),
-    ] {
+    for (method, path) in
+        [("GET", "/api/users/ghost"), ("DELETE", "/api/users/ghost"), ("POST", "/api/users/ghost/pause")]
+    {
         let reply = panel.api(method, path, None);
         assert_eq!(reply.status, 404, "{method} {path}");
         assert_eq!(reply.json["error"], "user 'ghost' does not exist");
@@ -163,10 +94,7 @@ fn the_api_never_shows_password_hashes() {
     let panel = dir.start();
     panel.create_user("gina", "pw-gina-1", json!({}));
     let text = panel.api("GET", "/api/users", None).json.to_string();
-    assert!(
-        text.contains("gina") && !text.contains("$2b$") && !text.contains("password"),
-        "{text}"
-    );
+    assert!(text.contains("gina") && !text.contains("$2b$") && !text.contains("password"), "{text}");
 }
 
 #[test]
@@ -174,58 +102,24 @@ fn status_moves_through_pause_resume_expiry_and_renewal() {
     let dir = PanelDir::new(json!({}));
     let panel = dir.start();
     let status = |r: crate::helpers::Reply| r.json["status"].as_str().unwrap().to_owned();
-    assert_eq!(
-        status(panel.create_user("hank", "pw-hank-1", json!({"days": 30}))),
-        "active"
-    );
-    assert_eq!(
-        status(panel.api("POST", "/api/users/hank/pause", None)),
-        "paused"
-    );
-    assert_eq!(
-        status(panel.api("POST", "/api/users/hank/resume", None)),
-        "active"
-    );
+    assert_eq!(status(panel.create_user("hank", "pw-hank-1", json!({"days": 30}))), "active");
+    assert_eq!(status(panel.api("POST", "/api/users/hank/pause", None)), "paused");
+    assert_eq!(status(panel.api("POST", "/api/users/hank/resume", None)), "active");
     let past = json!({"expires_on": "2020-01-01"});
-    assert_eq!(
-        status(panel.api("PATCH", "/api/users/hank", Some(past))),
-        "expired"
-    );
-    assert_eq!(
-        panel.proxy_auth("hank", Some("pw-hank-1"))["reason"],
-        "expired"
-    );
-    assert_eq!(
-        status(panel.api("POST", "/api/users/hank/pause", None)),
-        "paused"
-    );
+    assert_eq!(status(panel.api("PATCH", "/api/users/hank", Some(past))), "expired");
+    assert_eq!(panel.proxy_auth("hank", Some("pw-hank-1"))["reason"], "expired");
+    assert_eq!(status(panel.api("POST", "/api/users/hank/pause", None)), "paused");
     // Resuming lands where the facts put it: still expired.
-    assert_eq!(
-        status(panel.api("POST", "/api/users/hank/resume", None)),
-        "expired"
-    );
+    assert_eq!(status(panel.api("POST", "/api/users/hank/resume", None)), "expired");
     let renewed = panel.api("POST", "/api/users/hank/renew", Some(json!({"days": 7})));
     assert_eq!(renewed.json["status"], "active");
     let today = wss_panel::domain::day_of(wss_panel::domain::now_unix());
-    assert_eq!(
-        renewed.json["expires_on"],
-        wss_panel::domain::format_day(today + 7)
-    );
-    assert_eq!(
-        panel.proxy_auth("hank", Some("pw-hank-1"))["verdict"],
-        "allow"
-    );
-    let cleared = panel.api(
-        "PATCH",
-        "/api/users/hank",
-        Some(json!({"expires_on": null})),
-    );
+    assert_eq!(renewed.json["expires_on"], wss_panel::domain::format_day(today + 7));
+    assert_eq!(panel.proxy_auth("hank", Some("pw-hank-1"))["verdict"], "allow");
+    let cleared = panel.api("PATCH", "/api/users/hank", Some(json!({"expires_on": null})));
     assert_eq!(cleared.json["expires_on"], Value::Null);
     assert_eq!(panel.api("DELETE", "/api/users/hank", None).status, 200);
-    assert_eq!(
-        panel.proxy_auth("hank", Some("pw-hank-1"))["reason"],
-        "no_such_user"
-    );
+    assert_eq!(panel.proxy_auth("hank", Some("pw-hank-1"))["reason"], "no_such_user");
 }
 
 #[test]
@@ -233,34 +127,14 @@ fn a_password_change_invalidates_the_old_password() {
     let dir = PanelDir::new(json!({}));
     let panel = dir.start();
     panel.create_user("ivy", "old-pass-1", json!({}));
-    assert_eq!(
-        panel.proxy_auth("ivy", Some("old-pass-1"))["verdict"],
-        "allow"
-    );
-    let changed = panel.api(
-        "POST",
-        "/api/users/ivy/password",
-        Some(json!({"password": "new-pass-2"})),
-    );
+    assert_eq!(panel.proxy_auth("ivy", Some("old-pass-1"))["verdict"], "allow");
+    let changed = panel.api("POST", "/api/users/ivy/password", Some(json!({"password": "new-pass-2"})));
     assert_eq!(changed.status, 200);
-    assert_eq!(
-        panel.proxy_auth("ivy", Some("old-pass-1"))["reason"],
-        "bad_credentials"
-    );
-    assert_eq!(
-        panel.proxy_auth("ivy", Some("new-pass-2"))["verdict"],
-        "allow"
-    );
-    let bad = panel.api(
-        "POST",
-        "/api/users/ivy/password",
-        Some(json!({"password": "a\nb"})),
-    );
+    assert_eq!(panel.proxy_auth("ivy", Some("old-pass-1"))["reason"], "bad_credentials");
+    assert_eq!(panel.proxy_auth("ivy", Some("new-pass-2"))["verdict"], "allow");
+    let bad = panel.api("POST", "/api/users/ivy/password", Some(json!({"password": "a\nb"})));
     assert_eq!(bad.status, 400);
-    assert_eq!(
-        panel.proxy_auth("ivy", Some("new-pass-2"))["verdict"],
-        "allow"
-    );
+    assert_eq!(panel.proxy_auth("ivy", Some("new-pass-2"))["verdict"], "allow");
 }
 
 #[test]
@@ -268,20 +142,10 @@ fn the_lite_path_only_serves_users_who_opted_out_of_the_auth_header() {
     let dir = PanelDir::new(json!({}));
     let panel = dir.start();
     panel.create_user("jack", "pw-jack-1", json!({}));
-    panel.create_user(
-        "kim",
-        "pw-kim-1",
-        json!({"require_auth_header": false, "rate_kbps": 64}),
-    );
-    assert_eq!(
-        panel.proxy_auth("jack", None)["reason"],
-        "auth_header_required"
-    );
+    panel.create_user("kim", "pw-kim-1", json!({"require_auth_header": false, "rate_kbps": 64}));
+    assert_eq!(panel.proxy_auth("jack", None)["reason"], "auth_header_required");
     let kim = panel.proxy_auth("kim", None);
-    assert_eq!(
-        (kim["verdict"].as_str(), kim["limits"]["rate_kbps"].as_u64()),
-        (Some("allow"), Some(64))
-    );
+    assert_eq!((kim["verdict"].as_str(), kim["limits"]["rate_kbps"].as_u64()), (Some("allow"), Some(64)));
     panel.api("POST", "/api/users/kim/pause", None);
     assert_eq!(panel.proxy_auth("kim", None)["reason"], "paused");
 }
@@ -305,10 +169,7 @@ fn a_slow_password_check_does_not_block_other_requests() {
     // Cost 14 makes each verify take about a second here; four run at once.
     let dir = PanelDir::new(json!({ "bcrypt_cost": 14 }));
     let panel = std::sync::Arc::new(dir.start());
-    assert_eq!(
-        panel.create_user("slow", "pw-slow-1", json!({})).status,
-        201
-    );
+    assert_eq!(panel.create_user("slow", "pw-slow-1", json!({})).status, 201);
     let started = Instant::now();
     let verifies: Vec<_> = (0..4)
         .map(|_| {
@@ -323,11 +184,7 @@ fn a_slow_password_check_does_not_block_other_requests() {
     let list_started = Instant::now();
     assert_eq!(usernames(&panel), ["slow"]);
     let list_done = started.elapsed();
-    let first_verify_done = verifies
-        .into_iter()
-        .map(|h| h.join().unwrap())
-        .min()
-        .unwrap();
+    let first_verify_done = verifies.into_iter().map(|h| h.join().unwrap()).min().unwrap();
     assert!(
         list_done < first_verify_done,
         "GET /api/users took {:?} and finished at {list_done:?}, after a verify finished at {first_verify_done:?}",

@@ -5,11 +5,7 @@ use crate::helpers::{PanelDir, cli_with_config};
 use serde_json::{Value, json};
 
 fn json_of(out: &std::process::Output) -> Value {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -41,82 +37,29 @@ fn users_are_managed_end_to_end_through_the_cli() {
     );
     let alice = json_of(&add);
     assert_eq!(alice["quota_bytes"], 50u64 << 30);
-    assert_eq!(
-        (
-            alice["rate_kbps"].as_u64(),
-            alice["max_connections"].as_u64()
-        ),
-        (Some(2048), Some(2))
-    );
-    assert_eq!(
-        panel.proxy_auth("alice", Some("s3cret"))["verdict"],
-        "allow"
-    );
+    assert_eq!((alice["rate_kbps"].as_u64(), alice["max_connections"].as_u64()), (Some(2048), Some(2)));
+    assert_eq!(panel.proxy_auth("alice", Some("s3cret"))["verdict"], "allow");
 
     let human = panel.cli(&["user", "show", "alice"], "");
     assert!(String::from_utf8_lossy(&human.stdout).contains("status:          active"));
 
-    let set = json_of(&panel.cli(
-        &[
-            "user",
-            "set",
-            "alice",
-            "--rate-kbps",
-            "512",
-            "--allow-shell",
-            "true",
-            "--json",
-        ],
-        "",
-    ));
-    assert_eq!(
-        (set["rate_kbps"].as_u64(), set["allow_shell"].as_bool()),
-        (Some(512), Some(true))
+    let set = json_of(
+        &panel.cli(&["user", "set", "alice", "--rate-kbps", "512", "--allow-shell", "true", "--json"], ""),
     );
-    assert_eq!(
-        json_of(&panel.cli(&["user", "pause", "alice", "--json"], ""))["status"],
-        "paused"
-    );
-    assert_eq!(
-        json_of(&panel.cli(&["user", "resume", "alice", "--json"], ""))["status"],
-        "active"
-    );
+    assert_eq!((set["rate_kbps"].as_u64(), set["allow_shell"].as_bool()), (Some(512), Some(true)));
+    assert_eq!(json_of(&panel.cli(&["user", "pause", "alice", "--json"], ""))["status"], "paused");
+    assert_eq!(json_of(&panel.cli(&["user", "resume", "alice", "--json"], ""))["status"], "active");
     let renewed = json_of(&panel.cli(&["user", "renew", "alice", "--days", "10", "--json"], ""));
     assert!(renewed["expires_on"].as_str().is_some());
-    assert_eq!(
-        json_of(&panel.cli(&["user", "reset-traffic", "alice", "--json"], ""))["used_bytes"],
-        0
-    );
+    assert_eq!(json_of(&panel.cli(&["user", "reset-traffic", "alice", "--json"], ""))["used_bytes"], 0);
 
-    assert!(
-        panel
-            .cli(
-                &["user", "passwd", "alice", "--password-stdin"],
-                "n3w-secret\n"
-            )
-            .status
-            .success()
-    );
-    assert_eq!(
-        panel.proxy_auth("alice", Some("s3cret"))["reason"],
-        "bad_credentials"
-    );
-    assert_eq!(
-        panel.proxy_auth("alice", Some("n3w-secret"))["verdict"],
-        "allow"
-    );
+    assert!(panel.cli(&["user", "passwd", "alice", "--password-stdin"], "n3w-secret\n").status.success());
+    assert_eq!(panel.proxy_auth("alice", Some("s3cret"))["reason"], "bad_credentials");
+    assert_eq!(panel.proxy_auth("alice", Some("n3w-secret"))["verdict"], "allow");
 
-    json_of(&panel.cli(
-        &["user", "add", "bob", "--password-stdin", "--json"],
-        "pw-bob-1\n",
-    ));
+    json_of(&panel.cli(&["user", "add", "bob", "--password-stdin", "--json"], "pw-bob-1\n"));
     let list = json_of(&panel.cli(&["user", "list", "--json"], ""));
-    let names: Vec<_> = list
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["username"].as_str().unwrap())
-        .collect();
+    let names: Vec<_> = list.as_array().unwrap().iter().map(|u| u["username"].as_str().unwrap()).collect();
     assert_eq!(names, ["alice", "bob"]);
     let paused_only = json_of(&panel.cli(&["user", "list", "--status", "paused", "--json"], ""));
     assert_eq!(paused_only, json!([]));
@@ -132,31 +75,11 @@ fn cli_errors_have_distinct_exit_codes_and_clear_messages() {
     let mut panel = dir.start();
     panel.cli(&["user", "add", "carl", "--password-stdin"], "pw-carl-1\n");
     let cases: Vec<(Vec<&str>, &str, i32, &str)> = vec![
-        (
-            vec!["user", "add", "carl", "--password-stdin"],
-            "x1\n",
-            73,
-            "already exists",
-        ),
+        (vec!["user", "add", "carl", "--password-stdin"], "x1\n", 73, "already exists"),
         (vec!["user", "show", "ghost"], "", 67, "does not exist"),
-        (
-            vec!["user", "add", "Bad", "--password-stdin"],
-            "x1\n",
-            65,
-            "username must be",
-        ),
-        (
-            vec!["user", "add", "dina", "--password-stdin"],
-            "\n",
-            65,
-            "must not be empty",
-        ),
-        (
-            vec!["user", "renew", "carl", "--days", "0"],
-            "",
-            65,
-            "days must be",
-        ),
+        (vec!["user", "add", "Bad", "--password-stdin"], "x1\n", 65, "username must be"),
+        (vec!["user", "add", "dina", "--password-stdin"], "\n", 65, "must not be empty"),
+        (vec!["user", "renew", "carl", "--days", "0"], "", 65, "days must be"),
         (vec!["user", "set", "carl"], "", 64, "nothing to change"),
     ];
     for (args, stdin, code, message) in cases {
@@ -178,25 +101,15 @@ fn a_bad_config_exits_64_and_is_left_untouched() {
     std::fs::write(&path, "{\"internal_api_secret\": ").unwrap();
     let out = cli_with_config(&path, &["user", "list"], "");
     assert_eq!(out.status.code(), Some(64));
-    assert!(
-        stderr(&out).contains("not valid config JSON"),
-        "{}",
-        stderr(&out)
-    );
-    assert_eq!(
-        std::fs::read_to_string(&path).unwrap(),
-        "{\"internal_api_secret\": "
-    );
+    assert!(stderr(&out).contains("not valid config JSON"), "{}", stderr(&out));
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"internal_api_secret\": ");
     let panel = std::process::Command::new(crate::helpers::BIN)
         .args(["panel", "--config"])
         .arg(&path)
         .output()
         .unwrap();
     assert_eq!(panel.status.code(), Some(64));
-    assert_eq!(
-        std::fs::read_to_string(&path).unwrap(),
-        "{\"internal_api_secret\": "
-    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "{\"internal_api_secret\": ");
 }
 
 #[test]
@@ -206,9 +119,5 @@ fn without_the_admin_token_the_cli_says_so() {
     // No panel has run yet, so there is no token file.
     let result = cli_with_config(&out, &["user", "list"], "");
     assert_eq!(result.status.code(), Some(77));
-    assert!(
-        stderr(&result).contains("admin token"),
-        "{}",
-        stderr(&result)
-    );
+    assert!(stderr(&result).contains("admin token"), "{}", stderr(&result));
 }

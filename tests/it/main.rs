@@ -5,5 +5,6 @@ mod api;
 mod cli;
 mod helpers;
 mod privileged;
+mod proxy;
 mod registry;
 mod store;

@@ -12,10 +12,7 @@ fn exists_only_postgres(name: &str) -> bool {
 }
 
 fn origin() -> Origin {
-    Origin {
-        who: "test".into(),
-        ip: "192.0.2.9".into(),
-    }
+    Origin { who: "test".into(), ip: "192.0.2.9".into() }
 }
 
 fn new_user(name: &str) -> NewUser {
@@ -34,14 +31,10 @@ fn new_user(name: &str) -> NewUser {
 
 fn audit_len(store: &Store) -> u64 {
     use redb::ReadableTableMetadata;
-    store
-        .read(|txn| -> Result<u64, StoreError> { Ok(txn.open_table(AUDIT)?.len()?) })
-        .unwrap()
+    store.read(|txn| -> Result<u64, StoreError> { Ok(txn.open_table(AUDIT)?.len()?) }).unwrap()
 }
 
-fn run<F: std::future::Future<Output = ()>>(
-    f: impl FnOnce(Arc<Store>, actix::Addr<UserRegistry>) -> F,
-) {
+fn run<F: std::future::Future<Output = ()>>(f: impl FnOnce(Arc<Store>, actix::Addr<UserRegistry>) -> F) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(Store::open(&dir.path().join("s.redb")).unwrap());
     actix::System::new().block_on(async move {
@@ -56,77 +49,36 @@ fn run<F: std::future::Future<Output = ()>>(
 #[test]
 fn foreign_system_accounts_and_the_panel_user_cannot_become_tunnel_users() {
     run(|store, registry| async move {
-        for (name, expected) in [
-            ("postgres2", "system account named 'postgres2'"),
-            ("tunadmin", "panel's own"),
-        ] {
-            let err = registry
-                .send(CreateUser {
-                    user: new_user(name),
-                    by: origin(),
-                })
-                .await
-                .unwrap()
-                .unwrap_err();
+        for (name, expected) in
+            [("postgres2", "system account named 'postgres2'"), ("tunadmin", "panel's own")]
+        {
+            let err =
+                registry.send(CreateUser { user: new_user(name), by: origin() }).await.unwrap().unwrap_err();
             assert!(err.to_string().contains(expected), "{err}");
         }
         let all = registry.send(ListUsers).await.unwrap().unwrap();
         assert!(all.is_empty());
-        assert_eq!(
-            audit_len(&store),
-            0,
-            "a refused change writes no audit record"
-        );
+        assert_eq!(audit_len(&store), 0, "a refused change writes no audit record");
     });
 }
 
 #[test]
 fn every_change_writes_exactly_one_audit_record_with_who_and_ip() {
     run(|store, registry| async move {
+        registry.send(CreateUser { user: new_user("carol"), by: origin() }).await.unwrap().unwrap();
         registry
-            .send(CreateUser {
-                user: new_user("carol"),
-                by: origin(),
-            })
+            .send(SetUserStatus { username: "carol".into(), action: StatusAction::Pause, by: origin() })
             .await
             .unwrap()
             .unwrap();
-        registry
-            .send(SetUserStatus {
-                username: "carol".into(),
-                action: StatusAction::Pause,
-                by: origin(),
-            })
-            .await
-            .unwrap()
-            .unwrap();
-        registry
-            .send(RenewUser {
-                username: "carol".into(),
-                days: 3,
-                by: origin(),
-            })
-            .await
-            .unwrap()
-            .unwrap();
-        let missing = registry
-            .send(ResetTraffic {
-                username: "nobody2".into(),
-                by: origin(),
-            })
-            .await
-            .unwrap();
+        registry.send(RenewUser { username: "carol".into(), days: 3, by: origin() }).await.unwrap().unwrap();
+        let missing = registry.send(ResetTraffic { username: "nobody2".into(), by: origin() }).await.unwrap();
         assert!(matches!(missing, Err(RegistryError::NotFound(_))));
         assert_eq!(audit_len(&store), 3);
-        let (page, _) = store
-            .read(|txn| wss_panel::store::audit::page(txn, None, 10))
-            .unwrap();
+        let (page, _) = store.read(|txn| wss_panel::store::audit::page(txn, None, 10)).unwrap();
         let actions: Vec<_> = page.iter().map(|(_, r)| r.action.as_str()).collect();
         assert_eq!(actions, ["USER_RENEW", "USER_PAUSE", "USER_ADD"]);
-        assert!(
-            page.iter()
-                .all(|(_, r)| r.ip == "192.0.2.9" && r.who == "test" && r.target == "carol")
-        );
+        assert!(page.iter().all(|(_, r)| r.ip == "192.0.2.9" && r.who == "test" && r.target == "carol"));
     });
 }
 
@@ -135,13 +87,7 @@ fn reset_traffic_brings_an_exceeded_user_back_and_raising_the_quota_does_too() {
     run(|store, registry| async move {
         let quota = 1000;
         registry
-            .send(CreateUser {
-                user: NewUser {
-                    quota_bytes: quota,
-                    ..new_user("dave")
-                },
-                by: origin(),
-            })
+            .send(CreateUser { user: NewUser { quota_bytes: quota, ..new_user("dave") }, by: origin() })
             .await
             .unwrap()
             .unwrap();
@@ -155,43 +101,21 @@ fn reset_traffic_brings_an_exceeded_user_back_and_raising_the_quota_does_too() {
                 users::put(&mut t, &u)
             })
             .unwrap();
-        let u = registry
-            .send(ResetTraffic {
-                username: "dave".into(),
-                by: origin(),
-            })
-            .await
-            .unwrap()
-            .unwrap();
+        let u = registry.send(ResetTraffic { username: "dave".into(), by: origin() }).await.unwrap().unwrap();
         assert_eq!((u.status, u.used_bytes()), (UserStatus::Active, 0));
 
         let paused = registry
-            .send(SetUserStatus {
-                username: "dave".into(),
-                action: StatusAction::Pause,
-                by: origin(),
-            })
+            .send(SetUserStatus { username: "dave".into(), action: StatusAction::Pause, by: origin() })
             .await
             .unwrap()
             .unwrap();
         assert_eq!(paused.status, UserStatus::Paused);
-        let patch = UserPatch {
-            quota_bytes: Some(5000),
-            ..Default::default()
-        };
+        let patch = UserPatch { quota_bytes: Some(5000), ..Default::default() };
         let still = registry
-            .send(UpdateUser {
-                username: "dave".into(),
-                patch,
-                by: origin(),
-            })
+            .send(UpdateUser { username: "dave".into(), patch, by: origin() })
             .await
             .unwrap()
             .unwrap();
-        assert_eq!(
-            still.status,
-            UserStatus::Paused,
-            "an edit never lifts a manual pause"
-        );
+        assert_eq!(still.status, UserStatus::Paused, "an edit never lifts a manual pause");
     });
 }

@@ -11,33 +11,20 @@ use wss_panel::store::{Record, Store, audit, hosts, ip_bans, settings, traffic, 
 fn assert_fixture_records(store: &Store) {
     store
         .read(|txn| -> Result<(), wss_panel::store::StoreError> {
-            assert_eq!(
-                users::get(&txn.open_table(USERS)?, "alice")?,
-                Some(fixture::user())
-            );
+            assert_eq!(users::get(&txn.open_table(USERS)?, "alice")?, Some(fixture::user()));
             assert_eq!(settings::read(txn)?, fixture::settings());
-            let days = traffic::range(
-                &txn.open_table(TRAFFIC)?,
-                "alice",
-                fixture::DAY - 1,
-                fixture::DAY + 1,
-            )?;
+            let days =
+                traffic::range(&txn.open_table(TRAFFIC)?, "alice", fixture::DAY - 1, fixture::DAY + 1)?;
             let expected = fixture::traffic_day();
             assert_eq!(
                 days.iter().map(|(_, t)| *t).collect::<Vec<_>>(),
                 vec![Default::default(), expected, Default::default()]
             );
-            assert_eq!(
-                ip_bans::list(&txn.open_table(IP_BANS)?)?,
-                vec![fixture::ban()]
-            );
+            assert_eq!(ip_bans::list(&txn.open_table(IP_BANS)?)?, vec![fixture::ban()]);
             assert_eq!(hosts::list(&txn.open_table(HOSTS)?)?, vec![fixture::host()]);
             let (page, total) = audit::page(txn, None, 10)?;
             assert_eq!((total, page), (1, vec![(1, fixture::audit_record())]));
-            assert_eq!(
-                txn.open_table(NODE_SEQ)?.get("node-1")?.map(|v| v.value()),
-                Some(42)
-            );
+            assert_eq!(txn.open_table(NODE_SEQ)?.get("node-1")?.map(|v| v.value()), Some(42));
             Ok(())
         })
         .unwrap();
@@ -56,11 +43,7 @@ fn every_record_type_round_trips_and_survives_reopen() {
 fn the_first_release_fixture_opens_and_decodes() {
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("old.redb");
-    std::fs::copy(
-        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/store-v1.redb"),
-        &copy,
-    )
-    .unwrap();
+    std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/store-v1.redb"), &copy).unwrap();
     assert_fixture_records(&Store::open(&copy).unwrap());
 }
 
@@ -86,13 +69,8 @@ fn traffic_history_adds_up_per_day_and_fills_missing_days_with_zero() {
             Ok(())
         })
         .unwrap();
-    let days = store
-        .read(|txn| traffic::range(&txn.open_table(TRAFFIC)?, "bob", 9, 12))
-        .unwrap();
-    let flat: Vec<_> = days
-        .iter()
-        .map(|(d, t)| (*d, t.up_bytes, t.down_bytes))
-        .collect();
+    let days = store.read(|txn| traffic::range(&txn.open_table(TRAFFIC)?, "bob", 9, 12)).unwrap();
+    let flat: Vec<_> = days.iter().map(|(d, t)| (*d, t.up_bytes, t.down_bytes)).collect();
     assert_eq!(flat, vec![(9, 0, 0), (10, 11, 22), (11, 0, 0), (12, 5, 5)]);
 }
 
@@ -105,10 +83,7 @@ fn a_committed_user_survives_kill_9_of_the_panel() {
     // The 201 came after the commit; SIGKILL gives the process no chance to flush anything.
     panel.kill9();
     let store = Store::open(&dir.store_path()).unwrap();
-    let user = store
-        .read(|txn| users::get(&txn.open_table(USERS)?, "durable"))
-        .unwrap()
-        .unwrap();
+    let user = store.read(|txn| users::get(&txn.open_table(USERS)?, "durable")).unwrap().unwrap();
     assert_eq!(user.quota_bytes, 1 << 30);
     drop(store);
     // And the restarted panel serves it.

@@ -19,10 +19,7 @@ fn every_command() -> Vec<SystemCommand> {
         KillUser { user },
         BanIp { net },
         UnbanIp { net },
-        ServiceLogs {
-            service: Service::WssPanel,
-            lines: LogLines::new(200).unwrap(),
-        },
+        ServiceLogs { service: Service::WssPanel, lines: LogLines::new(200).unwrap() },
     ];
     for service in Service::ALL {
         all.push(RestartService { service });
@@ -42,10 +39,7 @@ fn every_command_round_trips_through_the_helper_argv() {
             "{argv:?}"
         );
     }
-    assert_eq!(
-        every_command()[9].helper_args(),
-        args(&["logs", "wss_panel", "200"])
-    );
+    assert_eq!(every_command()[9].helper_args(), args(&["logs", "wss_panel", "200"]));
 }
 
 #[test]
@@ -77,32 +71,14 @@ fn unknown_operations_and_wrong_arity_are_usage_errors() {
         &["ban-ip", "1.2.3.4", "--", "x"],
         &["LOCK", "alice"],
     ] {
-        assert!(
-            matches!(
-                SystemCommand::parse_helper_args(&args(bad)),
-                Err(ParseError::Usage(_))
-            ),
-            "{bad:?}"
-        );
+        assert!(matches!(SystemCommand::parse_helper_args(&args(bad)), Err(ParseError::Usage(_))), "{bad:?}");
     }
 }
 
 #[test]
 fn hostile_operands_are_refused_by_every_operation() {
     let long = "a".repeat(33);
-    let hostile = [
-        "-o",
-        "root",
-        "alice,root",
-        "../x",
-        "a b",
-        "a\nb",
-        "a\0b",
-        &long,
-        "0.0.0.0/0",
-        "",
-        "*",
-    ];
+    let hostile = ["-o", "root", "alice,root", "../x", "a b", "a\nb", "a\0b", &long, "0.0.0.0/0", "", "*"];
     for (op, _) in OPERATIONS {
         for bad in hostile {
             let mut argv = args(&[op, bad]);
@@ -110,10 +86,7 @@ fn hostile_operands_are_refused_by_every_operation() {
                 argv.push("10".into());
             }
             assert!(
-                matches!(
-                    SystemCommand::parse_helper_args(&argv),
-                    Err(ParseError::Refused(_))
-                ),
+                matches!(SystemCommand::parse_helper_args(&argv), Err(ParseError::Refused(_))),
                 "{argv:?}"
             );
         }
@@ -126,10 +99,7 @@ fn hostile_operands_are_refused_by_every_operation() {
 #[test]
 fn only_is_active_runs_without_root() {
     for command in every_command() {
-        assert_eq!(
-            command.needs_root(),
-            !matches!(command, SystemCommand::IsActive { .. })
-        );
+        assert_eq!(command.needs_root(), !matches!(command, SystemCommand::IsActive { .. }));
     }
 }
 

@@ -32,10 +32,7 @@ fn passwords_that_could_forge_a_chpasswd_line_are_refused() {
         assert_eq!(e.exit_code(), exit::REFUSED, "{pw:?}: {e}");
     }
     let long = "x".repeat(5000);
-    assert_eq!(
-        refused(&["set-password", "alice"], &long).exit_code(),
-        exit::REFUSED
-    );
+    assert_eq!(refused(&["set-password", "alice"], &long).exit_code(), exit::REFUSED);
     let bytes: &[u8] = &[0xff, 0xfe, b'\n'];
     let e = command_from(&args(&["set-password", "alice"]), &mut &bytes[..]).unwrap_err();
     assert_eq!(e.exit_code(), exit::REFUSED);
@@ -60,10 +57,7 @@ fn usage_errors_and_refusals_have_distinct_exit_codes() {
     assert_eq!(refused(&["sh", "-c", "id"], "").exit_code(), exit::USAGE);
     assert_eq!(refused(&["lock"], "").exit_code(), exit::USAGE);
     assert_eq!(refused(&["lock", "root"], "").exit_code(), exit::REFUSED);
-    assert_eq!(
-        refused(&["ban-ip", "0.0.0.0/0"], "").exit_code(),
-        exit::REFUSED
-    );
+    assert_eq!(refused(&["ban-ip", "0.0.0.0/0"], "").exit_code(), exit::REFUSED);
     assert_eq!(refused(&["restart", "sshd"], "").exit_code(), exit::REFUSED);
 }
 
@@ -71,8 +65,5 @@ fn usage_errors_and_refusals_have_distinct_exit_codes() {
 fn non_utf8_arguments_are_refused() {
     use std::os::unix::ffi::OsStringExt;
     let code = run_os(&[OsString::from("lock"), OsString::from_vec(vec![b'a', 0xff])]);
-    assert_eq!(
-        format!("{code:?}"),
-        format!("{:?}", ExitCode::from(exit::REFUSED))
-    );
+    assert_eq!(format!("{code:?}"), format!("{:?}", ExitCode::from(exit::REFUSED)));
 }

@@ -15,10 +15,7 @@ fn hosts_and_networks_parse_to_a_canonical_form() {
         assert_eq!(net.to_string(), shown);
         assert_eq!(IpNet::parse(shown), Ok(net));
     }
-    assert_eq!(
-        IpNet::parse("203.0.113.7").unwrap().cidr(),
-        "203.0.113.7/32"
-    );
+    assert_eq!(IpNet::parse("203.0.113.7").unwrap().cidr(), "203.0.113.7/32");
 }
 
 #[test]
@@ -93,17 +90,7 @@ fn only_the_four_services_are_known() {
         assert_eq!(Service::parse(s.as_str()), Ok(s));
     }
     assert_eq!(Service::SshdStunnel.unit(), "sshd_stunnel.service");
-    for bad in [
-        "",
-        "sshd",
-        "ssh",
-        "wss.service",
-        "../wss",
-        "wss;reboot",
-        "-o",
-        "WSS",
-        "wss ",
-    ] {
+    for bad in ["", "sshd", "ssh", "wss.service", "../wss", "wss;reboot", "-o", "WSS", "wss "] {
         assert!(Service::parse(bad).is_err(), "{bad:?}");
     }
 }
@@ -112,9 +99,7 @@ fn only_the_four_services_are_known() {
 fn log_line_counts_are_small_plain_numbers() {
     assert_eq!(LogLines::parse("1").map(LogLines::get), Ok(1));
     assert_eq!(LogLines::parse("1000").map(LogLines::get), Ok(1000));
-    for bad in [
-        "0", "1001", "-1", "+5", "1e3", " 10", "10 ", "", "99999", "0x10",
-    ] {
+    for bad in ["0", "1001", "-1", "+5", "1e3", " 10", "10 ", "", "99999", "0x10"] {
         assert!(LogLines::parse(bad).is_err(), "{bad:?}");
     }
 }
@@ -131,16 +116,9 @@ fn refusal_messages_stay_on_one_line_and_short() {
 #[test]
 fn helper_paths_must_be_plain_and_absolute() {
     assert!(helper_path("/usr/local/bin/wss-panel").is_ok());
-    for bad in [
-        "wss-panel",
-        "/usr/bin/x y",
-        "/bin/sh,/usr/bin/x",
-        "/a/*",
-        "/a/../bin/sh",
-        "/a:b",
-        "/a\\b",
-        "",
-    ] {
+    for bad in
+        ["wss-panel", "/usr/bin/x y", "/bin/sh,/usr/bin/x", "/a/*", "/a/../bin/sh", "/a:b", "/a\\b", ""]
+    {
         assert!(helper_path(bad).is_err(), "{bad:?}");
     }
 }

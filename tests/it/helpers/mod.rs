@@ -1,6 +1,6 @@
 //! Spawning the real `wss-panel` binary on `127.0.0.1:0` with a temp config and data dir.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -25,7 +25,16 @@ impl PanelDir {
             "panel_user": "tunadmin",
             "data_dir": dir.path().join("data"),
             "bcrypt_cost": 4,
+            "wss_bind": "127.0.0.1",
+            "wss_http_port": 0,
+            "wss_tls_port": 0,
+            "tls_cert": dir.path().join("cert.pem"),
+            "tls_key": dir.path().join("key.pem"),
+            "node_name": "test",
         });
+        let (cert, key) = wss_panel::proxy::tls::self_signed(vec!["localhost".into()]).unwrap();
+        std::fs::write(dir.path().join("cert.pem"), cert).unwrap();
+        std::fs::write(dir.path().join("key.pem"), key).unwrap();
         for (k, v) in extra.as_object().unwrap() {
             config[k] = v.clone();
         }
@@ -45,44 +54,126 @@ impl PanelDir {
         std::fs::read_to_string(self.dir.path().join("admin_token")).unwrap()
     }
 
-    /// Starts `wss-panel panel` and waits for its `PANEL_LISTENING` line.
+    /// Starts `wss-panel panel` and waits for its `PANEL_LISTENING` line. The first start
+    /// binds a free port and pins it in the config, so restarts and proxies find it.
     pub fn start(&self) -> Panel {
-        let mut child = Command::new(BIN)
-            .arg("panel")
-            .env("WSS_PANEL_CONFIG", self.config_path())
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let addr = wait_for_listening(child.stdout.take().unwrap());
-        Panel {
-            child,
-            url: format!("http://{addr}"),
-            token: self.token(),
-            config: self.config_path(),
+        let (child, line, log) = spawn_until(&["panel"], &self.config_path(), "PANEL_LISTENING");
+        let addr = line.split("addr=").nth(1).unwrap().trim().to_owned();
+        self.set_config(json!({
+            "panel_port": addr.rsplit(':').next().unwrap().parse::<u16>().unwrap(),
+            "panel_url": format!("http://{addr}"),
+        }));
+        Panel { child, url: format!("http://{addr}"), token: self.token(), config: self.config_path(), log }
+    }
+
+    /// Starts `wss-panel proxy` (after the panel) and reads where it listens.
+    pub fn start_proxy(&self) -> ProxyProcess {
+        let (child, line, log) = spawn_until(&["proxy"], &self.config_path(), "PROXY_LISTENING");
+        let field = |name: &str| {
+            let rest = line.split(&format!("{name}=")).nth(1).unwrap();
+            let addr = rest.trim_start_matches("Some(").split([' ', ')']).next().unwrap();
+            addr.parse::<std::net::SocketAddr>().unwrap()
+        };
+        ProxyProcess { child, http: field("http"), tls: field("tls"), log }
+    }
+
+    /// Merges keys into config.json.
+    pub fn set_config(&self, extra: Value) {
+        let path = self.config_path();
+        let mut config: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for (k, v) in extra.as_object().unwrap() {
+            config[k] = v.clone();
         }
+        std::fs::write(&path, config.to_string()).unwrap();
     }
 }
 
-/// Reads stdout until the panel says where it listens; the rest is drained in the background.
-fn wait_for_listening(stdout: std::process::ChildStdout) -> String {
+/// Every line a child printed so far.
+pub type Log = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
+
+/// Spawns `wss-panel ARGS` and reads stdout until a line containing `marker`; the rest is
+/// collected in the background.
+fn spawn_until(args: &[&str], config: &Path, marker: &'static str) -> (Child, String, Log) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("WSS_PANEL_CONFIG", config)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let log: Log = Default::default();
+    let lines = log.clone();
     let (tx, rx) = mpsc::channel();
+    let name = args[0].to_owned();
     std::thread::spawn(move || {
         let mut tx = Some(tx);
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let (Some(addr), Some(tx)) =
-                (line.split("PANEL_LISTENING\" addr=").nth(1), tx.take())
+            if line.contains(marker)
+                && let Some(tx) = tx.take()
             {
-                let _ = tx.send(addr.trim().to_owned());
+                let _ = tx.send(line.clone());
             }
             if std::env::var_os("WSS_TEST_VERBOSE").is_some() {
-                eprintln!("[panel] {line}");
+                eprintln!("[{name}] {line}");
             }
+            lines.lock().unwrap().push(line);
         }
     });
-    rx.recv_timeout(Duration::from_secs(30))
-        .expect("the panel did not start listening")
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("{} never logged {marker}", args[0]));
+    (child, line, log)
+}
+
+pub struct ProxyProcess {
+    pub child: Child,
+    pub http: std::net::SocketAddr,
+    pub tls: std::net::SocketAddr,
+    pub log: Log,
+}
+
+impl ProxyProcess {
+    /// Waits (bounded) until the proxy logged a line containing all of `parts`.
+    pub fn wait_for_log(&self, parts: &[&str]) -> String {
+        self.wait_for_log_after(0, parts)
+    }
+
+    /// Lines logged so far; a mark for `wait_for_log_after`.
+    pub fn log_len(&self) -> usize {
+        self.log.lock().unwrap().len()
+    }
+
+    /// Like `wait_for_log`, among the lines after the first `mark` ones.
+    pub fn wait_for_log_after(&self, mark: usize, parts: &[&str]) -> String {
+        wait_for(Duration::from_secs(15), || {
+            let log = self.log.lock().unwrap();
+            log.iter().skip(mark).find(|l| parts.iter().all(|p| l.contains(p))).cloned()
+        })
+        .unwrap_or_else(|| panic!("proxy never logged {parts:?}"))
+    }
+}
+
+impl Drop for ProxyProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Polls `check` every 20 ms until it answers or `limit` passes.
+pub fn wait_for<T>(limit: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        if std::time::Instant::now() > deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 pub struct Panel {
@@ -90,6 +181,7 @@ pub struct Panel {
     pub url: String,
     pub token: String,
     pub config: PathBuf,
+    pub log: Log,
 }
 
 /// A response reduced to what tests look at.
@@ -113,35 +205,21 @@ impl Panel {
         self.request(method, path, body, Some(&self.token))
     }
 
-    pub fn request(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-        token: Option<&str>,
-    ) -> Reply {
+    pub fn request(&self, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> Reply {
         let url = format!("{}{path}", self.url);
         let auth = token.map(|t| format!("Bearer {t}")).unwrap_or_default();
-        let agent = agent();
-        let result = match method {
-            "GET" => agent.get(&url).header("Authorization", &auth).call(),
-            "DELETE" => agent.delete(&url).header("Authorization", &auth).call(),
-            "PATCH" => agent
-                .patch(&url)
-                .header("Authorization", &auth)
-                .send_json(body.unwrap_or(Value::Null)),
-            _ => agent
-                .post(&url)
-                .header("Authorization", &auth)
-                .send_json(body.unwrap_or(Value::Null)),
-        };
+        let request = ureq::http::Request::builder()
+            .method(method)
+            .uri(&url)
+            .header("Authorization", &auth)
+            .header("Content-Type", "application/json")
+            .body(body.map(|b| b.to_string()).unwrap_or_default())
+            .unwrap();
+        let result = agent().run(request);
         let mut response = result.unwrap();
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().unwrap();
-        Reply {
-            status,
-            json: serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        }
+        Reply { status, json: serde_json::from_str(&text).unwrap_or(Value::String(text)) }
     }
 
     /// `POST /internal/auth` as a proxy would.
@@ -174,9 +252,7 @@ impl Panel {
     }
 
     pub fn audit_total(&self) -> u64 {
-        self.api("GET", "/api/audit?limit=1", None).json["total"]
-            .as_u64()
-            .unwrap()
+        self.api("GET", "/api/audit?limit=1", None).json["total"].as_u64().unwrap()
     }
 }
 
@@ -196,11 +272,7 @@ pub fn cli_with_config(config: &Path, args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
+pub mod net;

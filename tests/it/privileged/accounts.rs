@@ -7,8 +7,8 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command};
 
 const TOOLS: &[&str] = &[
-    "unshare", "mount", "useradd", "usermod", "userdel", "chpasswd", "gpasswd", "groupadd",
-    "pkill", "pgrep", "passwd",
+    "unshare", "mount", "useradd", "usermod", "userdel", "chpasswd", "gpasswd", "groupadd", "pkill", "pgrep",
+    "passwd",
 ];
 
 #[test]
@@ -38,22 +38,14 @@ fn shadow_hash(name: &str) -> String {
 
 fn groups_of(name: &str) -> Vec<String> {
     let out = run("id", &["-nG", name]);
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect()
+    String::from_utf8_lossy(&out.stdout).split_whitespace().map(str::to_owned).collect()
 }
 
 /// `sleep 300` running as the account.
 fn process_of(name: &str) -> Child {
     let fields = passwd_entry(name).unwrap();
     let (uid, gid) = (fields[2].parse().unwrap(), fields[3].parse().unwrap());
-    Command::new("sleep")
-        .arg("300")
-        .uid(uid)
-        .gid(gid)
-        .spawn()
-        .unwrap()
+    Command::new("sleep").arg("300").uid(uid).gid(gid).spawn().unwrap()
 }
 
 fn killed(mut child: Child) -> bool {
@@ -67,10 +59,7 @@ fn inside_account_life() {
     helper_ok(&["create-user", "tun1"], None);
     let entry = passwd_entry("tun1").unwrap();
     assert_eq!(entry[6], "/usr/sbin/nologin");
-    assert!(
-        !std::path::Path::new(&entry[5]).exists(),
-        "a home was created"
-    );
+    assert!(!std::path::Path::new(&entry[5]).exists(), "a home was created");
     assert_eq!(helper_list(), ["tun1"]);
     assert_eq!(helper(&["create-user", "tun1"], None).code, 65);
 
@@ -103,11 +92,7 @@ fn inside_account_life() {
     helper_ok(&["delete-user", "tun1"], None);
     assert!(killed(sleeper));
     assert_eq!(passwd_entry("tun1"), None);
-    assert!(
-        !std::fs::read_to_string("/etc/group")
-            .unwrap()
-            .contains("tun1")
-    );
+    assert!(!std::fs::read_to_string("/etc/group").unwrap().contains("tun1"));
     assert!(helper_list().is_empty());
     assert_eq!(helper(&["lock", "tun1"], None).code, 65);
 
@@ -130,22 +115,12 @@ fn inside_foreign_accounts() {
         let out = helper(&["create-user", name], None);
         assert_eq!(out.code, 65, "{out:?}");
         assert!(out.stderr.contains("already exists"), "{}", out.stderr);
-        for op in [
-            "set-password",
-            "lock",
-            "unlock",
-            "delete-user",
-            "grant-shell",
-            "revoke-shell",
-            "kill-user",
-        ] {
+        for op in
+            ["set-password", "lock", "unlock", "delete-user", "grant-shell", "revoke-shell", "kill-user"]
+        {
             let out = helper(&[op, name], Some("Some-Pass-1\n"));
             assert_eq!(out.code, 65, "{op} {name}: {out:?}");
-            assert!(
-                out.stderr.contains("not created by wss-panel"),
-                "{}",
-                out.stderr
-            );
+            assert!(out.stderr.contains("not created by wss-panel"), "{}", out.stderr);
         }
     }
     // Even on the list, a system uid is refused (the list is a second line of defence).

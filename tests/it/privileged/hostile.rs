@@ -34,22 +34,15 @@ fn hostile_arguments_are_refused_by_every_operation_and_change_nothing() {
 
 #[test]
 fn the_table_covers_every_operation_the_helper_has() {
-    let known: Vec<&str> = wss_panel::system::command::OPERATIONS
-        .iter()
-        .map(|(op, _)| *op)
-        .collect();
+    let known: Vec<&str> = wss_panel::system::command::OPERATIONS.iter().map(|(op, _)| *op).collect();
     assert_eq!(known, OPERATIONS);
 }
 
 #[test]
 fn a_nul_byte_cannot_even_reach_the_helper() {
-    let spawned = std::process::Command::new(sandbox::BIN)
-        .args(["privileged", "lock", "alice\0root"])
-        .output();
-    assert_eq!(
-        spawned.unwrap_err().kind(),
-        std::io::ErrorKind::InvalidInput
-    );
+    let spawned =
+        std::process::Command::new(sandbox::BIN).args(["privileged", "lock", "alice\0root"]).output();
+    assert_eq!(spawned.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
 }
 
 fn watched() -> BTreeMap<String, Vec<u8>> {
@@ -89,27 +82,13 @@ fn hostile_operands() -> Vec<String> {
 const REFUSED: i32 = 65;
 const USAGE: i32 = 64;
 
-fn assert_refused(
-    expected: i32,
-    args: &[&str],
-    stdin: Option<&str>,
-    before: &BTreeMap<String, Vec<u8>>,
-) {
+fn assert_refused(expected: i32, args: &[&str], stdin: Option<&str>, before: &BTreeMap<String, Vec<u8>>) {
     let out = helper(args, stdin);
     assert_eq!(out.code, expected, "{args:?} was not refused: {out:?}");
     assert!(out.stdout.is_empty(), "{args:?} printed {:?}", out.stdout);
     let lines: Vec<&str> = out.stderr.lines().collect();
-    assert_eq!(
-        lines.len(),
-        1,
-        "{args:?}: one line expected: {:?}",
-        out.stderr
-    );
-    let word = if expected == REFUSED {
-        "refused: "
-    } else {
-        "usage: "
-    };
+    assert_eq!(lines.len(), 1, "{args:?}: one line expected: {:?}", out.stderr);
+    let word = if expected == REFUSED { "refused: " } else { "usage: " };
     assert!(lines[0].contains(word), "{args:?}: {}", lines[0]);
     assert!(watched() == *before, "{args:?} changed something");
 }
@@ -127,11 +106,7 @@ fn inside_hostile_table() {
     let mut calls = 0;
     for op in OPERATIONS {
         for bad in hostile_operands() {
-            let args: Vec<&str> = if *op == "logs" {
-                vec![op, &bad, "10"]
-            } else {
-                vec![op, &bad]
-            };
+            let args: Vec<&str> = if *op == "logs" { vec![op, &bad, "10"] } else { vec![op, &bad] };
             assert_refused(REFUSED, &args, Some("Fine-Pass-1\n"), &before);
             calls += 1;
         }
@@ -139,14 +114,7 @@ fn inside_hostile_table() {
     for lines in ["0", "1001", "-1", "+5", "1e3", "10 ", "ten", ""] {
         assert_refused(REFUSED, &["logs", "wss", lines], None, &before);
     }
-    for pw in [
-        "a\nroot:x:0:0::/:/bin/sh\n",
-        "a\rb\n",
-        "a\0b\n",
-        "a:b\n",
-        "\n",
-        "",
-    ] {
+    for pw in ["a\nroot:x:0:0::/:/bin/sh\n", "a\rb\n", "a\0b\n", "a:b\n", "\n", ""] {
         assert_refused(REFUSED, &["set-password", "victim"], Some(pw), &before);
     }
     for usage in [

@@ -16,20 +16,10 @@ async fn the_recording_backend_keeps_every_typed_command() {
     let log = Arc::new(Mutex::new(Vec::new()));
     let runner = actix::Actor::start(CommandRunner::new(Backend::Recording(log.clone())));
     let commands = vec![
-        SystemCommand::CreateUser {
-            user: user("alice"),
-        },
-        SystemCommand::SetPassword {
-            user: user("alice"),
-            password: Password::parse("Tun-Pass-1").unwrap(),
-        },
-        SystemCommand::BanIp {
-            net: IpNet::parse("203.0.113.0/24").unwrap(),
-        },
-        SystemCommand::ServiceLogs {
-            service: Service::Wss,
-            lines: LogLines::new(50).unwrap(),
-        },
+        SystemCommand::CreateUser { user: user("alice") },
+        SystemCommand::SetPassword { user: user("alice"), password: Password::parse("Tun-Pass-1").unwrap() },
+        SystemCommand::BanIp { net: IpNet::parse("203.0.113.0/24").unwrap() },
+        SystemCommand::ServiceLogs { service: Service::Wss, lines: LogLines::new(50).unwrap() },
     ];
     for command in &commands {
         let out = runner.send(Run(command.clone())).await.unwrap().unwrap();
@@ -40,9 +30,7 @@ async fn the_recording_backend_keeps_every_typed_command() {
 
 #[test]
 fn the_direct_and_sudo_backends_run_the_real_helper() {
-    let tools = [
-        "unshare", "mount", "useradd", "usermod", "chpasswd", "passwd", "sudo",
-    ];
+    let tools = ["unshare", "mount", "useradd", "usermod", "chpasswd", "passwd", "sudo"];
     if sandbox::ready(&tools) {
         let name = sandbox::scenario(module_path!(), "inside_real_backends");
         sandbox::run_inside(&name, false);
@@ -54,47 +42,26 @@ fn the_direct_and_sudo_backends_run_the_real_helper() {
 async fn inside_real_backends() {
     sandbox::enter();
     run("useradd", &["-M", "-s", "/usr/sbin/nologin", "preexist"]);
-    let direct = actix::Actor::start(CommandRunner::new(Backend::Direct {
-        helper_path: BIN.into(),
-    }));
+    let direct = actix::Actor::start(CommandRunner::new(Backend::Direct { helper_path: BIN.into() }));
     let send = |command| direct.send(Run(command));
-    send(SystemCommand::CreateUser { user: user("tun1") })
+    send(SystemCommand::CreateUser { user: user("tun1") }).await.unwrap().unwrap();
+    send(SystemCommand::SetPassword { user: user("tun1"), password: Password::parse("Tun-Pass-1").unwrap() })
         .await
         .unwrap()
         .unwrap();
-    send(SystemCommand::SetPassword {
-        user: user("tun1"),
-        password: Password::parse("Tun-Pass-1").unwrap(),
-    })
-    .await
-    .unwrap()
-    .unwrap();
     assert_eq!(password_status("tun1"), "P");
-    send(SystemCommand::LockUser { user: user("tun1") })
-        .await
-        .unwrap()
-        .unwrap();
+    send(SystemCommand::LockUser { user: user("tun1") }).await.unwrap().unwrap();
     assert_eq!(password_status("tun1"), "L");
 
-    let refused = send(SystemCommand::LockUser {
-        user: user("preexist"),
-    })
-    .await
-    .unwrap();
+    let refused = send(SystemCommand::LockUser { user: user("preexist") }).await.unwrap();
     assert!(
         matches!(&refused, Err(RunError::Refused(m)) if m.contains("not created by wss-panel")),
         "{refused:?}"
     );
 
     // Root may always sudo; this checks the sudo argv shape with the real sudo.
-    let via_sudo = actix::Actor::start(CommandRunner::new(Backend::Sudo {
-        helper_path: BIN.into(),
-    }));
-    via_sudo
-        .send(Run(SystemCommand::CreateUser { user: user("tun2") }))
-        .await
-        .unwrap()
-        .unwrap();
+    let via_sudo = actix::Actor::start(CommandRunner::new(Backend::Sudo { helper_path: BIN.into() }));
+    via_sudo.send(Run(SystemCommand::CreateUser { user: user("tun2") })).await.unwrap().unwrap();
     assert!(passwd_entry("tun2").is_some());
     assert_eq!(helper_list(), ["tun1", "tun2"]);
 }

@@ -31,11 +31,8 @@ pub const ACCOUNT_FILES: &[&str] = &["/etc/passwd", "/etc/shadow", "/etc/group",
 /// Are we root with every tool the scenario needs? Missing ones fail the test when
 /// `WSS_REQUIRE_TOOLS=1` (CI), and skip it with a note otherwise.
 pub fn ready(tools: &[&str]) -> bool {
-    let mut missing: Vec<String> = tools
-        .iter()
-        .filter(|t| find_tool(t).is_none())
-        .map(|t| t.to_string())
-        .collect();
+    let mut missing: Vec<String> =
+        tools.iter().filter(|t| find_tool(t).is_none()).map(|t| t.to_string()).collect();
     if !nix::unistd::geteuid().is_root() {
         missing.push("root privileges".into());
     }
@@ -49,20 +46,14 @@ pub fn ready(tools: &[&str]) -> bool {
 }
 
 pub fn find_tool(name: &str) -> Option<PathBuf> {
-    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
-        .iter()
-        .map(|d| Path::new(d).join(name))
-        .find(|p| p.is_file())
+    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].iter().map(|d| Path::new(d).join(name)).find(|p| p.is_file())
 }
 
 /// Runs the ignored test `name` (its path without the crate name) inside the sandbox and
 /// fails if it fails, or if anything on the host changed.
 pub fn run_inside(name: &str, private_net: bool) {
     let host_before = host_snapshot();
-    let dir = tempfile::Builder::new()
-        .prefix("wss-sandbox")
-        .tempdir_in("/tmp")
-        .unwrap();
+    let dir = tempfile::Builder::new().prefix("wss-sandbox").tempdir_in("/tmp").unwrap();
     let mut unshare = Command::new("unshare");
     unshare.args(["--mount", "--propagation", "private"]);
     if private_net {
@@ -71,13 +62,7 @@ pub fn run_inside(name: &str, private_net: bool) {
     let out = unshare
         .args(["sh", "-c", SETUP, "sandbox"])
         .arg(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            name,
-            "--ignored",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["--exact", name, "--ignored", "--nocapture", "--test-threads=1"])
         .env("WSS_SANDBOX_DIR", dir.path())
         .stdin(Stdio::null())
         .output()
@@ -89,25 +74,15 @@ pub fn run_inside(name: &str, private_net: bool) {
         "sandboxed {name} failed ({}):\n{stdout}\n{stderr}",
         out.status
     );
-    assert_eq!(
-        host_snapshot(),
-        host_before,
-        "the host changed while {name} ran"
-    );
+    assert_eq!(host_snapshot(), host_before, "the host changed while {name} ran");
 }
 
 /// What must not change on the host: account files, the helper's state, the firewall.
 fn host_snapshot() -> BTreeMap<String, Vec<u8>> {
     let mut all = snapshot(&[ACCOUNT_FILES, &[STATE_FILE]].concat());
-    all.insert(
-        "helper state dir exists".into(),
-        vec![Path::new("/var/lib/wss-panel-helper").exists() as u8],
-    );
+    all.insert("helper state dir exists".into(), vec![Path::new("/var/lib/wss-panel-helper").exists() as u8]);
     if find_tool("nft").is_some() {
-        all.insert(
-            "nft ruleset".into(),
-            run("nft", &["list", "ruleset"]).stdout,
-        );
+        all.insert("nft ruleset".into(), run("nft", &["list", "ruleset"]).stdout);
     }
     all
 }
@@ -121,10 +96,7 @@ pub fn enter() {
     );
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let private = |point: &str| mounts.lines().any(|l| l.split(' ').nth(4) == Some(point));
-    assert!(
-        private("/etc") && private("/var"),
-        "/etc and /var are not private mounts"
-    );
+    assert!(private("/etc") && private("/var"), "/etc and /var are not private mounts");
 }
 
 /// Contents of files (absent files map to an empty marker distinct from an empty file).
@@ -151,11 +123,7 @@ pub fn helper(args: &[&str], stdin: Option<&str>) -> HelperRun {
     let mut child = Command::new(BIN)
         .arg("privileged")
         .args(args)
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -181,11 +149,7 @@ pub fn helper_ok(args: &[&str], stdin: Option<&str>) -> HelperRun {
 /// Any other program; must exit 0.
 pub fn run(program: &str, args: &[&str]) -> Output {
     let out = Command::new(program).args(args).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     out
 }
 
@@ -206,11 +170,7 @@ pub fn password_status(name: &str) -> String {
 }
 
 pub fn helper_list() -> Vec<String> {
-    std::fs::read_to_string(STATE_FILE)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect()
+    std::fs::read_to_string(STATE_FILE).unwrap_or_default().lines().map(str::to_owned).collect()
 }
 
 /// The libtest name of a sandboxed scenario in `module` (`module_path!()`).

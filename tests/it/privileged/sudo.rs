@@ -8,23 +8,13 @@ use std::process::{Command, Output, Stdio};
 
 fn print_sudoers(user: &str, helper_path: &str) -> Output {
     Command::new(BIN)
-        .args([
-            "privileged",
-            "--print-sudoers",
-            user,
-            "--helper-path",
-            helper_path,
-        ])
+        .args(["privileged", "--print-sudoers", user, "--helper-path", helper_path])
         .output()
         .unwrap()
 }
 
 fn visudo_check(path: &std::path::Path) -> Output {
-    Command::new("visudo")
-        .args(["-c", "-f"])
-        .arg(path)
-        .output()
-        .unwrap()
+    Command::new("visudo").args(["-c", "-f"]).arg(path).output().unwrap()
 }
 
 #[test]
@@ -36,10 +26,7 @@ fn the_printed_sudoers_rule_passes_visudo() {
     assert!(out.status.success());
     let text = String::from_utf8(out.stdout).unwrap();
     let rules: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
-    assert_eq!(
-        rules,
-        ["admin ALL=(root) NOPASSWD: /usr/local/bin/wss-panel privileged *"]
-    );
+    assert_eq!(rules, ["admin ALL=(root) NOPASSWD: /usr/local/bin/wss-panel privileged *"]);
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("99-wss-panel");
     std::fs::write(&file, &text).unwrap();
@@ -99,25 +86,11 @@ fn inside_sudo_rule() {
     std::fs::set_permissions("/etc/sudoers.d/99-wss-panel", mode).unwrap();
     run("visudo", &["-c"]);
 
-    let ok = as_panel_user(
-        &[
-            "sudo",
-            "-n",
-            "--",
-            BIN,
-            "privileged",
-            "create-user",
-            "viasudo",
-        ],
-        "",
-    );
+    let ok = as_panel_user(&["sudo", "-n", "--", BIN, "privileged", "create-user", "viasudo"], "");
     assert!(ok.status.success(), "{ok:?}");
     assert!(passwd_entry("viasudo").is_some());
     assert_eq!(helper_list(), ["viasudo"]);
-    let pw = as_panel_user(
-        &["sudo", "-n", BIN, "privileged", "set-password", "viasudo"],
-        "Via-Sudo-1\n",
-    );
+    let pw = as_panel_user(&["sudo", "-n", BIN, "privileged", "set-password", "viasudo"], "Via-Sudo-1\n");
     assert!(pw.status.success(), "{pw:?}");
     assert_eq!(password_status("viasudo"), "P");
 
@@ -126,29 +99,13 @@ fn inside_sudo_rule() {
     for escape in [
         &["sudo", "-n", "/bin/sh", "-c", "id"][..],
         &["sudo", "-n", BIN, "panel"],
-        &[
-            "sudo",
-            "-n",
-            BIN,
-            "--config",
-            "/tmp/x",
-            "privileged",
-            "lock",
-            "viasudo",
-        ],
+        &["sudo", "-n", BIN, "--config", "/tmp/x", "privileged", "lock", "viasudo"],
         &["sudo", "-n", "-u", "root", "-s"],
         &["sudo", "-n", "-E", BIN, "privileged", "lock", "viasudo"],
     ] {
         let out = as_panel_user(escape, "");
-        assert_eq!(
-            out.status.code(),
-            Some(1),
-            "{escape:?} was allowed: {out:?}"
-        );
-        assert!(
-            String::from_utf8_lossy(&out.stderr).contains("sudo:"),
-            "{out:?}"
-        );
+        assert_eq!(out.status.code(), Some(1), "{escape:?} was allowed: {out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("sudo:"), "{out:?}");
     }
     // Without sudo the helper does nothing.
     let direct = as_panel_user(&[BIN, "privileged", "lock", "viasudo"], "");

@@ -1,0 +1,111 @@
+//! The proxy's line to the panel: a WebSocket client on `/ipc` (tokio-tungstenite) that
+//! sends one `StatsReport` a second and carries out the panel's commands. Reconnects with
+//! back-off; traffic batches stay pending until acknowledged, so a panel restart neither
+//! loses nor double-counts a byte.
+
+use super::state::NodeState;
+use crate::wire::{NODE_HEADER, PanelToProxy, ProxyToPanel, SECRET_HEADER};
+use futures_util::{SinkExt, StreamExt};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_util::sync::CancellationToken;
+
+pub const REPORT_INTERVAL: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(10);
+/// How long shutdown waits for the panel to acknowledge the last report.
+const FINAL_ACK_WAIT: Duration = Duration::from_secs(2);
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Runs until `stop`; then sends a last report and waits briefly for its acknowledgement.
+pub async fn run(node: Arc<NodeState>, panel_url: String, secret: String, stop: CancellationToken) {
+    let url = format!("{}/ipc", panel_url.trim_end_matches('/').replacen("http", "ws", 1));
+    let mut backoff = Duration::from_millis(500);
+    while !stop.is_cancelled() {
+        match connect(&url, &secret, &node.node_id).await {
+            Ok(ws) => {
+                tracing::info!(event = "IPC_CONNECTED", %url);
+                backoff = Duration::from_millis(500);
+                if let Err(e) = session(ws, &node, &stop).await {
+                    tracing::warn!(event = "IPC_WSC", "[IPC_WSC] connection lost: {e}");
+                }
+            }
+            Err(e) => tracing::warn!(event = "IPC_WSC", "[IPC_WSC] {url}: {e}"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stop.cancelled() => {}
+        }
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+async fn connect(url: &str, secret: &str, node_id: &str) -> Result<Ws, String> {
+    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+    let headers = request.headers_mut();
+    headers.insert(SECRET_HEADER, secret.parse().map_err(|_| "internal secret is not a valid header value")?);
+    headers.insert(NODE_HEADER, node_id.parse().map_err(|_| "node id is not a valid header value")?);
+    let connecting = tokio_tungstenite::connect_async(request);
+    match tokio::time::timeout(Duration::from_secs(5), connecting).await {
+        Ok(Ok((ws, _))) => Ok(ws),
+        Ok(Err(tokio_tungstenite::tungstenite::Error::Http(r))) if r.status() == 401 => {
+            Err("Unauthorized: the panel refused the internal secret".into())
+        }
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err("connect timed out".into()),
+    }
+}
+
+/// One connected session: report every second, apply commands as they come.
+async fn session(ws: Ws, node: &NodeState, stop: &CancellationToken) -> Result<(), String> {
+    let (mut sink, mut stream) = ws.split();
+    let mut ticker = tokio::time::interval(REPORT_INTERVAL);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => send_report(&mut sink, node).await?,
+            msg = stream.next() => match msg {
+                Some(Ok(Message::Text(text))) => apply(node, &text),
+                Some(Ok(Message::Close(_))) | None => return Err("closed by the panel".into()),
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.to_string()),
+            },
+            _ = stop.cancelled() => {
+                send_report(&mut sink, node).await?;
+                let deadline = Instant::now() + FINAL_ACK_WAIT;
+                while node.has_pending_batches() && Instant::now() < deadline {
+                    match tokio::time::timeout_at(deadline.into(), stream.next()).await {
+                        Ok(Some(Ok(Message::Text(text)))) => apply(node, &text),
+                        Ok(Some(Ok(_))) => {}
+                        _ => break,
+                    }
+                }
+                let _ = sink.send(Message::Close(None)).await;
+                return Ok(());
+            }
+        }
+    }
+}
+
+async fn send_report<S>(sink: &mut S, node: &NodeState) -> Result<(), String>
+where
+    S: futures_util::Sink<Message, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
+{
+    let report = node.tick(Instant::now());
+    let text = serde_json::to_string(&ProxyToPanel::StatsUpdate(report)).map_err(|e| e.to_string())?;
+    sink.send(Message::Text(text.into())).await.map_err(|e| e.to_string())
+}
+
+fn apply(node: &NodeState, text: &str) {
+    match serde_json::from_str::<PanelToProxy>(text) {
+        Ok(command) => {
+            if !matches!(command, PanelToProxy::Ack { .. }) {
+                tracing::info!(event = "IPC_COMMAND", ?command);
+            }
+            node.apply(command);
+        }
+        Err(e) => tracing::warn!(event = "IPC_BAD_MESSAGE", error = %e),
+    }
+}

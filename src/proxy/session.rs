@@ -1,0 +1,284 @@
+//! One client connection, start to end: `handshake → auth → limits → upstream → 101 →
+//! tunnel → close`. The pure parts live in `handshake`, `ratelimit` and `state`; this file
+//! does the reads, writes and timeouts, and logs one line per event.
+//!
+//! The 101 is sent after the upstream connect succeeds, so that an sshd that refuses gets
+//! the client a `502` instead of a dead tunnel. Bytes the client sent with or after the
+//! upgrade head are kept and reach sshd first, in order.
+
+use super::handshake::{Handshake, Head, Status, Step, strip_post_upgrade_request};
+use super::panel_client::{PanelClient, PanelError};
+use super::pipe::{Meter, ReadHalf, Stream, copy};
+use super::state::NodeState;
+use crate::wire::{AuthVerdict, DenyReason, UserLimits};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tracing::Instrument;
+
+/// The whole pre-101 phase must finish within this.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
+
+const RESPONSE_200: &[u8] = b"HTTP/1.1 200 OK\r\n\r\n";
+const RESPONSE_101: &[u8] =
+    b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+
+/// Everything a connection task needs.
+pub struct Proxy {
+    pub node: Arc<NodeState>,
+    pub panel: PanelClient,
+    pub upstream: SocketAddr,
+}
+
+/// Which side ended or broke the connection: decides the log level.
+#[derive(Debug, thiserror::Error)]
+enum SessionError {
+    #[error("client: {0}")]
+    Client(String),
+    #[error("refused with {status}")]
+    Refused { status: &'static str },
+}
+
+/// Serves one accepted connection; never panics, logs how it ended.
+pub async fn serve<S: Stream>(proxy: Arc<Proxy>, client: S, peer: SocketAddr) {
+    let span = tracing::info_span!("conn", %peer, user = tracing::field::Empty);
+    async move {
+        match run(&proxy, client, peer).await {
+            Ok(()) => {}
+            Err(SessionError::Refused { .. }) => {}
+            Err(e @ SessionError::Client(_)) => tracing::debug!(event = "CONN_CLOSED", error = %e),
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+async fn run<S: Stream>(proxy: &Proxy, mut client: S, peer: SocketAddr) -> Result<(), SessionError> {
+    let (head, rest) = tokio::time::timeout(HANDSHAKE_TIMEOUT, read_upgrade(&mut client))
+        .await
+        .map_err(|_| SessionError::Client("no upgrade request before the deadline".into()))??;
+    let host = head.host();
+    if !proxy.node.host_allowed(host.as_deref()) {
+        tracing::warn!(event = "REJECTED_HOST", host = host.as_deref().unwrap_or(""));
+        return refuse(&mut client, "403 Forbidden").await;
+    }
+    let (user, password) = match credentials(&head) {
+        Ok(c) => c,
+        Err(status) => return refuse(&mut client, status).await,
+    };
+    tracing::Span::current().record("user", user.as_str());
+    let (limits, elsewhere) = match authorize(proxy, &user, password.as_deref()).await {
+        Ok(v) => v,
+        Err(status) => return refuse(&mut client, status).await,
+    };
+    let entry = proxy.node.user(&user, limits);
+    let guard = match proxy.node.open_tunnel(&entry, peer.ip().to_string(), elsewhere) {
+        Ok(g) => g,
+        Err(e) => {
+            tracing::warn!(event = "REJECTED_CONCURRENCY", live = e.live, max = e.max);
+            return refuse(&mut client, "429 Too Many Connections").await;
+        }
+    };
+    let upstream = match connect_upstream(proxy.upstream).await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(event = "UPSTREAM_REFUSED", port = proxy.upstream.port(), error = %e);
+            return refuse(&mut client, "502 Bad Gateway").await;
+        }
+    };
+    client.write_all(RESPONSE_101).await.map_err(client_err)?;
+    tracing::info!(event = "CONN_START");
+    let started = Instant::now();
+    let up = Meter::new(&entry.up, &entry.bytes_up);
+    let down = Meter::new(&entry.down, &entry.bytes_down);
+    let result = tunnel(client, upstream, rest, &up, &down, entry.kick_token(), proxy.upstream).await;
+    tracing::info!(
+        event = "CONN_END",
+        up = up.tunnel_total.load(Ordering::Relaxed),
+        down = down.tunnel_total.load(Ordering::Relaxed),
+        secs = started.elapsed().as_secs(),
+        how = result.as_ref().map_or_else(|e| e.to_string(), |end| end.to_string()),
+    );
+    drop(guard);
+    result.map(|_| ())
+}
+
+fn client_err(e: std::io::Error) -> SessionError {
+    SessionError::Client(e.to_string())
+}
+
+/// Answers dummy heads with 200 until the upgrade head; returns it and the bytes after it.
+async fn read_upgrade<S: Stream>(client: &mut S) -> Result<(Head, Vec<u8>), SessionError> {
+    let mut hs = Handshake::new();
+    let mut buf = vec![0u8; 4096];
+    loop {
+        match hs.next() {
+            Ok(Step::NeedMore) => {
+                let n = client.read(&mut buf).await.map_err(client_err)?;
+                if n == 0 {
+                    return Err(SessionError::Client("closed during the handshake".into()));
+                }
+                hs.feed(&buf[..n]);
+            }
+            Ok(Step::Dummy(_)) => client.write_all(RESPONSE_200).await.map_err(client_err)?,
+            Ok(Step::Upgrade(head)) => return Ok((head, hs.take_rest())),
+            Err(e) => {
+                tracing::info!(event = "BAD_HANDSHAKE", error = %e);
+                let _ = client.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n").await;
+                return Err(SessionError::Refused { status: "400 Bad Request" });
+            }
+        }
+    }
+}
+
+/// `Proxy-Authorization: Basic` first, then `/?user=NAME` (the panel decides if allowed).
+fn credentials(head: &Head) -> Result<(String, Option<String>), &'static str> {
+    match head.basic_credentials() {
+        Ok(Some((user, password))) => Ok((user, Some(password))),
+        Err(_) => {
+            tracing::warn!(event = "AUTH_FAILED", reason = "malformed Proxy-Authorization");
+            Err("401 Unauthorized")
+        }
+        Ok(None) => match head.uri_user() {
+            Some(user) => Ok((user, None)),
+            None => {
+                tracing::warn!(event = "AUTH_MISSING");
+                Err("401 Unauthorized")
+            }
+        },
+    }
+}
+
+/// Cache first (same user and password, under a minute old), then the panel. When the panel
+/// is unreachable and nothing is cached: 503.
+async fn authorize(
+    proxy: &Proxy,
+    user: &str,
+    password: Option<&str>,
+) -> Result<(UserLimits, u32), &'static str> {
+    let now = Instant::now();
+    if let Some(password) = password
+        && let Some(hit) = proxy.node.cached_verdict(user, password, now)
+    {
+        return Ok(hit);
+    }
+    let verdict = match proxy.panel.authorize(user, password, &proxy.node.node_id).await {
+        Ok(v) => v,
+        Err(e) => {
+            let level_event =
+                if matches!(e, PanelError::BadSecret) { "IPC_UNAUTHORIZED" } else { "PANEL_UNREACHABLE" };
+            tracing::error!(event = level_event, error = %e);
+            return Err("503 Service Unavailable");
+        }
+    };
+    match verdict.verdict {
+        AuthVerdict::Allow { limits } => {
+            match password {
+                Some(p) => proxy.node.remember_verdict(user, p, limits, verdict.connections_elsewhere, now),
+                None => tracing::info!(event = "AUTH_LITE_SUCCESS"),
+            }
+            Ok((limits, verdict.connections_elsewhere))
+        }
+        AuthVerdict::Deny { reason } => {
+            let event = match (reason, password) {
+                (DenyReason::BadCredentials | DenyReason::NoSuchUser, Some(_)) => "AUTH_FAILED",
+                (_, None) => "AUTH_LITE_FAILED",
+                _ => "AUTH_REFUSED",
+            };
+            tracing::warn!(event, ?reason);
+            Err(reason.status_line())
+        }
+    }
+}
+
+async fn refuse<S: Stream>(client: &mut S, status: &'static str) -> Result<(), SessionError> {
+    let response = format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    let _ = client.write_all(response.as_bytes()).await;
+    let _ = client.shutdown().await;
+    Err(SessionError::Refused { status })
+}
+
+async fn connect_upstream(addr: SocketAddr) -> std::io::Result<TcpStream> {
+    let stream = tokio::time::timeout(UPSTREAM_CONNECT_TIMEOUT, TcpStream::connect(addr))
+        .await
+        .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
+    set_keepalive(&stream);
+    stream.set_nodelay(true)?;
+    Ok(stream)
+}
+
+/// TCP keepalive so that dead peers do not pin tunnels (and their slots) forever.
+pub fn set_keepalive(stream: &TcpStream) {
+    let sock = socket2::SockRef::from(stream);
+    let ka = socket2::TcpKeepalive::new().with_time(KEEPALIVE_IDLE).with_interval(Duration::from_secs(10));
+    let _ = sock.set_tcp_keepalive(&ka);
+}
+
+/// How a tunnel ended.
+#[derive(Debug)]
+enum End {
+    Closed,
+    Kicked,
+}
+
+impl std::fmt::Display for End {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            End::Closed => "closed",
+            End::Kicked => "kicked",
+        })
+    }
+}
+
+/// Pipes both ways until both sides are done, a side fails, or the user is kicked.
+async fn tunnel<S: Stream>(
+    client: S,
+    upstream: TcpStream,
+    rest: Vec<u8>,
+    up: &Meter<'_>,
+    down: &Meter<'_>,
+    kick: tokio_util::sync::CancellationToken,
+    upstream_addr: SocketAddr,
+) -> Result<End, SessionError> {
+    let (mut cr, mut cw) = client.into_halves();
+    let (mut ur, mut uw) = upstream.into_split();
+    let upward = async {
+        let first = eat_extra_request(&mut cr, rest).await?;
+        up.write_all(&mut uw, &first).await?;
+        copy(&mut cr, &mut uw, up).await
+    };
+    let downward = copy(&mut ur, &mut cw, down);
+    tokio::select! {
+        result = async { tokio::try_join!(upward, downward) } => result
+            .map(|_| End::Closed)
+            // Mostly a client dropping its connection; sshd failures show up at connect.
+            .map_err(|e| SessionError::Client(format!("tunnel to {upstream_addr}: {e}"))),
+        _ = kick.cancelled() => Ok(End::Kicked),
+    }
+}
+
+/// After the 101 some apps send one more HTTP request before SSH: drop it, keep the rest.
+async fn eat_extra_request<R: ReadHalf>(cr: &mut R, mut buf: Vec<u8>) -> std::io::Result<Vec<u8>> {
+    loop {
+        match strip_post_upgrade_request(&buf) {
+            Ok(Status::Complete(n)) => {
+                buf.drain(..n);
+                return Ok(buf);
+            }
+            Err(_) => return Ok(buf),
+            Ok(Status::Partial) => {
+                let mut more = vec![0u8; 4096];
+                let n = cr.read(&mut more).await?;
+                if n == 0 {
+                    return Ok(buf);
+                }
+                buf.extend_from_slice(&more[..n]);
+            }
+        }
+    }
+}

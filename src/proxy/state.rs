@@ -1,0 +1,315 @@
+//! What one proxy node knows, shared by its connection tasks and its IPC task: per-user
+//! limits, token buckets, live tunnels and byte counters; the Host whitelist; short-lived
+//! auth verdicts; and the traffic batches the panel has not acknowledged yet.
+
+use super::ratelimit::TokenBucket;
+use crate::wire::{PanelToProxy, StatsReport, TrafficBatch, UserLimits, UserStats};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+use tokio_util::sync::CancellationToken;
+
+/// A cached successful verdict is trusted this long (and dropped at once on kick/delete).
+pub const AUTH_CACHE_TTL: Duration = Duration::from_secs(60);
+/// Batches carried in one report at most; the rest go in the next ones.
+const MAX_BATCHES_PER_REPORT: usize = 64;
+
+/// Locks a mutex even if a panicking task poisoned it: the data stay consistent because
+/// every critical section here is a few plain assignments.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// One live tunnel, as the panel's tunnels view shows it.
+#[derive(Debug, Clone)]
+pub struct TunnelInfo {
+    pub ip: String,
+    pub since_unix: i64,
+}
+
+/// A user on this node. Created at the first tunnel; removed when idle and fully reported.
+pub struct UserEntry {
+    pub name: String,
+    pub limits: Mutex<UserLimits>,
+    pub up: Mutex<TokenBucket>,
+    pub down: Mutex<TokenBucket>,
+    pub bytes_up: AtomicU64,
+    pub bytes_down: AtomicU64,
+    tunnels: Mutex<HashMap<u64, TunnelInfo>>,
+    kick: Mutex<CancellationToken>,
+}
+
+impl UserEntry {
+    fn new(name: &str, limits: UserLimits) -> Self {
+        let now = Instant::now();
+        UserEntry {
+            name: name.to_owned(),
+            limits: Mutex::new(limits),
+            up: Mutex::new(TokenBucket::for_kib_per_sec(limits.rate_kbps, now)),
+            down: Mutex::new(TokenBucket::for_kib_per_sec(limits.rate_kbps, now)),
+            bytes_up: AtomicU64::new(0),
+            bytes_down: AtomicU64::new(0),
+            tunnels: Mutex::new(HashMap::new()),
+            kick: Mutex::new(CancellationToken::new()),
+        }
+    }
+
+    fn set_limits(&self, limits: UserLimits) {
+        let now = Instant::now();
+        let rate = u64::from(limits.rate_kbps) * 1024;
+        lock(&self.up).set_rate(rate, now);
+        lock(&self.down).set_rate(rate, now);
+        *lock(&self.limits) = limits;
+    }
+
+    pub fn live_tunnels(&self) -> usize {
+        lock(&self.tunnels).len()
+    }
+
+    /// Cancelled when the panel kicks this user.
+    pub fn kick_token(&self) -> CancellationToken {
+        lock(&self.kick).clone()
+    }
+
+    fn kick(&self) {
+        let mut token = lock(&self.kick);
+        token.cancel();
+        *token = CancellationToken::new();
+    }
+}
+
+/// Why a tunnel may not start.
+#[derive(Debug, PartialEq, Eq)]
+pub struct TooManyConnections {
+    pub live: u32,
+    pub max: u32,
+}
+
+/// Removes the tunnel from its user when dropped, however the connection ends.
+pub struct TunnelGuard {
+    pub user: Arc<UserEntry>,
+    id: u64,
+}
+
+impl Drop for TunnelGuard {
+    fn drop(&mut self) {
+        lock(&self.user.tunnels).remove(&self.id);
+    }
+}
+
+/// Batches handed out for sending and not yet acknowledged. A batch never changes once
+/// handed out, because the panel may already have applied it.
+#[derive(Default)]
+struct Batches {
+    next_seq: u64,
+    pending: Vec<TrafficBatch>,
+}
+
+pub struct NodeState {
+    pub node_id: String,
+    users: Mutex<HashMap<String, Arc<UserEntry>>>,
+    hosts: RwLock<Arc<HashSet<String>>>,
+    auth_cache: Mutex<HashMap<(String, [u8; 32]), (UserLimits, u32, Instant)>>,
+    cache_salt: [u8; 32],
+    batches: Mutex<Batches>,
+    next_tunnel: AtomicU64,
+    last_tick: Mutex<Instant>,
+}
+
+impl NodeState {
+    pub fn new(node_id: String) -> Self {
+        let mut cache_salt = [0u8; 32];
+        getrandom::fill(&mut cache_salt).expect("the OS random source is available");
+        NodeState {
+            node_id,
+            users: Mutex::new(HashMap::new()),
+            hosts: RwLock::new(Arc::new(HashSet::new())),
+            auth_cache: Mutex::new(HashMap::new()),
+            cache_salt,
+            batches: Mutex::new(Batches { next_seq: 1, pending: Vec::new() }),
+            next_tunnel: AtomicU64::new(1),
+            last_tick: Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Empty whitelist = every host allowed.
+    pub fn host_allowed(&self, host: Option<&str>) -> bool {
+        let hosts = self.hosts.read().unwrap_or_else(|p| p.into_inner()).clone();
+        hosts.is_empty() || host.is_some_and(|h| hosts.contains(h))
+    }
+
+    pub fn set_hosts(&self, hosts: Vec<String>) {
+        let set = hosts.into_iter().map(|h| h.trim().trim_end_matches('.').to_lowercase()).collect();
+        *self.hosts.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(set);
+    }
+
+    fn cache_key(&self, user: &str, password: &str) -> (String, [u8; 32]) {
+        let digest = Sha256::new()
+            .chain_update(self.cache_salt)
+            .chain_update(user.as_bytes())
+            .chain_update([0])
+            .chain_update(password.as_bytes())
+            .finalize();
+        (user.to_owned(), digest.into())
+    }
+
+    /// A verdict for this user and password seen less than `AUTH_CACHE_TTL` ago.
+    pub fn cached_verdict(&self, user: &str, password: &str, now: Instant) -> Option<(UserLimits, u32)> {
+        let key = self.cache_key(user, password);
+        let mut cache = lock(&self.auth_cache);
+        match cache.get(&key) {
+            Some((limits, elsewhere, at)) if now.duration_since(*at) < AUTH_CACHE_TTL => {
+                Some((*limits, *elsewhere))
+            }
+            Some(_) => {
+                cache.remove(&key);
+                None
+            }
+            None => None,
+        }
+    }
+
+    pub fn remember_verdict(
+        &self,
+        user: &str,
+        password: &str,
+        limits: UserLimits,
+        elsewhere: u32,
+        now: Instant,
+    ) {
+        let key = self.cache_key(user, password);
+        let mut cache = lock(&self.auth_cache);
+        cache.retain(|_, (_, _, at)| now.duration_since(*at) < AUTH_CACHE_TTL);
+        cache.insert(key, (limits, elsewhere, now));
+    }
+
+    fn forget_verdicts(&self, user: &str) {
+        lock(&self.auth_cache).retain(|(name, _), _| name != user);
+    }
+
+    /// The user's entry, created with `limits` or updated to them.
+    pub fn user(&self, name: &str, limits: UserLimits) -> Arc<UserEntry> {
+        let mut users = lock(&self.users);
+        if let Some(entry) = users.get(name) {
+            if *lock(&entry.limits) != limits {
+                entry.set_limits(limits);
+            }
+            return entry.clone();
+        }
+        let entry = Arc::new(UserEntry::new(name, limits));
+        users.insert(name.to_owned(), entry.clone());
+        entry
+    }
+
+    /// Registers a tunnel if the user is under `max_connections` (counting `elsewhere`,
+    /// the user's tunnels on other nodes). Check and insert happen under one lock.
+    pub fn open_tunnel(
+        &self,
+        user: &Arc<UserEntry>,
+        ip: String,
+        elsewhere: u32,
+    ) -> Result<TunnelGuard, TooManyConnections> {
+        let max = lock(&user.limits).max_connections;
+        let mut tunnels = lock(&user.tunnels);
+        let live = tunnels.len() as u32 + elsewhere;
+        if max > 0 && live >= max {
+            return Err(TooManyConnections { live, max });
+        }
+        let id = self.next_tunnel.fetch_add(1, Ordering::Relaxed);
+        tunnels.insert(id, TunnelInfo { ip, since_unix: crate::domain::now_unix() });
+        Ok(TunnelGuard { user: user.clone(), id })
+    }
+
+    /// Carries out a command from the panel.
+    pub fn apply(&self, command: PanelToProxy) {
+        match command {
+            PanelToProxy::Ack { seq } => lock(&self.batches).pending.retain(|b| b.seq > seq),
+            PanelToProxy::Kick { username } => self.kick(&username),
+            PanelToProxy::Delete { username } => {
+                self.kick(&username);
+            }
+            PanelToProxy::UpdateLimits { username, limits } => {
+                self.forget_verdicts(&username);
+                if let Some(entry) = lock(&self.users).get(&username) {
+                    entry.set_limits(limits);
+                }
+            }
+            PanelToProxy::ResetTraffic { .. } => {}
+            PanelToProxy::ReloadHosts { hosts } => self.set_hosts(hosts),
+        }
+    }
+
+    fn kick(&self, username: &str) {
+        self.forget_verdicts(username);
+        if let Some(entry) = lock(&self.users).get(username) {
+            entry.kick();
+        }
+    }
+
+    /// Once a second while connected to the panel: moves the byte counters into a new batch
+    /// (each byte lands in exactly one batch), computes speeds, drops idle users, and returns
+    /// the report to send now. While disconnected nobody calls it and the counters just grow.
+    pub fn tick(&self, now: Instant) -> StatsReport {
+        let secs = {
+            let mut last = lock(&self.last_tick);
+            let secs = now.duration_since(*last).as_secs_f64().max(0.001);
+            *last = now;
+            secs
+        };
+        let mut stats = BTreeMap::new();
+        let mut bytes = BTreeMap::new();
+        lock(&self.users).retain(|name, entry| {
+            let up = entry.bytes_up.swap(0, Ordering::AcqRel);
+            let down = entry.bytes_down.swap(0, Ordering::AcqRel);
+            if up + down > 0 {
+                bytes.insert(name.clone(), (up, down));
+            }
+            let tunnels = lock(&entry.tunnels);
+            if tunnels.is_empty() && up + down == 0 {
+                return Arc::strong_count(entry) > 1;
+            }
+            stats.insert(
+                name.clone(),
+                UserStats {
+                    speed_up_kbps: up as f64 / 1024.0 / secs,
+                    speed_down_kbps: down as f64 / 1024.0 / secs,
+                    connections: tunnels.len() as u32,
+                    ips: tunnels.values().map(|t| (t.ip.clone(), t.since_unix)).collect(),
+                },
+            );
+            true
+        });
+        StatsReport { node_id: self.node_id.clone(), users: stats, batches: self.batch(bytes) }
+    }
+
+    /// Turns this tick's bytes into a new batch; returns the oldest unacknowledged batches.
+    fn batch(&self, bytes: BTreeMap<String, (u64, u64)>) -> Vec<TrafficBatch> {
+        let mut b = lock(&self.batches);
+        if !bytes.is_empty() {
+            let seq = b.next_seq;
+            b.next_seq += 1;
+            b.pending.push(TrafficBatch { seq, bytes });
+        }
+        b.pending.iter().take(MAX_BATCHES_PER_REPORT).cloned().collect()
+    }
+
+    /// Bytes counted but not yet acknowledged by the panel (for tests and shutdown).
+    pub fn unacknowledged_bytes(&self) -> u64 {
+        let b = lock(&self.batches);
+        let pending: u64 = b.pending.iter().flat_map(|x| x.bytes.values()).map(|(u, d)| u + d).sum();
+        let live: u64 = lock(&self.users)
+            .values()
+            .map(|e| e.bytes_up.load(Ordering::Acquire) + e.bytes_down.load(Ordering::Acquire))
+            .sum();
+        pending + live
+    }
+}
+
+impl NodeState {
+    /// True while some handed-out batch is not yet acknowledged.
+    pub fn has_pending_batches(&self) -> bool {
+        !lock(&self.batches).pending.is_empty()
+    }
+}

@@ -1,0 +1,206 @@
+//! The data plane against the real panel: `wss-panel panel` + `wss-panel proxy` as child
+//! processes, an echo "sshd" on loopback, raw tunnel clients.
+
+use crate::helpers::net::*;
+use crate::helpers::{PanelDir, wait_for};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+/// Panel + proxy forwarding to a fresh echo server, with one active user `tun` / `pw-tun-1`.
+struct Rig {
+    echo: EchoServer,
+    dir: PanelDir,
+    panel: crate::helpers::Panel,
+    proxy: crate::helpers::ProxyProcess,
+}
+
+fn rig(user_extra: serde_json::Value) -> Rig {
+    let echo = EchoServer::start();
+    let dir = PanelDir::new(json!({ "internal_forward_port": echo.addr.port() }));
+    let panel = dir.start();
+    assert_eq!(panel.create_user("tun", "pw-tun-1", user_extra).status, 201);
+    let proxy = dir.start_proxy();
+    Rig { echo, dir, panel, proxy }
+}
+
+/// Opens an authenticated tunnel and checks the 101.
+fn open_tunnel(addr: std::net::SocketAddr, user: &str, password: &str) -> std::net::TcpStream {
+    let mut s = connect(addr);
+    s.write_all(upgrade_head(user, password).as_bytes()).unwrap();
+    let head = read_head(&mut s);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    s
+}
+
+#[test]
+fn dummy_upgrade_and_ssh_bytes_in_one_segment_arrive_byte_exact() {
+    let r = rig(json!({}));
+    let ssh = [b"SSH-2.0-OpenSSH_9.2\r\n".as_slice(), &noise(3000, 7)].concat();
+    let payload = [
+        b"CONNECT tunnel.example:443 HTTP/1.1\r\nHost: tunnel.example\r\n\r\n".as_slice(),
+        upgrade_head("tun", "pw-tun-1").as_bytes(),
+        &ssh,
+    ]
+    .concat();
+    let mut s = connect(r.proxy.http);
+    s.write_all(&payload).unwrap();
+    assert!(read_head(&mut s).starts_with("HTTP/1.1 200 OK"));
+    assert!(read_head(&mut s).starts_with("HTTP/1.1 101"));
+    assert_eq!(read_exact(&mut s, ssh.len()), ssh, "echoed back intact");
+    assert_eq!(r.echo.bytes(0), ssh, "sshd got exactly the bytes after the head, in order");
+}
+
+#[test]
+fn a_head_split_into_single_bytes_and_bare_newlines_still_opens_the_tunnel() {
+    let r = rig(json!({}));
+    let payload = upgrade_head("tun", "pw-tun-1").replace("\r\n", "\n");
+    let mut s = connect(r.proxy.http);
+    for b in payload.as_bytes() {
+        s.write_all(&[*b]).unwrap();
+    }
+    assert!(read_head(&mut s).starts_with("HTTP/1.1 101"));
+    s.write_all(b"SSH-2.0-x\r\n").unwrap();
+    assert_eq!(read_exact(&mut s, 11), b"SSH-2.0-x\r\n");
+}
+
+#[test]
+fn an_extra_request_after_the_101_is_eaten() {
+    let r = rig(json!({}));
+    let mut s = open_tunnel(r.proxy.http, "tun", "pw-tun-1");
+    s.write_all(b"POST /x HTTP/1.1\r\nHost: a\r\nContent-Length: 9\r\n\r\nSSH-2.0-after\r\n").unwrap();
+    assert_eq!(read_exact(&mut s, 15), b"SSH-2.0-after\r\n");
+    assert_eq!(r.echo.bytes(0), b"SSH-2.0-after\r\n");
+}
+
+#[test]
+fn wrong_or_missing_credentials_get_401() {
+    let r = rig(json!({}));
+    assert_eq!(status_of(r.proxy.http, &upgrade_head("tun", "wrong")), "HTTP/1.1 401 Unauthorized");
+    assert_eq!(status_of(r.proxy.http, &upgrade_head("ghost", "pw-tun-1")), "HTTP/1.1 401 Unauthorized");
+    let no_auth = "GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n";
+    assert_eq!(status_of(r.proxy.http, no_auth), "HTTP/1.1 401 Unauthorized");
+    // `/?user=` is refused for a user who must send the header.
+    let lite = "GET /?user=tun HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\n";
+    assert_eq!(status_of(r.proxy.http, lite), "HTTP/1.1 401 Unauthorized");
+    r.proxy.wait_for_log(&["AUTH_MISSING"]);
+    r.proxy.wait_for_log(&["AUTH_FAILED", "ghost"]);
+    assert_eq!(r.echo.connections(), 0, "nothing reached sshd");
+}
+
+#[test]
+fn the_uri_mode_works_for_users_who_opted_out_of_the_header() {
+    let r = rig(json!({ "require_auth_header": false }));
+    let mut s = connect(r.proxy.http);
+    s.write_all(b"GET /?user=tun HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\n\r\nSSH-2.0-lite\r\n").unwrap();
+    assert!(read_head(&mut s).starts_with("HTTP/1.1 101"));
+    assert_eq!(read_exact(&mut s, 14), b"SSH-2.0-lite\r\n");
+}
+
+#[test]
+fn a_paused_or_expired_user_gets_403_with_the_reason() {
+    let r = rig(json!({}));
+    r.panel.api("POST", "/api/users/tun/pause", None);
+    assert_eq!(status_of(r.proxy.http, &upgrade_head("tun", "pw-tun-1")), "HTTP/1.1 403 Paused");
+    r.panel.api("POST", "/api/users/tun/resume", None);
+    r.panel.api("PATCH", "/api/users/tun", Some(json!({"expires_on": "2020-01-01"})));
+    assert_eq!(status_of(r.proxy.http, &upgrade_head("tun", "pw-tun-1")), "HTTP/1.1 403 Expired");
+}
+
+#[test]
+fn a_host_outside_the_whitelist_gets_403_and_the_list_reloads_live() {
+    let r = rig(json!({}));
+    assert_eq!(r.panel.api("PUT", "/api/hosts", Some(json!({"hosts": ["Good.Example"]}))).status, 200);
+    r.proxy.wait_for_log(&["IPC_COMMAND", "good.example"]);
+    assert_eq!(status_of(r.proxy.http, &upgrade_head("tun", "pw-tun-1")), "HTTP/1.1 403 Forbidden");
+    r.proxy.wait_for_log(&["REJECTED_HOST", "tunnel.example"]);
+    let good = upgrade_head("tun", "pw-tun-1").replace("tunnel.example", "good.example:443");
+    assert_eq!(status_of(r.proxy.http, &good), "HTTP/1.1 101 Switching Protocols");
+    let mark = r.proxy.log_len();
+    r.panel.api("PUT", "/api/hosts", Some(json!({"hosts": []})));
+    r.proxy.wait_for_log_after(mark, &["IPC_COMMAND", "hosts: []"]);
+    assert_eq!(status_of(r.proxy.http, &upgrade_head("tun", "pw-tun-1")), "HTTP/1.1 101 Switching Protocols");
+}
+
+#[test]
+fn the_third_tunnel_of_a_two_connection_user_gets_429() {
+    let r = rig(json!({ "max_connections": 2 }));
+    let _a = open_tunnel(r.proxy.http, "tun", "pw-tun-1");
+    let _b = open_tunnel(r.proxy.http, "tun", "pw-tun-1");
+    assert_eq!(
+        status_of(r.proxy.http, &upgrade_head("tun", "pw-tun-1")),
+        "HTTP/1.1 429 Too Many Connections"
+    );
+    r.proxy.wait_for_log(&["REJECTED_CONCURRENCY"]);
+    drop(_a);
+    let opened = wait_for(Duration::from_secs(5), || {
+        (status_of(r.proxy.http, &upgrade_head("tun", "pw-tun-1")).contains("101")).then_some(())
+    });
+    assert!(opened.is_some(), "a slot frees when a tunnel closes");
+}
+
+#[test]
+fn rate_limit_holds_512_kib_per_second_and_bytes_arrive_intact() {
+    let rate = 512 * 1024;
+    let r = rig(json!({ "rate_kbps": 512 }));
+    let s = open_tunnel(r.proxy.http, "tun", "pw-tun-1");
+    let data = noise(5 << 20, 42);
+    let mut writer = s.try_clone().unwrap();
+    let sent = data.clone();
+    let sender = std::thread::spawn(move || writer.write_all(&sent).unwrap());
+    // Echo: the bytes cross the limiter up, then down; both directions share the rate.
+    let mut reader = s;
+    let mut got = Vec::with_capacity(data.len());
+    let mut buf = vec![0u8; 64 * 1024];
+    let burst = 2 * rate;
+    let mut after_burst: Option<Instant> = None;
+    while got.len() < data.len() {
+        let n = reader.read(&mut buf).unwrap();
+        assert!(n > 0, "tunnel closed early");
+        got.extend_from_slice(&buf[..n]);
+        if after_burst.is_none() && got.len() >= burst {
+            after_burst = Some(Instant::now());
+        }
+    }
+    sender.join().unwrap();
+    let steady = (got.len() - burst) as f64 / after_burst.unwrap().elapsed().as_secs_f64();
+    assert_eq!(Sha256::digest(&got), Sha256::digest(&data), "what arrives is what was sent");
+    let ratio = steady / rate as f64;
+    assert!((0.9..=1.1).contains(&ratio), "steady rate {steady:.0} B/s = {ratio:.3} x 512 KiB/s");
+}
+
+#[test]
+fn a_kick_closes_the_tunnel_within_a_second() {
+    let r = rig(json!({}));
+    let mut s = open_tunnel(r.proxy.http, "tun", "pw-tun-1");
+    s.write_all(b"SSH-2.0-x\r\n").unwrap();
+    read_exact(&mut s, 11);
+    let kicked_at = Instant::now();
+    r.panel.api("POST", "/api/users/tun/pause", None);
+    let mut buf = [0u8; 16];
+    let n = s.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "the tunnel was closed");
+    assert!(kicked_at.elapsed() < Duration::from_secs(1), "closed after {:?}", kicked_at.elapsed());
+    r.proxy.wait_for_log(&["CONN_END", "kicked"]);
+}
+
+#[test]
+fn sshd_refusing_gets_502_and_a_log_naming_the_port() {
+    let r = rig(json!({}));
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = dead.local_addr().unwrap().port();
+    drop(dead);
+    drop(r.proxy);
+    r.dir.set_config(json!({ "internal_forward_port": port }));
+    let proxy = r.dir.start_proxy();
+    assert_eq!(status_of(proxy.http, &upgrade_head("tun", "pw-tun-1")), "HTTP/1.1 502 Bad Gateway");
+    proxy.wait_for_log(&["UPSTREAM_REFUSED", &format!("port={port}")]);
+}
+
+#[test]
+fn without_the_panel_and_without_a_cached_verdict_the_answer_is_503() {
+    let mut r = rig(json!({}));
+    r.panel.kill9();
+    assert_eq!(status_of(r.proxy.http, &upgrade_head("tun", "pw-tun-1")), "HTTP/1.1 503 Service Unavailable");
+}
