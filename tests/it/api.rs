@@ -162,6 +162,7 @@ fn the_internal_api_refuses_a_wrong_secret() {
             .unwrap();
         assert_eq!(response.status().as_u16(), 401);
     }
+    panel.wait_for_log(&["INTERNAL_UNAUTHORIZED", "/internal/auth"]);
 }
 
 #[test]

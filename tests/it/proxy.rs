@@ -204,3 +204,76 @@ fn without_the_panel_and_without_a_cached_verdict_the_answer_is_503() {
     r.panel.kill9();
     assert_eq!(status_of(r.proxy.http, &upgrade_head("tun", "pw-tun-1")), "HTTP/1.1 503 Service Unavailable");
 }
+
+#[test]
+fn openssh_logs_in_through_the_plain_and_the_tls_port() {
+    let work = tempfile::tempdir().unwrap();
+    let Some(sshd) = crate::helpers::sshd::Sshd::start(work.path()) else { return };
+    let dir = PanelDir::new(json!({ "internal_forward_port": sshd.port }));
+    let panel = dir.start();
+    assert_eq!(panel.create_user("sshtun", "pw-ssh-1", json!({})).status, 201);
+    let proxy = dir.start_proxy();
+    let pw = work.path().join("pw");
+    std::fs::write(&pw, "pw-ssh-1\n").unwrap();
+    let bin = crate::helpers::BIN;
+    let plain = format!("{bin} connect ws://127.0.0.1:{} --user sshtun --password-file {}", proxy.http.port(), pw.display());
+    let cert = dir.dir.path().join("cert.pem");
+    let tls = format!(
+        "{bin} connect wss://localhost:{} --user sshtun --password-file {} --ca {}",
+        proxy.tls.port(),
+        pw.display(),
+        cert.display()
+    );
+    for proxy_command in [plain, tls] {
+        let out = sshd.ssh(&proxy_command, "echo through-the-tunnel; id -un");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{proxy_command}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(stdout.lines().collect::<Vec<_>>(), ["through-the-tunnel", sshd.user.as_str()]);
+    }
+    proxy.wait_for_log(&["CONN_END", "sshtun"]);
+    let wrong = std::fs::write(&pw, "nope\n");
+    wrong.unwrap();
+    let plain = format!("{bin} connect ws://127.0.0.1:{} --user sshtun --password-file {}", proxy.http.port(), pw.display());
+    let out = sshd.ssh(&plain, "true");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("401"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn tunnels_survive_five_panel_kills_and_every_byte_is_counted_once() {
+    let r = rig(json!({}));
+    let mut panel = r.panel;
+    let s = open_tunnel(r.proxy.http, "tun", "pw-tun-1");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = stop.clone();
+    // Stream chunks through the echo until told to stop; count what went each way.
+    let streamer = std::thread::spawn(move || {
+        let (mut w, mut rd) = (s.try_clone().unwrap(), s);
+        let mut moved = 0u64;
+        let mut i = 0u64;
+        while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+            let chunk = noise(32 * 1024 + (i as usize % 977), i);
+            w.write_all(&chunk).unwrap();
+            assert_eq!(read_exact(&mut rd, chunk.len()), chunk);
+            moved += chunk.len() as u64;
+            i += 1;
+        }
+        moved
+    });
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_millis(700));
+        panel.kill9();
+        std::thread::sleep(Duration::from_millis(300));
+        panel = r.dir.start();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let moved = streamer.join().unwrap();
+    assert!(moved > 0);
+    let expected = 2 * moved; // up to sshd and the same back down
+    let used = || panel.api("GET", "/api/users/tun", None).json["used_bytes"].as_u64().unwrap();
+    let settled = wait_for(Duration::from_secs(30), || (used() == expected).then_some(()));
+    assert!(settled.is_some(), "store has {} bytes, the tunnel moved {expected}", used());
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(used(), expected, "nothing counted twice later");
+}

@@ -147,11 +147,7 @@ impl ProxyProcess {
 
     /// Like `wait_for_log`, among the lines after the first `mark` ones.
     pub fn wait_for_log_after(&self, mark: usize, parts: &[&str]) -> String {
-        wait_for(Duration::from_secs(15), || {
-            let log = self.log.lock().unwrap();
-            log.iter().skip(mark).find(|l| parts.iter().all(|p| l.contains(p))).cloned()
-        })
-        .unwrap_or_else(|| panic!("proxy never logged {parts:?}"))
+        wait_log(&self.log, mark, parts)
     }
 }
 
@@ -160,6 +156,15 @@ impl Drop for ProxyProcess {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Waits (bounded) for a line after the first `mark` ones that contains all of `parts`.
+pub fn wait_log(log: &Log, mark: usize, parts: &[&str]) -> String {
+    wait_for(Duration::from_secs(15), || {
+        let log = log.lock().unwrap();
+        log.iter().skip(mark).find(|l| parts.iter().all(|p| l.contains(p))).cloned()
+    })
+    .unwrap_or_else(|| panic!("never logged {parts:?}"))
 }
 
 /// Polls `check` every 20 ms until it answers or `limit` passes.
@@ -251,6 +256,11 @@ impl Panel {
         self.child.wait().unwrap();
     }
 
+    /// Waits (bounded) until the panel logged a line containing all of `parts`.
+    pub fn wait_for_log(&self, parts: &[&str]) -> String {
+        wait_log(&self.log, 0, parts)
+    }
+
     pub fn audit_total(&self) -> u64 {
         self.api("GET", "/api/audit?limit=1", None).json["total"].as_u64().unwrap()
     }
@@ -276,3 +286,4 @@ pub fn cli_with_config(config: &Path, args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 pub mod net;
+pub mod sshd;
