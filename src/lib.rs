@@ -8,6 +8,8 @@
 //! - [`web`]: actix-web routes: the admin API, the proxies' internal API.
 //! - [`wire`]: every message between a proxy and the panel.
 //! - [`proxy`]: the tokio data plane (never imports actix).
+//! - [`system`]: everything that needs root: typed `SystemCommand`s, their validation, the
+//!   root helper behind `wss-panel privileged`, the sudoers rule.
 //! - [`client`], [`cli`]: the `wss-panel user ...` commands, clients of the running panel.
 //! - [`telemetry`]: logging for journald.
 #![forbid(unsafe_code)]
@@ -20,6 +22,7 @@ pub mod connect;
 pub mod domain;
 pub mod proxy;
 pub mod store;
+pub mod system;
 pub mod telemetry;
 pub mod up;
 pub mod web;

@@ -1,10 +1,12 @@
 //! `wss-panel`: CLI dispatch only.
 
 use clap::{Parser, Subcommand};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use wss_panel::client::{self, PanelClient};
 use wss_panel::config::{Config, DEFAULT_CONFIG_PATH};
+use wss_panel::system::{self, DEFAULT_HELPER_PATH};
 use wss_panel::{cli, connect, proxy, telemetry, up, web};
 
 #[derive(Parser)]
@@ -35,6 +37,24 @@ enum Command {
     },
     /// OpenSSH ProxyCommand: open a tunnel and pipe stdin/stdout through it.
     Connect(connect::ConnectArgs),
+    /// The root helper the panel runs through sudo: `privileged <op> <args...>` (operations:
+    /// create-user, set-password, lock, unlock, delete-user, grant-shell, revoke-shell,
+    /// kill-user, ban-ip, unban-ip, restart, logs, is-active), or `--print-sudoers USER`.
+    Privileged(PrivilegedArgs),
+}
+
+#[derive(clap::Args)]
+#[command(disable_help_flag = true, disable_version_flag = true)]
+struct PrivilegedArgs {
+    /// Print the sudoers rule that lets USER (the panel's account) run this helper.
+    #[arg(long, value_name = "USER", conflicts_with = "op")]
+    print_sudoers: Option<String>,
+    /// The helper's path in the printed rule.
+    #[arg(long, requires = "print_sudoers", default_value = DEFAULT_HELPER_PATH)]
+    helper_path: String,
+    /// The operation and its arguments, handed to the helper unparsed: it validates them.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, value_parser = clap::value_parser!(OsString))]
+    op: Vec<OsString>,
 }
 
 fn main() -> ExitCode {
@@ -46,6 +66,7 @@ fn main() -> ExitCode {
             telemetry::init();
             report(up::run(up_args))
         }
+        Command::Privileged(privileged) => run_privileged(privileged),
         Command::User { json, command } => {
             let result = Config::load(&args.config)
                 .map_err(client::ClientError::from)
@@ -62,6 +83,22 @@ fn main() -> ExitCode {
         Command::Connect(connect_args) => {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
             report(runtime.map_err(Into::into).and_then(|rt| rt.block_on(connect::run(connect_args))))
+        }
+    }
+}
+
+fn run_privileged(args: PrivilegedArgs) -> ExitCode {
+    let Some(user) = args.print_sudoers else {
+        return system::helper::run_os(&args.op);
+    };
+    match system::sudoers::render(&user, &args.helper_path) {
+        Ok(rule) => {
+            print!("{rule}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("wss-panel: {e}");
+            ExitCode::from(system::exit::REFUSED)
         }
     }
 }

@@ -11,11 +11,16 @@
 //! - `NodeHub` → node sessions: `ToNode` (kick, update_limits, ...); → `StatsAggregator`:
 //!   `NodeGone`.
 //! - `/internal/auth` → `StatsAggregator`: `GetConnectionsElsewhere`.
+//! - panel actors and web handlers → `CommandRunner`: `Run(SystemCommand)` (create/lock/
+//!   unlock/delete accounts, passwords, shell access, kills, IP bans, service restarts, logs
+//!   and status). It answers with the helper's stdout or a `RunError`.
 //!
 //! Blocking work never runs on an actix event loop: the registry lives on a `SyncArbiter`
 //! thread (it is the store's single writer), and bcrypt runs on the blocking pool before a
-//! command is sent.
+//! command is sent. `CommandRunner` awaits its child processes with `tokio::process`, so no
+//! event loop waits on the OS.
 
+pub mod command_runner;
 pub mod fuse_decider;
 pub mod maintenance;
 pub mod node_hub;

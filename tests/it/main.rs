@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod control;
 mod helpers;
+mod privileged;
 mod proxy;
 mod registry;
 mod store;

@@ -128,7 +128,10 @@ fn the_third_tunnel_of_a_two_connection_user_gets_429() {
     let r = rig(json!({ "max_connections": 2 }));
     let _a = open_tunnel(r.proxy.http, "tun", "pw-tun-1");
     let _b = open_tunnel(r.proxy.http, "tun", "pw-tun-1");
-    assert_eq!(status_of(r.proxy.http, &upgrade_head("tun", "pw-tun-1")), "HTTP/1.1 429 Too Many Connections");
+    assert_eq!(
+        status_of(r.proxy.http, &upgrade_head("tun", "pw-tun-1")),
+        "HTTP/1.1 429 Too Many Connections"
+    );
     r.proxy.wait_for_log(&["REJECTED_CONCURRENCY"]);
     drop(_a);
     let opened = wait_for(Duration::from_secs(5), || {

@@ -127,7 +127,9 @@ fn spawn_until(args: &[&str], config: &Path, marker: &'static str, env: &[(&str,
             lines.lock().unwrap().push(line);
         }
     });
-    let line = rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("{} never logged {marker}", args[0]));
+    let line = rx
+        .recv_timeout(Duration::from_secs(30))
+        .unwrap_or_else(|_| panic!("{} never logged {marker}", args[0]));
     (child, line, log)
 }
 

@@ -1,0 +1,210 @@
+//! `SystemCommand`: everything the panel may ask of the operating system, as typed values.
+//! A command becomes the helper's argv (`wss-panel privileged <op> <args>`) and, on the root
+//! side, is parsed back from it with the same rules. A password travels on stdin, never in
+//! argv (argv is visible to every local user in `ps`). No I/O.
+
+use super::validate::{self, ArgError, IpNet, LogLines, Service};
+use crate::domain::{Password, Username};
+
+/// One typed operation. Every field has already passed its rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SystemCommand {
+    /// A Linux account with the nologin shell and no home directory.
+    CreateUser {
+        user: Username,
+    },
+    SetPassword {
+        user: Username,
+        password: Password,
+    },
+    LockUser {
+        user: Username,
+    },
+    UnlockUser {
+        user: Username,
+    },
+    /// Kills the account's processes first.
+    DeleteUser {
+        user: Username,
+    },
+    /// Member of `shell_users`, login shell `/bin/bash`.
+    GrantShell {
+        user: Username,
+    },
+    /// Not a member of `shell_users`, login shell nologin.
+    RevokeShell {
+        user: Username,
+    },
+    KillUser {
+        user: Username,
+    },
+    BanIp {
+        net: IpNet,
+    },
+    UnbanIp {
+        net: IpNet,
+    },
+    RestartService {
+        service: Service,
+    },
+    /// The last `lines` lines of the service's journal.
+    ServiceLogs {
+        service: Service,
+        lines: LogLines,
+    },
+    /// `systemctl is-active`: needs no root.
+    IsActive {
+        service: Service,
+    },
+}
+
+/// Why an argv is not a command: a usage error (unknown operation, wrong number of
+/// arguments) or a refused argument.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    #[error("{0}")]
+    Usage(String),
+    #[error("{0}")]
+    Refused(#[from] ArgError),
+}
+
+/// What an argv parses to. `set-password` still needs its password from stdin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Parsed {
+    Complete(SystemCommand),
+    NeedsPassword(Username),
+}
+
+/// The operations and their argument names, for usage messages.
+pub const OPERATIONS: &[(&str, &str)] = &[
+    ("create-user", "USER"),
+    ("set-password", "USER (password on stdin)"),
+    ("lock", "USER"),
+    ("unlock", "USER"),
+    ("delete-user", "USER"),
+    ("grant-shell", "USER"),
+    ("revoke-shell", "USER"),
+    ("kill-user", "USER"),
+    ("ban-ip", "ADDRESS[/PREFIX]"),
+    ("unban-ip", "ADDRESS[/PREFIX]"),
+    ("restart", "SERVICE"),
+    ("logs", "SERVICE LINES"),
+    ("is-active", "SERVICE"),
+];
+
+impl SystemCommand {
+    /// The operation's name: the first helper argument.
+    pub fn op(&self) -> &'static str {
+        use SystemCommand::*;
+        match self {
+            CreateUser { .. } => "create-user",
+            SetPassword { .. } => "set-password",
+            LockUser { .. } => "lock",
+            UnlockUser { .. } => "unlock",
+            DeleteUser { .. } => "delete-user",
+            GrantShell { .. } => "grant-shell",
+            RevokeShell { .. } => "revoke-shell",
+            KillUser { .. } => "kill-user",
+            BanIp { .. } => "ban-ip",
+            UnbanIp { .. } => "unban-ip",
+            RestartService { .. } => "restart",
+            ServiceLogs { .. } => "logs",
+            IsActive { .. } => "is-active",
+        }
+    }
+
+    /// The account the command acts on, if any.
+    pub fn user(&self) -> Option<&Username> {
+        use SystemCommand::*;
+        match self {
+            CreateUser { user }
+            | SetPassword { user, .. }
+            | LockUser { user }
+            | UnlockUser { user }
+            | DeleteUser { user }
+            | GrantShell { user }
+            | RevokeShell { user }
+            | KillUser { user } => Some(user),
+            _ => None,
+        }
+    }
+
+    /// The arguments after the operation name; never a password.
+    fn operands(&self) -> Vec<String> {
+        use SystemCommand::*;
+        match self {
+            BanIp { net } | UnbanIp { net } => vec![net.to_string()],
+            RestartService { service } | IsActive { service } => vec![service.to_string()],
+            ServiceLogs { service, lines } => vec![service.to_string(), lines.get().to_string()],
+            other => other.user().map(|u| vec![u.to_string()]).unwrap_or_default(),
+        }
+    }
+
+    /// The argv after `wss-panel privileged`.
+    pub fn helper_args(&self) -> Vec<String> {
+        let mut args = vec![self.op().to_owned()];
+        args.extend(self.operands());
+        args
+    }
+
+    /// What to log about the command: its operation and operands (no password).
+    pub fn describe(&self) -> String {
+        self.helper_args().join(" ")
+    }
+
+    /// What the helper reads on stdin: `PASSWORD\n` for `set-password`, nothing otherwise.
+    pub fn stdin_payload(&self) -> Option<String> {
+        match self {
+            SystemCommand::SetPassword { password, .. } => Some(format!("{}\n", password.expose())),
+            _ => None,
+        }
+    }
+
+    /// Only `is-active` works without root.
+    pub fn needs_root(&self) -> bool {
+        !matches!(self, SystemCommand::IsActive { .. })
+    }
+
+    /// The root side: argv after `privileged` back into a command, with every rule applied.
+    pub fn parse_helper_args(args: &[String]) -> Result<Parsed, ParseError> {
+        use SystemCommand::*;
+        let Some((op, rest)) = args.split_first() else {
+            return Err(usage("no operation given"));
+        };
+        let Some(&(_, shape)) = OPERATIONS.iter().find(|(name, _)| name == op) else {
+            return Err(usage(&format!("unknown operation {}", validate::quote(op))));
+        };
+        let want = if op == "logs" { 2 } else { 1 };
+        if rest.len() != want {
+            return Err(ParseError::Usage(format!("{op} takes {want} argument(s): {op} {shape}")));
+        }
+        let arg = rest[0].as_str();
+        let user = || validate::username(arg);
+        let service = || Service::parse(arg);
+        let net = || IpNet::parse(arg);
+        let command = match op.as_str() {
+            "set-password" => return Ok(Parsed::NeedsPassword(user()?)),
+            "create-user" => CreateUser { user: user()? },
+            "lock" => LockUser { user: user()? },
+            "unlock" => UnlockUser { user: user()? },
+            "delete-user" => DeleteUser { user: user()? },
+            "grant-shell" => GrantShell { user: user()? },
+            "revoke-shell" => RevokeShell { user: user()? },
+            "kill-user" => KillUser { user: user()? },
+            "ban-ip" => BanIp { net: net()? },
+            "unban-ip" => UnbanIp { net: net()? },
+            "restart" => RestartService { service: service()? },
+            "is-active" => IsActive { service: service()? },
+            _ => ServiceLogs { service: service()?, lines: LogLines::parse(&rest[1])? },
+        };
+        Ok(Parsed::Complete(command))
+    }
+}
+
+fn usage(why: &str) -> ParseError {
+    let ops: Vec<&str> = OPERATIONS.iter().map(|(name, _)| *name).collect();
+    ParseError::Usage(format!("{why}; operations: {}", ops.join(", ")))
+}
+
+#[cfg(test)]
+mod tests;

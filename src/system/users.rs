@@ -1,0 +1,153 @@
+//! The account operations of the root helper. `create-user` refuses names the passwd or group
+//! database already knows; every other operation refuses names missing from the helper's own
+//! list and accounts with a system uid. Names reach the tools only after `--` (or as the
+//! argument of an option), and a name cannot start with `-` anyway.
+
+use super::accounts::State;
+use super::command::SystemCommand;
+use super::helper::HelperError;
+use super::tool::{self, TOOL_TIMEOUT, expect_codes, run_ok, run_ok_with};
+use crate::domain::Username;
+use nix::unistd::{Group, User};
+use std::time::Duration;
+
+/// The group whose members may log in on the stunnel sshd.
+pub const SHELL_GROUP: &str = "shell_users";
+pub const NOLOGIN_SHELL: &str = "/usr/sbin/nologin";
+pub const LOGIN_SHELL: &str = "/bin/bash";
+/// Accounts below this uid belong to the system, whatever the list says.
+pub const FIRST_REGULAR_UID: u32 = 1000;
+/// How long `delete-user` waits for killed processes to be gone before `userdel`.
+const PROCESS_EXIT_WAIT: Duration = Duration::from_secs(5);
+
+pub fn perform(command: &SystemCommand, state: &State) -> Result<String, HelperError> {
+    use SystemCommand::*;
+    let not_ours = || HelperError::Usage(format!("{} is not an account operation", command.op()));
+    let Some(user) = command.user() else {
+        return Err(not_ours());
+    };
+    if let CreateUser { .. } = command {
+        return create(user, state).map(|()| String::new());
+    }
+    let account = managed_account(user, state)?;
+    let name = user.as_str();
+    match command {
+        SetPassword { password, .. } => {
+            let line = format!("{name}:{}\n", password.expose());
+            run_ok_with("chpasswd", &[] as &[&str], Some(line.as_bytes()), TOOL_TIMEOUT)?;
+        }
+        LockUser { .. } => drop(run_ok("usermod", &["--lock", "--", name])?),
+        UnlockUser { .. } => drop(run_ok("usermod", &["--unlock", "--", name])?),
+        DeleteUser { .. } => delete(user, account.is_some(), state)?,
+        GrantShell { .. } => grant_shell(name)?,
+        RevokeShell { .. } => revoke_shell(name)?,
+        KillUser { .. } => kill_all(name)?,
+        _ => return Err(not_ours()),
+    }
+    Ok(String::new())
+}
+
+/// The passwd entry of an account on the helper's list (`None` if the list has a name the
+/// system has since lost).
+fn managed_account(user: &Username, state: &State) -> Result<Option<User>, HelperError> {
+    if !state.contains(user)? {
+        return Err(HelperError::Refused(format!(
+            "account '{user}' was not created by wss-panel: only accounts on the helper's list \
+             may be changed"
+        )));
+    }
+    let account = lookup(user)?;
+    if let Some(found) = &account
+        && found.uid.as_raw() < FIRST_REGULAR_UID
+    {
+        return Err(HelperError::Refused(format!(
+            "account '{user}' has system uid {} (below {FIRST_REGULAR_UID})",
+            found.uid
+        )));
+    }
+    Ok(account)
+}
+
+fn lookup(user: &Username) -> Result<Option<User>, HelperError> {
+    User::from_name(user.as_str())
+        .map_err(|e| HelperError::State(format!("cannot read the passwd database: {e}")))
+}
+
+/// Recorded on the list first, so an account that exists is always one the helper may
+/// delete again; forgotten again if `useradd` fails.
+fn create(user: &Username, state: &State) -> Result<(), HelperError> {
+    let name = user.as_str();
+    if lookup(user)?.is_some() {
+        return Err(HelperError::Refused(format!("account '{name}' already exists")));
+    }
+    if matches!(Group::from_name(name), Ok(Some(_))) {
+        return Err(HelperError::Refused(format!("a group named '{name}' already exists")));
+    }
+    state.add(user)?;
+    let created = run_ok(
+        "useradd",
+        &[
+            "--no-create-home",
+            "--shell",
+            NOLOGIN_SHELL,
+            "--user-group",
+            "--comment",
+            "wss-panel tunnel user",
+            "--",
+            name,
+        ],
+    );
+    if created.is_err() {
+        // The original error is what matters; a failed clean-up leaves a harmless name.
+        let _ = state.remove(user);
+    }
+    created.map(drop)
+}
+
+fn delete(user: &Username, exists: bool, state: &State) -> Result<(), HelperError> {
+    if exists {
+        kill_all(user.as_str())?;
+        wait_for_no_processes(user.as_str())?;
+        run_ok("userdel", &["--", user.as_str()])?;
+    }
+    state.remove(user)
+}
+
+/// `pkill` exits 1 when nothing matched: that is success here. 2 and 3 are real errors.
+fn kill_all(name: &str) -> Result<(), HelperError> {
+    let out = tool::run("pkill", &["-KILL", "-u", name], None, TOOL_TIMEOUT)?;
+    expect_codes("pkill", out, &[0, 1]).map(drop)
+}
+
+/// SIGKILL is asynchronous; `userdel` refuses an account that still has processes.
+fn wait_for_no_processes(name: &str) -> Result<(), HelperError> {
+    let deadline = std::time::Instant::now() + PROCESS_EXIT_WAIT;
+    loop {
+        let out = tool::run("pgrep", &["-u", name], None, TOOL_TIMEOUT)?;
+        if expect_codes("pgrep", out, &[0, 1])?.code == Some(1) || std::time::Instant::now() > deadline {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn is_member(name: &str) -> bool {
+    matches!(Group::from_name(SHELL_GROUP), Ok(Some(g)) if g.mem.iter().any(|m| m == name))
+}
+
+fn grant_shell(name: &str) -> Result<(), HelperError> {
+    if !matches!(Group::from_name(SHELL_GROUP), Ok(Some(_))) {
+        run_ok("groupadd", &["--system", "--", SHELL_GROUP])?;
+    }
+    if !is_member(name) {
+        run_ok("gpasswd", &["--add", name, SHELL_GROUP])?;
+    }
+    run_ok("usermod", &["--shell", LOGIN_SHELL, "--", name]).map(drop)
+}
+
+fn revoke_shell(name: &str) -> Result<(), HelperError> {
+    if is_member(name) {
+        run_ok("gpasswd", &["--delete", name, SHELL_GROUP])?;
+    }
+    run_ok("usermod", &["--shell", NOLOGIN_SHELL, "--", name]).map(drop)
+}

@@ -1,0 +1,10 @@
+//! The privileged helper for real: `wss-panel privileged ...` as root, changing real account
+//! files and firewall rules, each scenario inside private mount (and network) namespaces so
+//! the host stays untouched (see `sandbox`).
+
+mod accounts;
+mod bans;
+mod hostile;
+mod runner;
+mod sandbox;
+mod sudo;

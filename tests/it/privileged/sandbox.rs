@@ -1,0 +1,180 @@
+//! Running the real root helper without touching the host. Each scenario is an `#[ignore]`d
+//! test that an outer test runs again, as a child process of this same test binary, under
+//! `unshare --mount` (and `--net` for firewall scenarios). Before the child starts, the
+//! sandbox mounts a private copy of `/etc` over `/etc` and an overlay with a throwaway upper
+//! layer over `/var` (so `/var/lib/wss-panel-helper` is private too). The outer test then
+//! checks that the host's account files and helper state are byte-identical afterwards.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_wss-panel");
+pub const STATE_FILE: &str = "/var/lib/wss-panel-helper/accounts";
+const INSIDE_VAR: &str = "WSS_PRIVILEGED_SANDBOX";
+
+const SETUP: &str = r#"set -eu
+d="$WSS_SANDBOX_DIR"
+mkdir "$d/etc" "$d/var-upper" "$d/var-work"
+cp -a /etc/. "$d/etc/"
+mount --bind "$d/etc" /etc
+mount -t overlay overlay -o "lowerdir=/var,upperdir=$d/var-upper,workdir=$d/var-work" /var
+if [ -n "${WSS_SANDBOX_NET:-}" ]; then ip link set lo up; fi
+export WSS_PRIVILEGED_SANDBOX=1
+exec "$@"
+"#;
+
+/// Files the helper must never change on the host (and, for refusals, in the sandbox).
+pub const ACCOUNT_FILES: &[&str] = &["/etc/passwd", "/etc/shadow", "/etc/group", "/etc/gshadow"];
+
+/// Are we root with every tool the scenario needs? Missing ones fail the test when
+/// `WSS_REQUIRE_TOOLS=1` (CI), and skip it with a note otherwise.
+pub fn ready(tools: &[&str]) -> bool {
+    let mut missing: Vec<String> =
+        tools.iter().filter(|t| find_tool(t).is_none()).map(|t| t.to_string()).collect();
+    if !nix::unistd::geteuid().is_root() {
+        missing.push("root privileges".into());
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let required = std::env::var("WSS_REQUIRE_TOOLS").is_ok_and(|v| v == "1");
+    assert!(!required, "missing for this test: {}", missing.join(", "));
+    eprintln!("note: skipping, missing {}", missing.join(", "));
+    false
+}
+
+pub fn find_tool(name: &str) -> Option<PathBuf> {
+    ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].iter().map(|d| Path::new(d).join(name)).find(|p| p.is_file())
+}
+
+/// Runs the ignored test `name` (its path without the crate name) inside the sandbox and
+/// fails if it fails, or if anything on the host changed.
+pub fn run_inside(name: &str, private_net: bool) {
+    let host_before = host_snapshot();
+    let dir = tempfile::Builder::new().prefix("wss-sandbox").tempdir_in("/tmp").unwrap();
+    let mut unshare = Command::new("unshare");
+    unshare.args(["--mount", "--propagation", "private"]);
+    if private_net {
+        unshare.arg("--net").env("WSS_SANDBOX_NET", "1");
+    }
+    let out = unshare
+        .args(["sh", "-c", SETUP, "sandbox"])
+        .arg(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--ignored", "--nocapture", "--test-threads=1"])
+        .env("WSS_SANDBOX_DIR", dir.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "sandboxed {name} failed ({}):\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert_eq!(host_snapshot(), host_before, "the host changed while {name} ran");
+}
+
+/// What must not change on the host: account files, the helper's state, the firewall.
+fn host_snapshot() -> BTreeMap<String, Vec<u8>> {
+    let mut all = snapshot(&[ACCOUNT_FILES, &[STATE_FILE]].concat());
+    all.insert("helper state dir exists".into(), vec![Path::new("/var/lib/wss-panel-helper").exists() as u8]);
+    if find_tool("nft").is_some() {
+        all.insert("nft ruleset".into(), run("nft", &["list", "ruleset"]).stdout);
+    }
+    all
+}
+
+/// Called first by every sandboxed scenario: refuses to run anywhere else.
+pub fn enter() {
+    assert_eq!(
+        std::env::var(INSIDE_VAR).as_deref(),
+        Ok("1"),
+        "this scenario changes /etc: run it through its outer test, never directly"
+    );
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let private = |point: &str| mounts.lines().any(|l| l.split(' ').nth(4) == Some(point));
+    assert!(private("/etc") && private("/var"), "/etc and /var are not private mounts");
+}
+
+/// Contents of files (absent files map to an empty marker distinct from an empty file).
+pub fn snapshot(paths: &[&str]) -> BTreeMap<String, Vec<u8>> {
+    paths
+        .iter()
+        .map(|p| {
+            let body = std::fs::read(p).unwrap_or_else(|_| b"<absent>".to_vec());
+            (p.to_string(), body)
+        })
+        .collect()
+}
+
+/// What one helper call did.
+#[derive(Debug)]
+pub struct HelperRun {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// `wss-panel privileged ARGS` with `stdin` (nothing if `None`).
+pub fn helper(args: &[&str], stdin: Option<&str>) -> HelperRun {
+    let mut child = Command::new(BIN)
+        .arg("privileged")
+        .args(args)
+        .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        let _ = pipe.write_all(text.as_bytes());
+    }
+    let out = child.wait_with_output().unwrap();
+    HelperRun {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// A helper call that must succeed.
+pub fn helper_ok(args: &[&str], stdin: Option<&str>) -> HelperRun {
+    let run = helper(args, stdin);
+    assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+    run
+}
+
+/// Any other program; must exit 0.
+pub fn run(program: &str, args: &[&str]) -> Output {
+    let out = Command::new(program).args(args).output().unwrap();
+    assert!(out.status.success(), "{program} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    out
+}
+
+/// The passwd entry's fields, if the account exists.
+pub fn passwd_entry(name: &str) -> Option<Vec<String>> {
+    std::fs::read_to_string("/etc/passwd")
+        .unwrap()
+        .lines()
+        .map(|l| l.split(':').map(str::to_owned).collect::<Vec<_>>())
+        .find(|f| f[0] == name)
+}
+
+/// The second field of `passwd -S`: P (usable password), L (locked) or NP (none).
+pub fn password_status(name: &str) -> String {
+    let out = run("passwd", &["-S", name]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.split_whitespace().nth(1).unwrap_or("").to_owned()
+}
+
+pub fn helper_list() -> Vec<String> {
+    std::fs::read_to_string(STATE_FILE).unwrap_or_default().lines().map(str::to_owned).collect()
+}
+
+/// The libtest name of a sandboxed scenario in `module` (`module_path!()`).
+pub fn scenario(module: &str, function: &str) -> String {
+    let path = module.split_once("::").map_or(module, |(_, rest)| rest);
+    format!("{path}::{function}")
+}
