@@ -160,7 +160,9 @@ impl RawConfig {
         }
         let maintenance_interval_secs = self.maintenance_interval_secs.unwrap_or(60);
         if !(1..=3600).contains(&maintenance_interval_secs) {
-            return invalid(format!("maintenance_interval_secs {maintenance_interval_secs} is out of range 1..=3600"));
+            return invalid(format!(
+                "maintenance_interval_secs {maintenance_interval_secs} is out of range 1..=3600"
+            ));
         }
         let data_dir = self.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into());
         let ports = [

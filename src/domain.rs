@@ -262,7 +262,8 @@ pub const CLOCK_OFFSET_ENV: &str = "WSS_PANEL_CLOCK_OFFSET_SECS";
 
 pub fn now_unix() -> i64 {
     static OFFSET: std::sync::OnceLock<i64> = std::sync::OnceLock::new();
-    let offset = *OFFSET.get_or_init(|| std::env::var(CLOCK_OFFSET_ENV).ok().and_then(|v| v.parse().ok()).unwrap_or(0));
+    let offset = *OFFSET
+        .get_or_init(|| std::env::var(CLOCK_OFFSET_ENV).ok().and_then(|v| v.parse().ok()).unwrap_or(0));
     let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64);
     secs.unwrap_or(0) + offset
 }

@@ -39,7 +39,12 @@ pub struct FuseDecider {
 }
 
 impl FuseDecider {
-    pub fn new(registry: Addr<UserRegistry>, hub: Addr<NodeHub>, threshold_kbps: u32, on_fused: OnFused) -> Self {
+    pub fn new(
+        registry: Addr<UserRegistry>,
+        hub: Addr<NodeHub>,
+        threshold_kbps: u32,
+        on_fused: OnFused,
+    ) -> Self {
         FuseDecider { registry, hub, threshold_kbps, in_flight: HashSet::new(), on_fused }
     }
 }
@@ -92,7 +97,9 @@ mod tests {
     fn view(speeds: &[(&str, f64, f64)]) -> LiveView {
         let users = speeds
             .iter()
-            .map(|(n, up, down)| (n.to_string(), LiveUser { speed_up_kbps: *up, speed_down_kbps: *down, ..Default::default() }))
+            .map(|(n, up, down)| {
+                (n.to_string(), LiveUser { speed_up_kbps: *up, speed_down_kbps: *down, ..Default::default() })
+            })
             .collect();
         LiveView { users, ..Default::default() }
     }

@@ -24,7 +24,12 @@ pub struct MaintenanceScheduler {
 }
 
 impl MaintenanceScheduler {
-    pub fn new(registry: Addr<UserRegistry>, hub: Addr<NodeHub>, interval: Duration, on_change: OnStatusChange) -> Self {
+    pub fn new(
+        registry: Addr<UserRegistry>,
+        hub: Addr<NodeHub>,
+        interval: Duration,
+        on_change: OnStatusChange,
+    ) -> Self {
         MaintenanceScheduler { registry, hub, interval, on_change }
     }
 

@@ -101,6 +101,11 @@ impl Drop for TunnelGuard {
 
 /// Batches handed out for sending and not yet acknowledged. A batch never changes once
 /// handed out, because the panel may already have applied it.
+/// (user, salted hash of the password)
+type CacheKey = (String, [u8; 32]);
+/// (limits, the user's tunnels on other nodes, when the panel said so)
+type CachedVerdict = (UserLimits, u32, Instant);
+
 #[derive(Default)]
 struct Batches {
     next_seq: u64,
@@ -111,7 +116,7 @@ pub struct NodeState {
     pub node_id: String,
     users: Mutex<HashMap<String, Arc<UserEntry>>>,
     hosts: RwLock<Arc<HashSet<String>>>,
-    auth_cache: Mutex<HashMap<(String, [u8; 32]), (UserLimits, u32, Instant)>>,
+    auth_cache: Mutex<HashMap<CacheKey, CachedVerdict>>,
     cache_salt: [u8; 32],
     batches: Mutex<Batches>,
     next_tunnel: AtomicU64,

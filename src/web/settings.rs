@@ -21,7 +21,8 @@ pub fn load(store: &Store) -> Result<Settings, StoreError> {
 
 pub async fn get(_: Admin, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let store = state.store.clone();
-    let s = web::block(move || load(&store)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
+    let s =
+        web::block(move || load(&store)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok().json(serde_json::json!({ "fuse_threshold_kbps": s.fuse_threshold_kbps })))
 }
 

@@ -35,7 +35,9 @@ fn stream_until_closed(s: TcpStream, limit: Duration) -> Option<Instant> {
     let closed = loop {
         match r.read(&mut buf) {
             Ok(0) => break Some(Instant::now()),
-            Err(e) if e.kind() != std::io::ErrorKind::WouldBlock && e.kind() != std::io::ErrorKind::TimedOut => {
+            Err(e)
+                if e.kind() != std::io::ErrorKind::WouldBlock && e.kind() != std::io::ErrorKind::TimedOut =>
+            {
                 break Some(Instant::now());
             }
             _ if Instant::now() > deadline => break None,
@@ -124,7 +126,8 @@ fn traffic_that_crosses_the_quota_closes_the_tunnel() {
 #[test]
 fn the_scheduler_expires_users_as_days_pass_and_kicks_their_tunnels() {
     let echo = EchoServer::start();
-    let dir = PanelDir::new(json!({ "internal_forward_port": echo.addr.port(), "maintenance_interval_secs": 1 }));
+    let dir =
+        PanelDir::new(json!({ "internal_forward_port": echo.addr.port(), "maintenance_interval_secs": 1 }));
     let mut panel = dir.start();
     panel.create_user("tun", "pw-tun-1", json!({ "days": 1 }));
     let proxy = dir.start_proxy();

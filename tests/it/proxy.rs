@@ -214,7 +214,11 @@ fn openssh_logs_in_through_the_plain_and_the_tls_port() {
     let pw = work.path().join("pw");
     std::fs::write(&pw, "pw-ssh-1\n").unwrap();
     let bin = crate::helpers::BIN;
-    let plain = format!("{bin} connect ws://127.0.0.1:{} --user sshtun --password-file {}", proxy.http.port(), pw.display());
+    let plain = format!(
+        "{bin} connect ws://127.0.0.1:{} --user sshtun --password-file {}",
+        proxy.http.port(),
+        pw.display()
+    );
     let cert = dir.dir.path().join("cert.pem");
     let tls = format!(
         "{bin} connect wss://localhost:{} --user sshtun --password-file {} --ca {}",
@@ -231,7 +235,11 @@ fn openssh_logs_in_through_the_plain_and_the_tls_port() {
     proxy.wait_for_log(&["CONN_END", "sshtun"]);
     let wrong = std::fs::write(&pw, "nope\n");
     wrong.unwrap();
-    let plain = format!("{bin} connect ws://127.0.0.1:{} --user sshtun --password-file {}", proxy.http.port(), pw.display());
+    let plain = format!(
+        "{bin} connect ws://127.0.0.1:{} --user sshtun --password-file {}",
+        proxy.http.port(),
+        pw.display()
+    );
     let out = sshd.ssh(&plain, "true");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("401"), "{}", String::from_utf8_lossy(&out.stderr));

@@ -98,7 +98,12 @@ pub type Log = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
 
 /// Spawns `wss-panel ARGS` and reads stdout until a line containing `marker`; the rest is
 /// collected in the background.
-fn spawn_until(args: &[&str], config: &Path, marker: &'static str, env: &[(&str, &str)]) -> (Child, String, Log) {
+fn spawn_until(
+    args: &[&str],
+    config: &Path,
+    marker: &'static str,
+    env: &[(&str, &str)],
+) -> (Child, String, Log) {
     let mut child = Command::new(BIN)
         .args(args)
         .envs(env.iter().copied())

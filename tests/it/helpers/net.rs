@@ -7,17 +7,20 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// What one connection received.
+pub type Recording = Arc<Mutex<Vec<u8>>>;
+
 /// Echoes every connection and records, per connection, every byte it received.
 pub struct EchoServer {
     pub addr: SocketAddr,
-    pub received: Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>>,
+    pub received: Arc<Mutex<Vec<Recording>>>,
 }
 
 impl EchoServer {
     pub fn start() -> EchoServer {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let received: Arc<Mutex<Vec<Arc<Mutex<Vec<u8>>>>>> = Default::default();
+        let received: Arc<Mutex<Vec<Recording>>> = Default::default();
         let all = received.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().map_while(Result::ok) {
@@ -124,7 +127,9 @@ pub fn closed_within(s: &mut TcpStream, limit: Duration) -> bool {
             Ok(0) => return true,
             Ok(_) if std::time::Instant::now() < deadline => continue,
             Ok(_) => return false,
-            Err(e) => return !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut),
+            Err(e) => {
+                return !matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut);
+            }
         }
     }
 }

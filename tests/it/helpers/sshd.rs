@@ -8,7 +8,10 @@ use std::time::Duration;
 
 /// True if `tool` is installed. When CI says tools are required, a missing one fails.
 pub fn have_tool(tool: &str) -> bool {
-    let found = Command::new("sh").args(["-c", &format!("command -v {tool}")]).output().is_ok_and(|o| o.status.success())
+    let found = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
         || Path::new(tool).exists();
     if !found {
         assert!(std::env::var_os("WSS_REQUIRE_TOOLS").is_none(), "{tool} is required (WSS_REQUIRE_TOOLS=1)");
@@ -61,9 +64,14 @@ impl Sshd {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let up = crate::helpers::wait_for(Duration::from_secs(10), || TcpStream::connect(("127.0.0.1", port)).ok());
+        let up = crate::helpers::wait_for(Duration::from_secs(10), || {
+            TcpStream::connect(("127.0.0.1", port)).ok()
+        });
         assert!(up.is_some(), "sshd did not start on {port}");
-        let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout).unwrap().trim().to_owned();
+        let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout)
+            .unwrap()
+            .trim()
+            .to_owned();
         Some(Sshd { child, port, dir: dir.to_owned(), user })
     }
 
@@ -73,8 +81,18 @@ impl Sshd {
             .args(["-F", "/dev/null", "-i"])
             .arg(self.dir.join("client_key"))
             .args([
-                "-o", "IdentitiesOnly=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=20",
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+                "-o",
+                "BatchMode=yes",
+                "-o",
+                "LogLevel=ERROR",
+                "-o",
+                "ConnectTimeout=20",
             ])
             .arg("-o")
             .arg(format!("ProxyCommand={proxy_command}"))

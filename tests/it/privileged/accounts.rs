@@ -13,18 +13,24 @@ const TOOLS: &[&str] = &[
 
 #[test]
 fn accounts_go_through_their_whole_life_in_a_private_etc() {
-    if sandbox::ready(TOOLS) {
-        let name = sandbox::scenario(module_path!(), "inside_account_life");
-        sandbox::run_inside(&name, false);
-    }
+    sandbox::scenario_test(
+        module_path!(),
+        "accounts_go_through_their_whole_life_in_a_private_etc",
+        false,
+        TOOLS,
+        inside_account_life,
+    );
 }
 
 #[test]
 fn accounts_the_helper_did_not_create_are_out_of_reach() {
-    if sandbox::ready(TOOLS) {
-        let name = sandbox::scenario(module_path!(), "inside_foreign_accounts");
-        sandbox::run_inside(&name, false);
-    }
+    sandbox::scenario_test(
+        module_path!(),
+        "accounts_the_helper_did_not_create_are_out_of_reach",
+        false,
+        TOOLS,
+        inside_foreign_accounts,
+    );
 }
 
 fn shadow_hash(name: &str) -> String {
@@ -52,8 +58,6 @@ fn killed(mut child: Child) -> bool {
     child.wait().unwrap().signal() == Some(9)
 }
 
-#[test]
-#[ignore = "runs inside the sandbox started by accounts_go_through_their_whole_life_in_a_private_etc"]
 fn inside_account_life() {
     sandbox::enter();
     helper_ok(&["create-user", "tun1"], None);
@@ -103,8 +107,6 @@ fn inside_account_life() {
     assert!(helper_list().is_empty());
 }
 
-#[test]
-#[ignore = "runs inside the sandbox started by accounts_the_helper_did_not_create_are_out_of_reach"]
 fn inside_foreign_accounts() {
     sandbox::enter();
     run("useradd", &["-M", "-s", "/usr/sbin/nologin", "preexist"]);

@@ -8,18 +8,24 @@ use std::time::Duration;
 
 #[test]
 fn bans_appear_in_nftables_and_disappear_in_a_private_net_namespace() {
-    if sandbox::ready(&["unshare", "mount", "ip", "nft"]) {
-        let name = sandbox::scenario(module_path!(), "inside_nft_bans");
-        sandbox::run_inside(&name, true);
-    }
+    sandbox::scenario_test(
+        module_path!(),
+        "bans_appear_in_nftables_and_disappear_in_a_private_net_namespace",
+        true,
+        &["unshare", "mount", "ip", "nft"],
+        inside_nft_bans,
+    );
 }
 
 #[test]
 fn without_nft_bans_go_to_an_iptables_chain_of_their_own() {
-    if sandbox::ready(&["unshare", "mount", "ip", "nft", "iptables", "ip6tables"]) {
-        let name = sandbox::scenario(module_path!(), "inside_iptables_bans");
-        sandbox::run_inside(&name, true);
-    }
+    sandbox::scenario_test(
+        module_path!(),
+        "without_nft_bans_go_to_an_iptables_chain_of_their_own",
+        true,
+        &["unshare", "mount", "ip", "nft", "iptables", "ip6tables"],
+        inside_iptables_bans,
+    );
 }
 
 fn ruleset() -> String {
@@ -40,8 +46,6 @@ fn connects(from: &str, to: &str) -> bool {
     })
 }
 
-#[test]
-#[ignore = "runs inside the sandbox started by bans_appear_in_nftables_and_disappear_in_a_private_net_namespace"]
 fn inside_nft_bans() {
     sandbox::enter();
     for addr in ["203.0.113.7/32", "203.0.113.8/32"] {
@@ -82,8 +86,6 @@ fn iptables_rules(tool: &str) -> String {
     String::from_utf8(run(tool, &["-w", "-S"]).stdout).unwrap()
 }
 
-#[test]
-#[ignore = "runs inside the sandbox started by without_nft_bans_go_to_an_iptables_chain_of_their_own"]
 fn inside_iptables_bans() {
     sandbox::enter();
     let nft = sandbox::find_tool("nft").unwrap();

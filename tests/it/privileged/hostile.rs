@@ -26,10 +26,13 @@ const TOOLS: &[&str] = &["unshare", "mount", "ip", "useradd", "nft"];
 
 #[test]
 fn hostile_arguments_are_refused_by_every_operation_and_change_nothing() {
-    if sandbox::ready(TOOLS) {
-        let name = sandbox::scenario(module_path!(), "inside_hostile_table");
-        sandbox::run_inside(&name, true);
-    }
+    sandbox::scenario_test(
+        module_path!(),
+        "hostile_arguments_are_refused_by_every_operation_and_change_nothing",
+        true,
+        TOOLS,
+        inside_hostile_table,
+    );
 }
 
 #[test]
@@ -93,8 +96,6 @@ fn assert_refused(expected: i32, args: &[&str], stdin: Option<&str>, before: &BT
     assert!(watched() == *before, "{args:?} changed something");
 }
 
-#[test]
-#[ignore = "runs inside the sandbox started by hostile_arguments_are_refused_by_every_operation_and_change_nothing"]
 fn inside_hostile_table() {
     sandbox::enter();
     run("useradd", &["-M", "-s", "/usr/sbin/nologin", "preexist"]);

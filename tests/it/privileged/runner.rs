@@ -31,14 +31,15 @@ async fn the_recording_backend_keeps_every_typed_command() {
 #[test]
 fn the_direct_and_sudo_backends_run_the_real_helper() {
     let tools = ["unshare", "mount", "useradd", "usermod", "chpasswd", "passwd", "sudo"];
-    if sandbox::ready(&tools) {
-        let name = sandbox::scenario(module_path!(), "inside_real_backends");
-        sandbox::run_inside(&name, false);
-    }
+    sandbox::scenario_test(
+        module_path!(),
+        "the_direct_and_sudo_backends_run_the_real_helper",
+        false,
+        &tools,
+        || actix::System::new().block_on(inside_real_backends()),
+    );
 }
 
-#[actix::test]
-#[ignore = "runs inside the sandbox started by the_direct_and_sudo_backends_run_the_real_helper"]
 async fn inside_real_backends() {
     sandbox::enter();
     run("useradd", &["-M", "-s", "/usr/sbin/nologin", "preexist"]);

@@ -1,6 +1,6 @@
-//! Running the real root helper without touching the host. Each scenario is an `#[ignore]`d
-//! test that an outer test runs again, as a child process of this same test binary, under
-//! `unshare --mount` (and `--net` for firewall scenarios). Before the child starts, the
+//! Running the real root helper without touching the host. Each scenario test runs itself
+//! again, as a child process of this same test binary, under `unshare --mount` (and `--net`
+//! for firewall scenarios); the child, seeing the sandbox variable, runs the scenario. Before the child starts, the
 //! sandbox mounts a private copy of `/etc` over `/etc` and an overlay with a throwaway upper
 //! layer over `/var` (so `/var/lib/wss-panel-helper` is private too). The outer test then
 //! checks that the host's account files and helper state are byte-identical afterwards.
@@ -49,7 +49,17 @@ pub fn find_tool(name: &str) -> Option<PathBuf> {
     ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].iter().map(|d| Path::new(d).join(name)).find(|p| p.is_file())
 }
 
-/// Runs the ignored test `name` (its path without the crate name) inside the sandbox and
+/// The body of a scenario test: outside the sandbox, re-run this same test inside it (and
+/// check the host is untouched); inside, run `body`.
+pub fn scenario_test(module: &str, test: &str, private_net: bool, tools: &[&str], body: fn()) {
+    if std::env::var_os(INSIDE_VAR).is_some() {
+        body();
+    } else if ready(tools) {
+        run_inside(&scenario(module, test), private_net);
+    }
+}
+
+/// Runs the test `name` (its path without the crate name) inside the sandbox and
 /// fails if it fails, or if anything on the host changed.
 pub fn run_inside(name: &str, private_net: bool) {
     let host_before = host_snapshot();
@@ -62,7 +72,7 @@ pub fn run_inside(name: &str, private_net: bool) {
     let out = unshare
         .args(["sh", "-c", SETUP, "sandbox"])
         .arg(std::env::current_exe().unwrap())
-        .args(["--exact", name, "--ignored", "--nocapture", "--test-threads=1"])
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
         .env("WSS_SANDBOX_DIR", dir.path())
         .stdin(Stdio::null())
         .output()

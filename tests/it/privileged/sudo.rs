@@ -54,10 +54,13 @@ fn print_sudoers_refuses_root_and_odd_paths() {
 
 #[test]
 fn the_panel_user_reaches_the_helper_through_sudo_and_nothing_else() {
-    if sandbox::ready(&["unshare", "mount", "sudo", "visudo", "runuser", "useradd"]) {
-        let name = sandbox::scenario(module_path!(), "inside_sudo_rule");
-        sandbox::run_inside(&name, false);
-    }
+    sandbox::scenario_test(
+        module_path!(),
+        "the_panel_user_reaches_the_helper_through_sudo_and_nothing_else",
+        false,
+        &["unshare", "mount", "sudo", "visudo", "runuser", "useradd"],
+        inside_sudo_rule,
+    );
 }
 
 /// `runuser -u tunadmin -- ARGS` with `stdin`.
@@ -74,8 +77,6 @@ fn as_panel_user(args: &[&str], stdin: &str) -> Output {
     child.wait_with_output().unwrap()
 }
 
-#[test]
-#[ignore = "runs inside the sandbox started by the_panel_user_reaches_the_helper_through_sudo_and_nothing_else"]
 fn inside_sudo_rule() {
     sandbox::enter();
     run("useradd", &["-M", "-s", "/usr/sbin/nologin", "tunadmin"]);
