@@ -54,6 +54,11 @@ pub struct RawConfig {
     pub node_name: Option<String>,
     /// How often expiry and quota are enforced (default 60).
     pub maintenance_interval_secs: Option<u64>,
+    /// How the panel reaches the OS: `sudo` (default), `direct` (panel runs as root) or
+    /// `recording` (nothing is run; for `up` and tests).
+    pub command_backend: Option<String>,
+    /// The root helper binary (`wss-panel privileged ...`).
+    pub helper_path: Option<PathBuf>,
     // Keys of the original that no longer mean anything; kept readable for upgrades.
     pub internal_api_port: Option<u16>,
     pub panel_api_url: Option<String>,
@@ -82,6 +87,16 @@ pub struct Config {
     pub bcrypt_cost: u32,
     pub node_name: String,
     pub maintenance_interval_secs: u64,
+    pub command_backend: CommandBackend,
+    pub helper_path: PathBuf,
+}
+
+/// How system commands are run; see `RawConfig::command_backend`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommandBackend {
+    Sudo,
+    Direct,
+    Recording,
 }
 
 impl fmt::Debug for Config {
@@ -164,6 +179,12 @@ impl RawConfig {
                 "maintenance_interval_secs {maintenance_interval_secs} is out of range 1..=3600"
             ));
         }
+        let command_backend = match self.command_backend.as_deref().unwrap_or("sudo") {
+            "sudo" => CommandBackend::Sudo,
+            "direct" => CommandBackend::Direct,
+            "recording" => CommandBackend::Recording,
+            other => return invalid(format!("command_backend '{other}' must be sudo, direct or recording")),
+        };
         let data_dir = self.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into());
         let ports = [
             ("panel_port", self.panel_port.unwrap_or(54321)),
@@ -204,6 +225,8 @@ impl RawConfig {
             bcrypt_cost,
             node_name,
             maintenance_interval_secs,
+            command_backend,
+            helper_path: self.helper_path.unwrap_or_else(|| crate::system::DEFAULT_HELPER_PATH.into()),
         })
     }
 }

@@ -22,6 +22,10 @@ pub struct UpArgs {
     /// The sshd tunnels go to.
     #[arg(long, default_value = "127.0.0.1:22")]
     pub forward: SocketAddr,
+    /// Create real Linux accounts for tunnel users (needs root, or sudo and the helper).
+    /// Without it, system commands are only recorded in the log.
+    #[arg(long)]
+    pub system_accounts: bool,
 }
 
 /// Writes a config on first run (never overwrites one); returns its path and, on first run
@@ -49,6 +53,8 @@ pub fn prepare(args: &UpArgs) -> anyhow::Result<(PathBuf, Option<String>)> {
         panel_url: Some(format!("http://127.0.0.1:{}", args.panel_port)),
         bcrypt_cost: Some(10),
         node_name: Some("local".into()),
+        command_backend: Some(backend(args.system_accounts).into()),
+        helper_path: args.system_accounts.then(|| std::env::current_exe().ok()).flatten(),
         ..RawConfig::default()
     };
     write_cert(&dir)?;
@@ -57,6 +63,15 @@ pub fn prepare(args: &UpArgs) -> anyhow::Result<(PathBuf, Option<String>)> {
     open_private(&dir.join("admin_password.hash"))?.write_all(hash.as_bytes())?;
     open_private(&config_path)?.write_all(serde_json::to_string_pretty(&raw)?.as_bytes())?;
     Ok((config_path, Some(password)))
+}
+
+/// `recording` unless real accounts are wanted: then `direct` as root, else `sudo`.
+fn backend(system_accounts: bool) -> &'static str {
+    match (system_accounts, nix::unistd::geteuid().is_root()) {
+        (false, _) => "recording",
+        (true, true) => "direct",
+        (true, false) => "sudo",
+    }
 }
 
 fn write_cert(dir: &Path) -> anyhow::Result<()> {

@@ -27,25 +27,16 @@ pub fn decide(view: &LiveView, threshold_kbps: u32, in_flight: &HashSet<String>)
 #[rtype(result = "()")]
 pub struct SetFuseThreshold(pub u32);
 
-/// Where a fused user's consequences go besides the proxies (the system account).
-pub type OnFused = Box<dyn Fn(&str) + Send>;
-
 pub struct FuseDecider {
     registry: Addr<UserRegistry>,
     hub: Addr<NodeHub>,
     threshold_kbps: u32,
     in_flight: HashSet<String>,
-    on_fused: OnFused,
 }
 
 impl FuseDecider {
-    pub fn new(
-        registry: Addr<UserRegistry>,
-        hub: Addr<NodeHub>,
-        threshold_kbps: u32,
-        on_fused: OnFused,
-    ) -> Self {
-        FuseDecider { registry, hub, threshold_kbps, in_flight: HashSet::new(), on_fused }
+    pub fn new(registry: Addr<UserRegistry>, hub: Addr<NodeHub>, threshold_kbps: u32) -> Self {
+        FuseDecider { registry, hub, threshold_kbps, in_flight: HashSet::new() }
     }
 }
 
@@ -60,7 +51,8 @@ impl Handler<SetFuseThreshold> for FuseDecider {
     }
 }
 
-/// Fuses each user `decide` names: status, kick on every node, system account.
+/// Fuses each user `decide` names: status (the registry then locks the account and kills
+/// its processes), and a kick on every node.
 impl Handler<LiveTick> for FuseDecider {
     type Result = ();
     fn handle(&mut self, msg: LiveTick, ctx: &mut Context<Self>) {
@@ -77,7 +69,6 @@ impl Handler<LiveTick> for FuseDecider {
                         Ok(Ok(Some(_))) => {
                             tracing::warn!(event = "USER_FUSED", user = %username, speed_kbps, threshold_kbps);
                             act.hub.do_send(Broadcast(PanelToProxy::Kick { username: username.clone() }));
-                            (act.on_fused)(&username);
                         }
                         Ok(Ok(None)) => {}
                         Ok(Err(e)) => tracing::error!(event = "FUSE_FAILED", user = %username, error = %e),

@@ -1,36 +1,25 @@
 //! `MaintenanceScheduler`: every interval (60 s), expiry and quota move users between
 //! `active` and `expired`/`exceeded`; a user who stops being active is kicked from every node
-//! at once (the original never did), and the system account follows (lock/unlock).
+//! at once (the original never did); the registry locks or unlocks the system account.
 
 use super::node_hub::{Broadcast, NodeHub};
 use super::user_registry::{SettleAll, UserRegistry};
 use crate::domain::{UserStatus, now_unix};
-use crate::store::users::User;
 use crate::wire::PanelToProxy;
 use actix::prelude::*;
 use std::time::Duration;
 
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
 
-/// What else happens when a user's status changes (the system account); gets the status
-/// before and the user now.
-pub type OnStatusChange = Box<dyn Fn(UserStatus, &User) + Send>;
-
 pub struct MaintenanceScheduler {
     registry: Addr<UserRegistry>,
     hub: Addr<NodeHub>,
     interval: Duration,
-    on_change: OnStatusChange,
 }
 
 impl MaintenanceScheduler {
-    pub fn new(
-        registry: Addr<UserRegistry>,
-        hub: Addr<NodeHub>,
-        interval: Duration,
-        on_change: OnStatusChange,
-    ) -> Self {
-        MaintenanceScheduler { registry, hub, interval, on_change }
+    pub fn new(registry: Addr<UserRegistry>, hub: Addr<NodeHub>, interval: Duration) -> Self {
+        MaintenanceScheduler { registry, hub, interval }
     }
 
     fn sync(&mut self, ctx: &mut Context<Self>) {
@@ -45,7 +34,6 @@ impl MaintenanceScheduler {
                         if user.status != UserStatus::Active {
                             act.hub.do_send(Broadcast(PanelToProxy::Kick { username: user.username.clone() }));
                         }
-                        (act.on_change)(*before, user);
                     }
                 }
                 Ok(Err(e)) => tracing::error!(event = "SYNC_FAILED", error = %e),

@@ -21,6 +21,7 @@
 //! event loop waits on the OS.
 
 pub mod command_runner;
+pub mod effects;
 pub mod fuse_decider;
 pub mod maintenance;
 pub mod node_hub;

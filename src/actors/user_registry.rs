@@ -2,7 +2,8 @@
 //! Every command is one redb transaction that also appends its audit record. Runs on a
 //! `SyncArbiter` thread because redb commits block; password hashes arrive already computed.
 
-use crate::domain::{Day, UserStatus, Username, day_of, now_unix, settle_status};
+use super::command_runner::Run;
+use crate::domain::{Day, Password, UserStatus, Username, day_of, now_unix, settle_status};
 use crate::store::audit::{self, AuditRecord};
 use crate::store::tables::{AUDIT, TRAFFIC, USERS};
 use crate::store::users::{self, User};
@@ -64,6 +65,8 @@ type UserResult = Result<User, RegistryError>;
 #[rtype(result = "UserResult")]
 pub struct CreateUser {
     pub user: NewUser,
+    /// For the system account (`chpasswd`); the store keeps only the hash.
+    pub password: Option<Password>,
     pub by: Origin,
 }
 
@@ -117,6 +120,8 @@ pub struct ResetTraffic {
 pub struct SetPassword {
     pub username: String,
     pub password_hash: String,
+    /// For the system account (`chpasswd`); the store keeps only the hash.
+    pub password: Option<Password>,
     pub by: Origin,
 }
 
@@ -132,6 +137,8 @@ pub struct ListUsers;
 
 pub struct UserRegistry {
     store: Arc<Store>,
+    /// Where the account's system commands go (none in tests that only look at records).
+    runner: Option<Recipient<Run>>,
     /// Tells whether a Linux account of that name exists (injected for tests).
     account_exists: fn(&str) -> bool,
     panel_user: String,
@@ -139,7 +146,27 @@ pub struct UserRegistry {
 
 impl UserRegistry {
     pub fn new(store: Arc<Store>, account_exists: fn(&str) -> bool, panel_user: String) -> Self {
-        Self { store, account_exists, panel_user }
+        Self { store, runner: None, account_exists, panel_user }
+    }
+
+    /// Sends every committed change's system commands to `runner`, in order.
+    pub fn with_runner(mut self, runner: Recipient<Run>) -> Self {
+        self.runner = Some(runner);
+        self
+    }
+
+    /// A status change made by the panel itself (fuse, scheduler, quota).
+    fn emit_status_change(&self, before: UserStatus, user: &User) {
+        let was = User { status: before, ..user.clone() };
+        self.emit(Some(&was), Some(user), None);
+    }
+
+    /// Hands the account's side of a committed change to the `CommandRunner`.
+    fn emit(&self, before: Option<&User>, after: Option<&User>, password: Option<&Password>) {
+        let Some(runner) = &self.runner else { return };
+        for command in super::effects::plan(before, after, password) {
+            runner.do_send(Run(command));
+        }
     }
 
     /// Loads, changes and stores one user plus one audit record, atomically.
@@ -148,18 +175,22 @@ impl UserRegistry {
         username: &str,
         by: &Origin,
         action: &str,
+        password: Option<&Password>,
         edit: impl FnOnce(&mut User, &redb::WriteTransaction) -> Result<String, RegistryError>,
     ) -> UserResult {
-        self.store.write(|txn| {
+        let (before, after) = self.store.write(|txn| {
             let mut table = txn.open_table(USERS)?;
             let mut user =
                 users::get(&table, username)?.ok_or_else(|| RegistryError::NotFound(username.to_owned()))?;
+            let before = user.clone();
             let detail = edit(&mut user, txn)?;
             settle(&mut user, now_unix());
             users::put(&mut table, &user)?;
             audit::append(&mut txn.open_table(AUDIT)?, &record(by, action, username, detail))?;
-            Ok(user)
-        })
+            Ok::<_, RegistryError>((before, user))
+        })?;
+        self.emit(Some(&before), Some(&after), password);
+        Ok(after)
     }
 
     fn check_new_name(&self, name: &Username) -> Result<(), RegistryError> {
@@ -205,7 +236,7 @@ impl Handler<CreateUser> for UserRegistry {
     fn handle(&mut self, msg: CreateUser, _: &mut Self::Context) -> UserResult {
         let n = msg.user;
         let name = n.username.as_str().to_owned();
-        self.store.write(|txn| {
+        let user = self.store.write(|txn| {
             let mut table = txn.open_table(USERS)?;
             if users::get(&table, &name)?.is_some() {
                 return Err(RegistryError::Exists(name.clone()));
@@ -230,8 +261,10 @@ impl Handler<CreateUser> for UserRegistry {
             users::put(&mut table, &user)?;
             let detail = limits_detail(&user);
             audit::append(&mut txn.open_table(AUDIT)?, &record(&msg.by, "USER_ADD", &name, detail))?;
-            Ok(user)
-        })
+            Ok::<_, RegistryError>(user)
+        })?;
+        self.emit(None, Some(&user), msg.password.as_ref());
+        Ok(user)
     }
 }
 
@@ -252,7 +285,7 @@ impl Handler<UpdateUser> for UserRegistry {
     type Result = UserResult;
     fn handle(&mut self, msg: UpdateUser, _: &mut Self::Context) -> UserResult {
         let p = msg.patch;
-        self.change(&msg.username, &msg.by, "USER_UPDATE", |u, _| {
+        self.change(&msg.username, &msg.by, "USER_UPDATE", None, |u, _| {
             if let Some(v) = p.expires_on {
                 u.expires_on = v;
             }
@@ -284,15 +317,17 @@ impl Handler<DeleteUser> for UserRegistry {
     type Result = UserResult;
     fn handle(&mut self, msg: DeleteUser, _: &mut Self::Context) -> UserResult {
         let name = msg.username;
-        self.store.write(|txn| {
+        let user = self.store.write(|txn| {
             let mut table = txn.open_table(USERS)?;
             let user = users::get(&table, &name)?.ok_or_else(|| RegistryError::NotFound(name.clone()))?;
             users::remove(&mut table, &name)?;
             traffic::remove_user(&mut txn.open_table(TRAFFIC)?, &name)?;
             let rec = record(&msg.by, "USER_DELETE", &name, String::new());
             audit::append(&mut txn.open_table(AUDIT)?, &rec)?;
-            Ok(user)
-        })
+            Ok::<_, RegistryError>(user)
+        })?;
+        self.emit(Some(&user), None, None);
+        Ok(user)
     }
 }
 
@@ -304,7 +339,7 @@ impl Handler<SetUserStatus> for UserRegistry {
             StatusAction::Pause => ("USER_PAUSE", UserStatus::Paused),
             StatusAction::Resume => ("USER_RESUME", UserStatus::Active),
         };
-        self.change(&msg.username, &msg.by, action, |u, _| {
+        self.change(&msg.username, &msg.by, action, None, |u, _| {
             let from = u.status;
             u.status = status;
             Ok(format!("from={from}"))
@@ -320,7 +355,7 @@ impl Handler<RenewUser> for UserRegistry {
             return Err(RegistryError::Invalid("days must be between 1 and 36500".into()));
         }
         let today = day_of(now_unix());
-        self.change(&msg.username, &msg.by, "USER_RENEW", |u, _| {
+        self.change(&msg.username, &msg.by, "USER_RENEW", None, |u, _| {
             let from = u.expires_on.unwrap_or(today).max(today);
             u.expires_on = Some(from + msg.days as Day);
             Ok(format!("days={} expires_on={}", msg.days, crate::domain::format_day(from + msg.days as Day)))
@@ -332,7 +367,7 @@ impl Handler<RenewUser> for UserRegistry {
 impl Handler<ResetTraffic> for UserRegistry {
     type Result = UserResult;
     fn handle(&mut self, msg: ResetTraffic, _: &mut Self::Context) -> UserResult {
-        self.change(&msg.username, &msg.by, "USER_RESET_TRAFFIC", |u, txn| {
+        self.change(&msg.username, &msg.by, "USER_RESET_TRAFFIC", None, |u, txn| {
             let detail = format!("up={} down={}", u.used_up_bytes, u.used_down_bytes);
             u.used_up_bytes = 0;
             u.used_down_bytes = 0;
@@ -346,7 +381,7 @@ impl Handler<ResetTraffic> for UserRegistry {
 impl Handler<SetPassword> for UserRegistry {
     type Result = UserResult;
     fn handle(&mut self, msg: SetPassword, _: &mut Self::Context) -> UserResult {
-        self.change(&msg.username, &msg.by, "USER_PASSWORD", |u, _| {
+        self.change(&msg.username, &msg.by, "USER_PASSWORD", msg.password.as_ref(), |u, _| {
             u.password_hash = msg.password_hash;
             Ok(String::new())
         })
@@ -388,7 +423,8 @@ impl Handler<ApplyTraffic> for UserRegistry {
     type Result = Result<TrafficApplied, RegistryError>;
     fn handle(&mut self, msg: ApplyTraffic, _: &mut Self::Context) -> Self::Result {
         let now = now_unix();
-        self.store.write(|txn| {
+        let mut crossed = Vec::new();
+        let applied = self.store.write(|txn| {
             let mut users_t = txn.open_table(USERS)?;
             let mut traffic_t = txn.open_table(TRAFFIC)?;
             let mut seq_t = txn.open_table(crate::store::tables::NODE_SEQ)?;
@@ -407,6 +443,7 @@ impl Handler<ApplyTraffic> for UserRegistry {
                         settle(&mut user, now);
                         if before != user.status && user.status == UserStatus::Exceeded {
                             out.exceeded.push(name.clone());
+                            crossed.push((before, user.clone()));
                         }
                         users::put(&mut users_t, &user)?;
                         traffic::add(&mut traffic_t, name, day_of(now), *up, *down)?;
@@ -417,8 +454,12 @@ impl Handler<ApplyTraffic> for UserRegistry {
                 *ack = (*ack).max(batch.seq.max(last));
             }
             out.acks = acks.into_iter().collect();
-            Ok(out)
-        })
+            Ok::<_, RegistryError>(out)
+        })?;
+        for (before, user) in &crossed {
+            self.emit_status_change(*before, user);
+        }
+        Ok(applied)
     }
 }
 
@@ -434,7 +475,7 @@ pub struct FuseUser {
 impl Handler<FuseUser> for UserRegistry {
     type Result = Result<Option<User>, RegistryError>;
     fn handle(&mut self, msg: FuseUser, _: &mut Self::Context) -> Self::Result {
-        self.store.write(|txn| {
+        let fused = self.store.write(|txn| {
             let mut table = txn.open_table(USERS)?;
             let Some(mut user) = users::get(&table, &msg.username)? else { return Ok(None) };
             if user.status != UserStatus::Active {
@@ -445,8 +486,12 @@ impl Handler<FuseUser> for UserRegistry {
             let detail = format!("speed_kbps={:.0} threshold_kbps={}", msg.speed_kbps, msg.threshold_kbps);
             let by = Origin { who: "system".into(), ip: String::new() };
             audit::append(&mut txn.open_table(AUDIT)?, &record(&by, "USER_FUSED", &msg.username, detail))?;
-            Ok(Some(user))
-        })
+            Ok::<_, RegistryError>(Some(user))
+        })?;
+        if let Some(user) = &fused {
+            self.emit_status_change(UserStatus::Active, user);
+        }
+        Ok(fused)
     }
 }
 
@@ -461,7 +506,7 @@ pub struct SettleAll {
 impl Handler<SettleAll> for UserRegistry {
     type Result = Result<Vec<(UserStatus, User)>, RegistryError>;
     fn handle(&mut self, msg: SettleAll, _: &mut Self::Context) -> Self::Result {
-        self.store.write(|txn| {
+        let changed = self.store.write(|txn| {
             let mut table = txn.open_table(USERS)?;
             let mut changed = Vec::new();
             for mut user in users::list(&table)? {
@@ -478,8 +523,12 @@ impl Handler<SettleAll> for UserRegistry {
                 let detail = format!("from={before} to={}", user.status);
                 audit::append(&mut audit_t, &record(&by, "USER_STATUS_SYNC", &user.username, detail))?;
             }
-            Ok(changed)
-        })
+            Ok::<_, RegistryError>(changed)
+        })?;
+        for (before, user) in &changed {
+            self.emit_status_change(*before, user);
+        }
+        Ok(changed)
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod admin_auth;
 pub mod audit;
+pub mod bans;
 pub mod error;
 pub mod hosts;
 pub mod internal;
@@ -10,13 +11,14 @@ pub mod settings;
 pub mod users;
 pub mod ws_ipc;
 
+use crate::actors::command_runner::{Backend, CommandRunner};
 use crate::actors::fuse_decider::FuseDecider;
 use crate::actors::maintenance::MaintenanceScheduler;
 use crate::actors::node_hub::NodeHub;
 use crate::actors::stats_aggregator::StatsAggregator;
 use crate::actors::stats_aggregator::{KickVia, Subscribe};
 use crate::actors::user_registry::UserRegistry;
-use crate::config::Config;
+use crate::config::{CommandBackend, Config};
 use crate::store::Store;
 use actix::prelude::*;
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -30,6 +32,7 @@ pub struct AppState {
     pub hub: Addr<NodeHub>,
     pub aggregator: Addr<StatsAggregator>,
     pub fuse: Addr<FuseDecider>,
+    pub runner: Addr<CommandRunner>,
     pub store: Arc<Store>,
     pub admin_token: String,
     pub internal_secret: String,
@@ -61,6 +64,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/hosts", web::put().to(hosts::put))
                 .route("/settings", web::get().to(settings::get))
                 .route("/settings", web::put().to(settings::put))
+                .route("/bans", web::get().to(bans::list))
+                .route("/bans", web::post().to(bans::ban))
+                .route("/bans/{ip}", web::delete().to(bans::unban))
                 .route("/audit", web::get().to(audit::list)),
         )
         .service(web::scope("/internal").route("/auth", web::post().to(internal::auth)))
@@ -70,6 +76,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 async fn not_found() -> HttpResponse {
     HttpResponse::NotFound().json(serde_json::json!({ "error": "not found" }))
+}
+
+fn backend_of(config: &Config) -> Backend {
+    let helper_path = config.helper_path.clone();
+    match config.command_backend {
+        CommandBackend::Sudo => Backend::Sudo { helper_path },
+        CommandBackend::Direct => Backend::Direct { helper_path },
+        CommandBackend::Recording => Backend::Recording(Default::default()),
+    }
 }
 
 /// Does a Linux account of that name exist (passwd database, NSS included)?
@@ -85,24 +100,29 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     set_mode(&config.store_path(), 0o600)?;
     let admin_token = ensure_admin_token(&config.admin_token_path())?;
     let panel_user = config.panel_user.clone();
+    let runner = CommandRunner::new(backend_of(&config)).start();
+    bans::reapply(&store, &runner)?;
     let registry_store = store.clone();
+    let registry_runner = runner.clone().recipient();
     let registry = SyncArbiter::start(1, move || {
         UserRegistry::new(registry_store.clone(), system_account_exists, panel_user.clone())
+            .with_runner(registry_runner.clone())
     });
     let aggregator = StatsAggregator::new(registry.clone()).start();
     let hub = NodeHub::new(aggregator.clone(), hosts::load(&store)?).start();
     let threshold = settings::load(&store)?.fuse_threshold_kbps;
-    let fuse = FuseDecider::new(registry.clone(), hub.clone(), threshold, Box::new(|_| {})).start();
+    let fuse = FuseDecider::new(registry.clone(), hub.clone(), threshold).start();
     aggregator.do_send(Subscribe(fuse.clone().recipient()));
     aggregator.do_send(KickVia(hub.clone().recipient()));
     let interval = std::time::Duration::from_secs(config.maintenance_interval_secs);
-    MaintenanceScheduler::new(registry.clone(), hub.clone(), interval, Box::new(|_, _| {})).start();
+    MaintenanceScheduler::new(registry.clone(), hub.clone(), interval).start();
     let dummy_hash = bcrypt::non_truncating_hash(random_hex(16), config.bcrypt_cost)?;
     let state = web::Data::new(AppState {
         registry,
         hub,
         aggregator,
         fuse,
+        runner,
         store,
         admin_token,
         internal_secret: config.internal_api_secret.clone(),

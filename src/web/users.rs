@@ -198,7 +198,7 @@ pub async fn create(
     let limits: LimitsInput = serde_json::from_value(serde_json::Value::Object(fields))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let patch = limits.into_patch()?;
-    let password_hash = hash_password(password, state.bcrypt_cost).await?;
+    let password_hash = hash_password(password.clone(), state.bcrypt_cost).await?;
     let user = NewUser {
         username,
         password_hash,
@@ -210,7 +210,7 @@ pub async fn create(
         allow_shell: patch.allow_shell.unwrap_or(false),
         note: patch.note.unwrap_or_default(),
     };
-    let created = state.registry.send(CreateUser { user, by }).await??;
+    let created = state.registry.send(CreateUser { user, by, password: Some(password) }).await??;
     tracing::info!(event = "USER_ADD", user = %created.username);
     Ok(HttpResponse::Created().json(UserView::from(&created)))
 }
@@ -326,8 +326,9 @@ pub async fn set_password(
     if state.registry.send(GetUser { username: username.clone() }).await??.is_none() {
         return Err(RegistryError::NotFound(username).into());
     }
-    let password_hash = hash_password(password, state.bcrypt_cost).await?;
-    let user = state.registry.send(SetPassword { username, password_hash, by }).await??;
+    let password_hash = hash_password(password.clone(), state.bcrypt_cost).await?;
+    let msg = SetPassword { username, password_hash, password: Some(password), by };
+    let user = state.registry.send(msg).await??;
     // Tunnels opened with the old password end now.
     state.hub.do_send(Broadcast(PanelToProxy::Kick { username: user.username.clone() }));
     Ok(ok(&user))

@@ -52,8 +52,11 @@ fn foreign_system_accounts_and_the_panel_user_cannot_become_tunnel_users() {
         for (name, expected) in
             [("postgres2", "system account named 'postgres2'"), ("tunadmin", "panel's own")]
         {
-            let err =
-                registry.send(CreateUser { user: new_user(name), by: origin() }).await.unwrap().unwrap_err();
+            let err = registry
+                .send(CreateUser { user: new_user(name), by: origin(), password: None })
+                .await
+                .unwrap()
+                .unwrap_err();
             assert!(err.to_string().contains(expected), "{err}");
         }
         let all = registry.send(ListUsers).await.unwrap().unwrap();
@@ -65,7 +68,11 @@ fn foreign_system_accounts_and_the_panel_user_cannot_become_tunnel_users() {
 #[test]
 fn every_change_writes_exactly_one_audit_record_with_who_and_ip() {
     run(|store, registry| async move {
-        registry.send(CreateUser { user: new_user("carol"), by: origin() }).await.unwrap().unwrap();
+        registry
+            .send(CreateUser { user: new_user("carol"), by: origin(), password: None })
+            .await
+            .unwrap()
+            .unwrap();
         registry
             .send(SetUserStatus { username: "carol".into(), action: StatusAction::Pause, by: origin() })
             .await
@@ -87,7 +94,11 @@ fn reset_traffic_brings_an_exceeded_user_back_and_raising_the_quota_does_too() {
     run(|store, registry| async move {
         let quota = 1000;
         registry
-            .send(CreateUser { user: NewUser { quota_bytes: quota, ..new_user("dave") }, by: origin() })
+            .send(CreateUser {
+                user: NewUser { quota_bytes: quota, ..new_user("dave") },
+                by: origin(),
+                password: None,
+            })
             .await
             .unwrap()
             .unwrap();

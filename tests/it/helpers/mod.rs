@@ -31,6 +31,7 @@ impl PanelDir {
             "tls_cert": dir.path().join("cert.pem"),
             "tls_key": dir.path().join("key.pem"),
             "node_name": "test",
+            "command_backend": "recording",
         });
         let (cert, key) = wss_panel::proxy::tls::self_signed(vec!["localhost".into()]).unwrap();
         std::fs::write(dir.path().join("cert.pem"), cert).unwrap();
