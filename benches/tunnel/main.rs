@@ -1,36 +1,44 @@
-//! `cargo bench --bench tunnel`: the data plane against direct TCP to the same upstream, in
-//! one run on this machine. Runs the release `wss-panel panel` and `wss-panel proxy` as
-//! child processes on 127.0.0.1 and reports ratios (tunnel ÷ direct), because absolute
-//! numbers on a shared machine move by ±40% between runs. Direct and tunnelled runs alternate
-//! so that both see the same background load. Every loop is bounded in count and time.
-//! Results and how to read them: BENCHMARKS.md.
+//! `cargo bench --bench tunnel [-- PHASE...]` (phases: throughput, opens, latency, idle; all
+//! by default): the data plane against direct TCP to the same upstream, in one run on this
+//! machine. Runs the release `wss-panel panel` and `wss-panel proxy` as child processes on
+//! 127.0.0.1 and reports ratios (proxy ÷ direct), because absolute numbers on a shared machine
+//! move by ±40% between runs; direct, proxy and a bare splice relay (the ceiling, see
+//! `ceiling.rs`) take turns so that all see the same background load. CPU time per unit moved
+//! is reported too: unlike rates, it hardly depends on other load. Every loop is bounded in
+//! count and time. Results and how to read them: BENCHMARKS.md.
 
+mod ceiling;
 mod peers;
+mod report;
 mod rig;
 
 use peers::Route;
+use report::{Compared, Latency, Report};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 
-/// Direct/tunnel pairs per throughput measurement (the median pair is reported).
+/// Turns per measure (each turn runs every route once; medians are reported).
 const ROUNDS: usize = 3;
 const PUSH_LENGTH: Duration = Duration::from_secs(2);
-const PARALLEL_TUNNELS: usize = 64;
-const OPENERS: usize = 32;
+pub const PARALLEL_TUNNELS: usize = 64;
+pub const OPENERS: usize = 32;
 const OPEN_LENGTH: Duration = Duration::from_secs(3);
 const OPEN_MAX: usize = 100_000;
 const PING_BATCHES: usize = 10;
 const PING_BATCH: usize = 2_000;
 const PING_TIME_LIMIT: Duration = Duration::from_secs(30);
 const IDLE_STEPS: [usize; 2] = [1_000, 5_000];
+const IDLE_TLS: usize = 1_000;
 /// Connections opened at once when filling the idle set (well under the accept backlog).
 const OPEN_CONCURRENCY: usize = 64;
 const SETTLE: Duration = Duration::from_millis(500);
 
 fn main() {
+    let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let phase = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let nofile = rig::raise_nofile_limit();
     assert!(nofile >= 2 * IDLE_STEPS[1] as u64 + 1_000, "open-files hard limit {nofile} is too low");
     let rt =
@@ -38,50 +46,68 @@ fn main() {
     let upstream = rt.block_on(peers::start_upstream());
     let rig = rig::Rig::start(upstream);
     let proxy = rig.start_proxy();
-    let (direct, tunnel) = (Route::Direct(upstream), Route::Tunnel(proxy.http));
+    let direct = Route::Direct(upstream);
+    let tunnel = Route::Tunnel(proxy.http);
+    let bare = Route::Tunnel(ceiling::start(upstream));
     rt.block_on(peers::open_warm(tunnel)).expect("a first tunnel (warms the auth cache)");
-
-    eprintln!("throughput, 1 connection ...");
-    let single = rt.block_on(paired(|route| aggregate(route, 1), direct, tunnel));
-    eprintln!("throughput, {PARALLEL_TUNNELS} connections ...");
-    let parallel = rt.block_on(paired(|route| aggregate(route, PARALLEL_TUNNELS), direct, tunnel));
-    eprintln!("new connections per second ...");
-    let opens = rt.block_on(paired(open_rate, direct, tunnel));
-    eprintln!("64-byte echo latency ...");
-    let latency = latency(&rt, direct, tunnel);
+    let cpu = || (rig::cpu_seconds(std::process::id()), rig::cpu_seconds(proxy.pid()));
+    let mut report = Report::default();
+    if phase("throughput") {
+        eprintln!("throughput, 1 connection ...");
+        let routes = [direct, tunnel, bare];
+        report.single = Some(rt.block_on(compare(|r| aggregate(r, 1), &routes, &cpu)));
+        eprintln!("throughput, {PARALLEL_TUNNELS} connections ...");
+        report.parallel = Some(rt.block_on(compare(|r| aggregate(r, PARALLEL_TUNNELS), &routes, &cpu)));
+    }
+    if phase("opens") {
+        eprintln!("new connections per second ...");
+        report.opens = Some(rt.block_on(compare(open_rate, &[direct, tunnel], &cpu)));
+    }
+    if phase("latency") {
+        eprintln!("64-byte echo latency ...");
+        report.latency = Some(latency(&rt, &[direct, tunnel, bare]));
+    }
     drop(proxy);
-    eprintln!("idle tunnels ...");
-    let idle = idle_rss(&rt, &rig);
-    print_report(&Report { single, parallel, opens, latency, idle });
+    if phase("idle") {
+        eprintln!("idle tunnels ...");
+        report.idle = idle_rss(&rt, &rig);
+    }
+    report.print();
 }
 
-/// Median direct and tunnel value of `ROUNDS` alternating runs, and the median ratio of the
-/// pairs (each pair ran back to back, so it saw the same load).
-#[derive(Clone, Copy)]
-struct Paired {
-    direct: f64,
-    tunnel: f64,
-    ratio: f64,
+/// What one run moved (bytes or connections) and how long it took.
+struct Run {
+    units: f64,
+    secs: f64,
 }
 
-async fn paired<F, Fut>(run: F, direct: Route, tunnel: Route) -> Paired
+/// `ROUNDS` turns of `run` over `routes` (the first is direct TCP). `cpu` gives the CPU
+/// seconds used so far by (the bench process, the proxy process).
+async fn compare<F, Fut>(run: F, routes: &[Route], cpu: &dyn Fn() -> (f64, f64)) -> Compared
 where
     F: Fn(Route) -> Fut,
-    Fut: Future<Output = f64>,
+    Fut: Future<Output = Run>,
 {
-    let (mut d, mut t, mut r) = (vec![], vec![], vec![]);
+    let mut c = Compared::new(routes.len());
     for _ in 0..ROUNDS {
-        let a = run(direct).await;
-        let b = run(tunnel).await;
-        d.push(a);
-        t.push(b);
-        r.push(b / a);
+        let mut direct_rate = None;
+        for (i, &route) in routes.iter().enumerate() {
+            let (bench0, proxy0) = cpu();
+            let r = run(route).await;
+            let (bench1, proxy1) = cpu();
+            let rate = r.units / r.secs;
+            let direct = *direct_rate.get_or_insert(rate);
+            c.rate[i].push(rate);
+            c.ratio[i].push(rate / direct);
+            c.cpu[i].push((bench1 - bench0 + proxy1 - proxy0) / r.units);
+            c.proxy_cpu[i].push((proxy1 - proxy0) / r.units);
+        }
     }
-    Paired { direct: median(d), tunnel: median(t), ratio: median(r) }
+    c
 }
 
-/// Bytes per second reaching the sink over `n` parallel connections for `PUSH_LENGTH`.
-async fn aggregate(route: Route, n: usize) -> f64 {
+/// Bytes reaching the sink over `n` parallel connections for `PUSH_LENGTH`.
+async fn aggregate(route: Route, n: usize) -> Run {
     let start = Instant::now();
     let mut tasks = JoinSet::new();
     for _ in 0..n {
@@ -93,12 +119,12 @@ async fn aggregate(route: Route, n: usize) -> f64 {
         bytes += b;
         end = end.max(at);
     }
-    bytes as f64 / (end - start).as_secs_f64()
+    Run { units: bytes as f64, secs: (end - start).as_secs_f64() }
 }
 
-/// Connections per second that complete (for a tunnel: the 101) and carry one echoed
-/// byte, from `OPENERS` concurrent clients for `OPEN_LENGTH` (at most `OPEN_MAX`).
-async fn open_rate(route: Route) -> f64 {
+/// Connections that complete (for a tunnel: the 101) and carry one small echo, from
+/// `OPENERS` concurrent clients for `OPEN_LENGTH` (at most `OPEN_MAX`).
+async fn open_rate(route: Route) -> Run {
     let opened = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let deadline = start + OPEN_LENGTH;
@@ -113,123 +139,71 @@ async fn open_rate(route: Route) -> f64 {
         });
     }
     while tasks.join_next().await.is_some() {}
-    opened.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+    Run { units: opened.load(Ordering::Relaxed) as f64, secs: start.elapsed().as_secs_f64() }
 }
 
-/// p50 and p99 round-trip times, direct and through the tunnel, in microseconds.
-struct Latency {
-    direct: (f64, f64),
-    tunnel: (f64, f64),
-}
-
-/// Alternating batches of 64-byte round trips on one direct and one tunnelled connection.
-fn latency(rt: &tokio::runtime::Runtime, direct: Route, tunnel: Route) -> Latency {
-    let std_stream = |route| {
+/// Batches of 64-byte round trips, one echo connection per route, routes taking turns.
+fn latency(rt: &tokio::runtime::Runtime, routes: &[Route]) -> Latency {
+    let open = |route| {
         rt.block_on(async { peers::open_warm(route).await.and_then(|s| s.into_std()) })
             .expect("echo connection")
     };
-    let (mut d, mut t) = (std_stream(direct), std_stream(tunnel));
-    let (mut ds, mut ts) = (vec![], vec![]);
+    let mut conns: Vec<_> = routes.iter().map(|&r| open(r)).collect();
+    let mut samples = vec![vec![]; routes.len()];
     let start = Instant::now();
-    for i in 0..PING_BATCHES {
-        let warmup = if i == 0 { PING_BATCH / 4 } else { 0 };
-        ds.extend(peers::ping(&mut d, warmup, PING_BATCH).expect("direct ping"));
-        ts.extend(peers::ping(&mut t, warmup, PING_BATCH).expect("tunnel ping"));
+    for batch in 0..PING_BATCHES {
+        let warmup = if batch == 0 { PING_BATCH / 4 } else { 0 };
+        for (conn, s) in conns.iter_mut().zip(&mut samples) {
+            s.extend(peers::ping(conn, warmup, PING_BATCH).expect("ping"));
+        }
         if start.elapsed() > PING_TIME_LIMIT {
             break;
         }
     }
-    Latency { direct: percentiles(ds), tunnel: percentiles(ts) }
+    Latency::from_samples(samples)
 }
 
-/// Proxy RSS growth per idle tunnel, at each of `IDLE_STEPS` tunnels, on a fresh proxy.
-fn idle_rss(rt: &tokio::runtime::Runtime, rig: &rig::Rig) -> Vec<(usize, f64)> {
+/// Proxy RSS growth per idle tunnel at each of `IDLE_STEPS` tunnels on a fresh proxy; then
+/// at `IDLE_TLS` tunnels through the TLS port, on another fresh proxy.
+fn idle_rss(rt: &tokio::runtime::Runtime, rig: &rig::Rig) -> Vec<(String, f64)> {
     let proxy = rig.start_proxy();
     let route = Route::Tunnel(proxy.http);
-    rt.block_on(async {
-        drop(peers::open_warm(route).await.expect("a first tunnel"));
-        tokio::time::sleep(SETTLE).await;
-        let before = proxy.rss_bytes();
-        let mut open = Vec::new();
-        let mut per_tunnel = Vec::new();
-        for n in IDLE_STEPS {
-            while open.len() < n {
-                let mut batch = JoinSet::new();
-                for _ in 0..OPEN_CONCURRENCY.min(n - open.len()) {
-                    batch.spawn(peers::open_warm(route));
-                }
-                while let Some(s) = batch.join_next().await {
-                    open.push(s.expect("open task").expect("open an idle tunnel"));
-                }
+    let plain = rt.block_on(fill(&proxy, &IDLE_STEPS, || peers::open_warm(route)));
+    drop(proxy);
+    let proxy = rig.start_proxy();
+    let (addr, tls) = (proxy.tls, peers::tls_connector(&rig.cert_path()));
+    let tls = rt.block_on(fill(&proxy, &[IDLE_TLS], || {
+        let tls = tls.clone();
+        async move { peers::open_warm_tls(addr, &tls).await }
+    }));
+    let plain = plain.into_iter().map(|(n, b)| (format!("{n} tunnels"), b));
+    plain.chain(tls.into_iter().map(|(n, b)| (format!("{n} TLS tunnels"), b))).collect()
+}
+
+/// Opens connections with `open` and holds them, up to each of `steps`; after each step,
+/// the proxy's RSS growth (since one warm-up tunnel came and went) per connection held.
+async fn fill<S, F, Fut>(proxy: &rig::Proxy, steps: &[usize], open: F) -> Vec<(usize, f64)>
+where
+    S: Send + 'static,
+    F: Fn() -> Fut,
+    Fut: Future<Output = std::io::Result<S>> + Send + 'static,
+{
+    drop(open().await.expect("a first tunnel"));
+    tokio::time::sleep(SETTLE).await;
+    let before = proxy.rss_bytes();
+    let (mut held, mut rows) = (Vec::new(), Vec::new());
+    for &n in steps {
+        while held.len() < n {
+            let mut batch = JoinSet::new();
+            for _ in 0..OPEN_CONCURRENCY.min(n - held.len()) {
+                batch.spawn(open());
             }
-            tokio::time::sleep(SETTLE).await;
-            per_tunnel.push((n, proxy.rss_bytes().saturating_sub(before) as f64 / n as f64));
+            while let Some(s) = batch.join_next().await {
+                held.push(s.expect("open task").expect("open an idle tunnel"));
+            }
         }
-        per_tunnel
-    })
-}
-
-struct Report {
-    single: Paired,
-    parallel: Paired,
-    opens: Paired,
-    latency: Latency,
-    idle: Vec<(usize, f64)>,
-}
-
-fn print_report(r: &Report) {
-    const MIB: f64 = 1024.0 * 1024.0;
-    let met = |ok: bool| if ok { "yes" } else { "NO" };
-    println!("| measure | direct TCP | through the proxy | tunnel ÷ direct | target | met |");
-    println!("|---|---:|---:|---:|---|---|");
-    for (name, p) in [("throughput, 1 connection", r.single), ("throughput, 64 connections", r.parallel)] {
-        println!(
-            "| {name} | {:.0} MiB/s | {:.0} MiB/s | {:.2} × | ≥ 0.80 × | {} |",
-            p.direct / MIB,
-            p.tunnel / MIB,
-            p.ratio,
-            met(p.ratio >= 0.8)
-        );
+        tokio::time::sleep(SETTLE).await;
+        rows.push((n, proxy.rss_bytes().saturating_sub(before) as f64 / n as f64));
     }
-    let o = r.opens;
-    println!(
-        "| new connections/s (open + 1-byte echo, warm auth, {OPENERS} clients) | {:.0} /s | {:.0} /s | {:.2} × | ≥ 5,000 /s | {} |",
-        o.direct,
-        o.tunnel,
-        o.ratio,
-        met(o.tunnel >= 5000.0)
-    );
-    let l = &r.latency;
-    let added_p50 = l.tunnel.0 - l.direct.0;
-    println!(
-        "| 64-byte echo RTT p50 | {:.1} µs | {:.1} µs | +{added_p50:.1} µs | ≤ +10 µs | {} |",
-        l.direct.0,
-        l.tunnel.0,
-        met(added_p50 <= 10.0)
-    );
-    println!(
-        "| 64-byte echo RTT p99 | {:.1} µs | {:.1} µs | +{:.1} µs | — | |",
-        l.direct.1,
-        l.tunnel.1,
-        l.tunnel.1 - l.direct.1
-    );
-    for (n, bytes) in &r.idle {
-        println!(
-            "| proxy RSS per idle tunnel, {n} tunnels | | {:.1} KiB | | ≤ 16 KiB | {} |",
-            bytes / 1024.0,
-            met(*bytes <= 16.0 * 1024.0)
-        );
-    }
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(f64::total_cmp);
-    v[v.len() / 2]
-}
-
-/// (p50, p99) in microseconds.
-fn percentiles(mut v: Vec<Duration>) -> (f64, f64) {
-    v.sort();
-    let at = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize].as_secs_f64() * 1e6;
-    (at(0.50), at(0.99))
+    rows
 }

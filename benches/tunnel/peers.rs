@@ -9,8 +9,10 @@ use base64::Engine;
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
 
 pub const SINK: u8 = b'S';
 pub const ECHO: u8 = b'E';
@@ -87,20 +89,61 @@ pub async fn open(route: Route) -> io::Result<TcpStream> {
     let mut s = TcpStream::connect(addr).await?;
     s.set_nodelay(true)?;
     if tunnel {
-        s.write_all(upgrade_head().as_bytes()).await?;
-        let head = tokio::time::timeout(IO_TIMEOUT, read_head(&mut s))
-            .await
-            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer to the upgrade"))??;
-        if !head.starts_with(b"HTTP/1.1 101") {
-            let text = String::from_utf8_lossy(&head).into_owned();
-            return Err(io::Error::other(format!("upgrade refused: {text}")));
-        }
+        upgrade(&mut s).await?;
     }
     Ok(s)
 }
 
+/// Sends the upgrade head and reads the whole answer, which must be a `101`.
+async fn upgrade<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S) -> io::Result<()> {
+    s.write_all(upgrade_head().as_bytes()).await?;
+    s.flush().await?;
+    let head = tokio::time::timeout(IO_TIMEOUT, read_head(s))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer to the upgrade"))??;
+    if !head.starts_with(b"HTTP/1.1 101") {
+        let text = String::from_utf8_lossy(&head).into_owned();
+        return Err(io::Error::other(format!("upgrade refused: {text}")));
+    }
+    Ok(())
+}
+
+/// A tunnel through the TLS port, trusting the rig's self-signed certificate, after one
+/// small round trip (like [`open_warm`]).
+pub async fn open_warm_tls(addr: SocketAddr, tls: &TlsConnector) -> io::Result<TlsStream<TcpStream>> {
+    let tcp = TcpStream::connect(addr).await?;
+    tcp.set_nodelay(true)?;
+    let name = rustls::pki_types::ServerName::try_from("localhost").expect("a DNS name");
+    let mut s = tls.connect(name, tcp).await?;
+    upgrade(&mut s).await?;
+    s.write_all(&[ECHO]).await?;
+    s.write_all(b"SSH-2.0-bench\r\n").await?;
+    s.flush().await?;
+    let mut back = [0u8; 15];
+    tokio::time::timeout(IO_TIMEOUT, s.read_exact(&mut back))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no echo"))??;
+    Ok(s)
+}
+
+/// A TLS client that trusts exactly the certificate in `cert_pem`.
+pub fn tls_connector(cert_pem: &std::path::Path) -> TlsConnector {
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(cert_pem).expect("cert file") {
+        roots.add(cert.expect("cert")).expect("trust the cert");
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    TlsConnector::from(std::sync::Arc::new(config))
+}
+
 /// The proxy sends nothing after the 101 until the client speaks, so whole reads are safe.
-async fn read_head(s: &mut TcpStream) -> io::Result<Vec<u8>> {
+async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> io::Result<Vec<u8>> {
     let mut head = Vec::with_capacity(128);
     let mut buf = [0u8; 256];
     while !head.ends_with(b"\r\n\r\n") {

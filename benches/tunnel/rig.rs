@@ -25,6 +25,7 @@ pub struct Rig {
 pub struct Proxy {
     child: Child,
     pub http: SocketAddr,
+    pub tls: SocketAddr,
 }
 
 impl Rig {
@@ -67,7 +68,13 @@ impl Rig {
     pub fn start_proxy(&self) -> Proxy {
         let (child, line) = self.spawn("proxy", "PROXY_LISTENING");
         let http = field(&line, "http").parse().expect("proxy http address");
-        Proxy { child, http }
+        let tls = field(&line, "tls").parse().expect("proxy tls address");
+        Proxy { child, http, tls }
+    }
+
+    /// The proxy's self-signed certificate (PEM).
+    pub fn cert_path(&self) -> PathBuf {
+        self.dir.path().join("cert.pem")
     }
 
     fn config_path(&self) -> PathBuf {
@@ -136,6 +143,10 @@ impl Drop for Rig {
 }
 
 impl Proxy {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Resident memory of the proxy process, in bytes.
     pub fn rss_bytes(&self) -> u64 {
         rss_bytes(format!("/proc/{}/status", self.child.id()))
@@ -147,6 +158,17 @@ impl Drop for Proxy {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// User + system CPU time of process `pid` (all its threads) so far, in seconds.
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc stat");
+    // Fields after the parenthesised command name; utime and stime are the 14th and 15th.
+    let after = stat.rsplit_once(')').expect("stat format").1;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = fields[11].parse::<u64>().expect("utime") + fields[12].parse::<u64>().expect("stime");
+    let per_sec = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok().flatten().unwrap_or(100);
+    ticks as f64 / per_sec as f64
 }
 
 fn rss_bytes(status: impl AsRef<Path>) -> u64 {

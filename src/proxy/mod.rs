@@ -2,7 +2,8 @@
 //! Never imports actix; talks to the panel only through [`crate::wire`] types.
 //!
 //! Pure cores: [`handshake`] (request heads), [`ratelimit`] (token buckets), [`state`]
-//! (node bookkeeping). I/O shells: [`session`] (one connection), [`pipe`] (byte moving),
+//! (node bookkeeping). I/O shells: [`session`] (one connection), [`pipe`] (byte moving;
+//! zero-copy `splice` between plain TCP sockets on Linux),
 //! [`listener`] (accept loops), [`panel_client`] (auth), [`ipc`] (reports and commands),
 //! [`tls`].
 
@@ -13,6 +14,8 @@ pub mod panel_client;
 pub mod pipe;
 pub mod ratelimit;
 pub mod session;
+#[cfg(target_os = "linux")]
+mod splice;
 pub mod state;
 pub mod tls;
 
