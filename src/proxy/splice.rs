@@ -1,7 +1,8 @@
 //! Zero-copy forwarding between two plain TCP sockets (Linux): `splice(2)` from the source
 //! socket into a pipe, then from the pipe into the destination socket, so the bytes never
-//! enter user space. A user-space relay moves each byte four times on loopback (direct TCP:
-//! twice), which caps it near half of direct; this path adds no copy of its own.
+//! enter user space. A user-space relay copies each byte twice more than direct TCP does
+//! (four copies on loopback against two); this path adds none. (The second connection's own
+//! kernel work remains, and on a small VM it costs about as much: see BENCHMARKS.md.)
 //!
 //! The pipe plays the part of `pipe::copy`'s buffer, and the metering is the same: the bytes
 //! in the pipe leave it only in grants of the token bucket, asked for before each splice
