@@ -20,6 +20,7 @@ pub mod client;
 pub mod config;
 pub mod connect;
 pub mod domain;
+pub mod metrics;
 pub mod proxy;
 pub mod store;
 pub mod system;
