@@ -44,7 +44,11 @@ fn rate(cache_secs: u64) -> f64 {
     let token = std::fs::read_to_string(dir.path().join("admin_token")).unwrap();
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let body = serde_json::json!({ "username": "bench", "password": "bench-pass-1" });
-    let created = agent.post(&format!("http://{addr}/api/users")).header("Authorization", &format!("Bearer {token}")).send_json(&body).unwrap();
+    let created = agent
+        .post(&format!("http://{addr}/api/users"))
+        .header("Authorization", &format!("Bearer {token}"))
+        .send_json(&body)
+        .unwrap();
     assert_eq!(created.status().as_u16(), 201);
     let url = format!("http://{addr}/internal/auth");
     let started = Instant::now();
@@ -54,7 +58,8 @@ fn rate(cache_secs: u64) -> f64 {
             std::thread::spawn(move || {
                 let mut n = 0u64;
                 while started.elapsed() < RUN {
-                    let mut r = agent.post(&url).header("x-internal-secret", SECRET).send_json(&body).unwrap();
+                    let mut r =
+                        agent.post(&url).header("x-internal-secret", SECRET).send_json(&body).unwrap();
                     assert!(r.body_mut().read_to_string().unwrap().contains("allow"));
                     n += 1;
                 }

@@ -19,4 +19,3 @@ impl Metrics {
         *self.auth_results.lock().unwrap_or_else(|p| p.into_inner()).entry(result).or_default() += 1;
     }
 }
-

@@ -5,9 +5,9 @@
 use super::node_hub::{Broadcast, NodeHub};
 use super::stats_aggregator::{LiveTick, LiveView};
 use super::user_registry::{FuseUser, UserRegistry};
+use crate::metrics::Metrics;
 use crate::wire::PanelToProxy;
 use actix::prelude::*;
-use crate::metrics::Metrics;
 use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;

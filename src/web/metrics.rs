@@ -25,13 +25,27 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     gauge("wss_tunnels", "Live tunnels on all nodes.", "gauge", view.connections.to_string());
     gauge("wss_users_online", "Users with at least one live tunnel.", "gauge", view.users.len().to_string());
     gauge("wss_ipc_nodes", "Proxy nodes connected to /ipc.", "gauge", nodes.len().to_string());
-    gauge("wss_fuse_trips_total", "Users fused since the panel started.", "counter", m.fuse_trips.load(Ordering::Relaxed).to_string());
+    gauge(
+        "wss_fuse_trips_total",
+        "Users fused since the panel started.",
+        "counter",
+        m.fuse_trips.load(Ordering::Relaxed).to_string(),
+    );
     gauge("wss_speed_up_kbps", "Summed upload speed, KiB/s.", "gauge", format!("{:.1}", view.speed_up_kbps));
-    gauge("wss_speed_down_kbps", "Summed download speed, KiB/s.", "gauge", format!("{:.1}", view.speed_down_kbps));
-    let _ = writeln!(out, "# HELP wss_bytes_total Tunnel bytes stored since the panel started.\n# TYPE wss_bytes_total counter");
+    gauge(
+        "wss_speed_down_kbps",
+        "Summed download speed, KiB/s.",
+        "gauge",
+        format!("{:.1}", view.speed_down_kbps),
+    );
+    let _ = writeln!(
+        out,
+        "# HELP wss_bytes_total Tunnel bytes stored since the panel started.\n# TYPE wss_bytes_total counter"
+    );
     let _ = writeln!(out, "wss_bytes_total{{direction=\"up\"}} {}", m.bytes_up.load(Ordering::Relaxed));
     let _ = writeln!(out, "wss_bytes_total{{direction=\"down\"}} {}", m.bytes_down.load(Ordering::Relaxed));
-    let _ = writeln!(out, "# HELP wss_auth_total Tunnel auth answers by result.\n# TYPE wss_auth_total counter");
+    let _ =
+        writeln!(out, "# HELP wss_auth_total Tunnel auth answers by result.\n# TYPE wss_auth_total counter");
     for (result, n) in m.auth_results.lock().unwrap_or_else(|p| p.into_inner()).iter() {
         let _ = writeln!(out, "wss_auth_total{{result=\"{result}\"}} {n}");
     }

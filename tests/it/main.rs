@@ -4,8 +4,9 @@
 mod api;
 mod cli;
 mod control;
+mod e2e;
 mod helpers;
-mod privileged;
+pub mod privileged;
 mod proxy;
 mod registry;
 mod store;
