@@ -10,3 +10,4 @@ pub mod privileged;
 mod proxy;
 mod registry;
 mod store;
+mod up;
