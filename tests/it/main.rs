@@ -2,6 +2,7 @@
 //! files in temp dirs.
 
 mod api;
+mod caps;
 mod cli;
 mod control;
 mod e2e;
