@@ -147,9 +147,15 @@ fn inside_whole_system() {
     let out = ssh(work.path(), port, "e2euser", "E2e-pass-1", "id -un");
     assert!(out.status.success(), "ssh failed: {}", String::from_utf8_lossy(&out.stderr));
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "e2euser");
-    let used = wait_for(Duration::from_secs(10), || {
-        let u = panel.api("GET", "/api/users/e2euser", None).json["used_bytes"].as_u64().unwrap();
-        (u > 1000).then_some(u)
+    // Wait until every batch of that session is stored: the total stops moving.
+    let used_now = || panel.api("GET", "/api/users/e2euser", None).json["used_bytes"].as_u64().unwrap();
+    let mut last = 0;
+    let used = wait_for(Duration::from_secs(20), || {
+        std::thread::sleep(Duration::from_millis(1500));
+        let now = used_now();
+        let settled = now > 1000 && now == last;
+        last = now;
+        settled.then_some(now)
     })
     .expect("the SSH session's bytes reached the store");
 
