@@ -3,6 +3,7 @@
 
 pub mod admin_auth;
 pub mod audit;
+pub mod audited;
 pub mod auth_cache;
 pub mod bans;
 pub mod error;
