@@ -11,6 +11,8 @@
 //! - [`system`]: everything that needs root: typed `SystemCommand`s, their validation, the
 //!   root helper behind `wss-panel privileged`, the sudoers rule.
 //! - [`client`], [`cli`]: the `wss-panel user ...` commands, clients of the running panel.
+//! - [`install`]: the steps `install/install.sh` asks of the binary (certificate, password
+//!   hash, config.json), each keeping what is already there.
 //! - [`telemetry`]: logging for journald.
 #![forbid(unsafe_code)]
 
@@ -20,6 +22,7 @@ pub mod client;
 pub mod config;
 pub mod connect;
 pub mod domain;
+pub mod install;
 pub mod proxy;
 pub mod store;
 pub mod system;
