@@ -106,9 +106,20 @@ if [ "$SYSTEMD" -eq 1 ]; then
 fi
 if [ -z "$ROOT" ] && command -v nft >/dev/null; then nft delete table inet wss_panel 2>/dev/null || true; fi
 
-# The installer's own state: the manifest goes; the answers stay with the data.
-if [ "$PURGE" -eq 1 ]; then rm -rf "$(R $INSTALLER_DIR)"; else rm -f "$(R $INSTALLER_DIR/manifest)"; fi
-# Directories it created that are empty now (parents of the data that went).
-tac "$MANIFEST" | while read -r kind arg; do [ "$kind" = dir ] && undo dir "$arg"; done
+# The installer's own state goes with the data. Kept data stays listed (with the directories it
+# still sits in), so that a later --purge, or a reinstall and uninstall, still removes it.
+if [ "$PURGE" -eq 1 ]; then
+  rm -rf "$(R $INSTALLER_DIR)"
+  tac "$MANIFEST" | while read -r kind arg; do
+    if [ "$kind" = dir ]; then undo dir "$arg"; fi
+  done
+else
+  while read -r kind arg; do
+    case "$kind" in
+      data) echo "$kind $arg" ;;
+      dir) if [ -d "$(R "$arg")" ]; then echo "$kind $arg"; fi ;;
+    esac
+  done < "$MANIFEST" > "$(R $INSTALLER_DIR/manifest)"
+fi
 [ "$PURGE" -eq 1 ] || echo "kept the data: /etc/wss-panel, /var/lib/wss-panel (delete with --purge)"
 say "wss-panel removed"

@@ -4,7 +4,7 @@
 //! must not change secrets, the certificate or the password) and says what it did on stdout
 //! (`kept PATH` / `wrote PATH`) so the installer can record created files in its manifest.
 
-use crate::config::{RawConfig, DEFAULT_BCRYPT_COST};
+use crate::config::{DEFAULT_BCRYPT_COST, RawConfig};
 use crate::web::{open_private, random_hex};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -137,10 +137,8 @@ fn write_config(a: &WriteConfigArgs) -> Result<String, InstallError> {
     };
     let mut raw: RawConfig = match &old_text {
         // A config that does not parse is the operator's to fix: never overwritten.
-        Some(text) => serde_json::from_str(text).map_err(|source| crate::config::ConfigError::Parse {
-            path: a.out.clone(),
-            source,
-        })?,
+        Some(text) => serde_json::from_str(text)
+            .map_err(|source| crate::config::ConfigError::Parse { path: a.out.clone(), source })?,
         None => RawConfig::default(),
     };
     raw.panel_user = Some(a.panel_user.clone());
@@ -202,7 +200,8 @@ mod tests {
         let mut changed = args(&out);
         changed.panel_port = 54000;
         write_config(&changed).unwrap();
-        let secret = |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap()["internal_api_secret"].clone();
+        let secret =
+            |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap()["internal_api_secret"].clone();
         assert_eq!(secret(&std::fs::read_to_string(&out).unwrap()), secret(&first));
     }
 

@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod control;
 mod helpers;
+mod install;
 mod privileged;
 mod proxy;
 mod registry;
