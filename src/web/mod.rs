@@ -7,6 +7,7 @@ pub mod bans;
 pub mod error;
 pub mod hosts;
 pub mod internal;
+pub mod nodes;
 pub mod settings;
 pub mod users;
 pub mod ws_ipc;
@@ -69,7 +70,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/bans/{ip}", web::delete().to(bans::unban))
                 .route("/audit", web::get().to(audit::list)),
         )
-        .service(web::scope("/internal").route("/auth", web::post().to(internal::auth)))
+        .service(
+            web::scope("/internal")
+                .route("/auth", web::post().to(internal::auth))
+                .route("/nodes", web::get().to(nodes::list)),
+        )
         .route("/ipc", web::get().to(ws_ipc::ipc))
         .default_service(web::to(not_found));
 }

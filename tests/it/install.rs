@@ -3,6 +3,7 @@
 //! files they generate checked by the tools that will read them: visudo, sshd, systemd-analyze,
 //! stunnel. `shell_plane` runs the generated sshd and stunnel configs as the units run them.
 
+mod doctor;
 mod shell_plane;
 mod staging;
 

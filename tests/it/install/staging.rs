@@ -228,3 +228,16 @@ fn uninstall_restores_the_staging_root_except_the_kept_data() {
         changed(&before, &tree(&stage.root())).into_iter().filter(|p| !is_shadow_backup(p)).collect();
     assert_eq!(leftovers, Vec::<String>::new());
 }
+
+#[test]
+fn the_install_scripts_pass_shellcheck() {
+    if !crate::helpers::sshd::have_tool("shellcheck") {
+        return;
+    }
+    let out = Command::new("shellcheck")
+        .arg(super::script("install.sh"))
+        .arg(super::script("uninstall.sh"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
