@@ -390,16 +390,23 @@ else
     systemctl restart "$svc"
   done
   if [ -e "$(R /etc/ssh/sshd_config.d/50-wss-panel.conf)" ]; then systemctl reload ssh || true; fi
+  # Debian's SysV stunnel4 starts every /etc/stunnel/*.conf, ours included: port 444 twice.
+  if systemctl is-enabled --quiet stunnel4 2>/dev/null; then
+    echo "warning: stunnel4 (SysV) is enabled and would also start /etc/stunnel/wss.conf;"
+    echo "         if you do not use it for anything else: systemctl disable --now stunnel4"
+  fi
 fi
 
+HOST=$(hostname -I 2>/dev/null | awk '{print $1}')
+HOST=${HOST:-<this server>}
 cat <<EOF
 
 wss-panel is installed.
-  panel:        http://<this server>:${ANS[panel_port]}/  (login: admin password you chose)
-  WSS tunnels:  ws://<this server>:${ANS[wss_http_port]}  wss://<this server>:${ANS[wss_tls_port]} -> sshd 127.0.0.1:${ANS[internal_forward_port]}
+  panel:        http://$HOST:${ANS[panel_port]}/  (login: admin password you chose)
+  WSS tunnels:  ws://$HOST:${ANS[wss_http_port]}  wss://$HOST:${ANS[wss_tls_port]} -> sshd 127.0.0.1:${ANS[internal_forward_port]}
   SSH over TLS: port ${ANS[stunnel_port]} -> sshd_stunnel 127.0.0.1:${ANS[sshd_stunnel_port]} (users with "Allow Shell")
   status:       systemctl status wss_panel wss sshd_stunnel stunnel@wss
   logs:         journalctl -u wss_panel -u wss -f
-  check:        wss-panel doctor
+  check:        sudo wss-panel doctor   (one line per check, with the fix for each problem)
   uninstall:    $SCRIPT_DIR/uninstall.sh
 EOF

@@ -1,18 +1,15 @@
 //! The checks behind `wss-panel doctor`, in the order of the original troubleshooting table:
 //! config, services, ports (and who holds them), the panel's internal API (secret, connected
-//! proxies), sudo and the helper, sshd configs, TLS certificate, store, clock. Each runs a
-//! read-only tool or request; a missing tool is reported, not skipped silently.
+//! proxies), then the file checks in [`super::files`]. Each runs a read-only tool or request; a
+//! missing tool is reported, not skipped silently.
 
+use super::files::{clock, sshd_config, store, sudo_helper, sudoers, tls_cert};
 use super::{Check, DoctorArgs};
 use crate::config::{CommandBackend, Config};
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-/// Certificates that expire sooner than this are a problem now.
-pub const CERT_MIN_VALIDITY: Duration = Duration::from_secs(14 * 24 * 3600);
-/// A clock before this is certainly wrong (the binary is newer).
-const CLOCK_FLOOR_UNIX: u64 = 1_735_689_600; // 2025-01-01
 const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
 const SYSTEMD_UNITS: &[&str] = &["wss_panel", "wss", "sshd_stunnel", "stunnel@wss"];
 
@@ -48,19 +45,19 @@ pub fn all(config_path: &Path, args: &DoctorArgs) -> Vec<Check> {
     checks
 }
 
-struct Ran {
-    ok: bool,
-    output: String,
+pub(super) struct Ran {
+    pub ok: bool,
+    pub output: String,
 }
 
-fn run(program: &str, args: &[&str]) -> Result<Ran, String> {
+pub(super) fn run(program: &str, args: &[&str]) -> Result<Ran, String> {
     let out = Command::new(program).args(args).output().map_err(|e| format!("cannot run {program}: {e}"))?;
     let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
     output.push_str(&String::from_utf8_lossy(&out.stderr));
     Ok(Ran { ok: out.status.success(), output: output.trim().to_owned() })
 }
 
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
@@ -198,126 +195,6 @@ fn internal_api(config: &Config) -> Vec<Check> {
         )
     });
     checks
-}
-
-fn sudoers(config: &Config, file: &Path) -> Check {
-    let regenerate = format!(
-        "wss-panel privileged --print-sudoers {u} > /tmp/99-wss-panel && visudo -c -f /tmp/99-wss-panel && install -m 0440 /tmp/99-wss-panel {f}",
-        u = config.panel_user,
-        f = file.display()
-    );
-    let path = file.to_string_lossy();
-    match run("visudo", &["-c", "-q", "-f", &path]) {
-        Err(e) => Check::problem("sudoers", e, "apt-get install sudo"),
-        Ok(r) if !r.ok => {
-            Check::problem("sudoers", format!("visudo rejects {path}: {}", one_line(&r.output)), regenerate)
-        }
-        Ok(_) => {
-            let expected =
-                crate::system::sudoers::render(&config.panel_user, &config.helper_path.to_string_lossy());
-            match (std::fs::read_to_string(file), expected) {
-                (Ok(text), Ok(rule)) if text == rule => Check::ok("sudoers", format!("{path} is valid")),
-                _ => {
-                    Check::problem("sudoers", format!("{path} is not the rule wss-panel prints"), regenerate)
-                }
-            }
-        }
-    }
-}
-
-/// `sudo -l` as root answers for the panel user whether the helper call is allowed.
-fn sudo_helper(config: &Config) -> Check {
-    let helper = config.helper_path.to_string_lossy();
-    match run("sudo", &["-n", "-l", "-U", &config.panel_user, &helper, "privileged", "is-active", "wss"]) {
-        Ok(r) if r.ok => {
-            Check::ok("sudo helper", format!("{} may run {helper} privileged", config.panel_user))
-        }
-        Ok(r) => Check::problem(
-            "sudo helper",
-            format!("{} cannot run {helper} through sudo -n: {}", config.panel_user, one_line(&r.output)),
-            "re-run install.sh (it writes the sudoers rule), or check helper_path in config.json",
-        ),
-        Err(e) => Check::problem("sudo helper", e, "apt-get install sudo"),
-    }
-}
-
-fn sshd_config(name: &str, path: &Path, unit: &str) -> Check {
-    if !path.exists() {
-        return Check::problem(name, format!("{} is missing", path.display()), "re-run install.sh");
-    }
-    let _ = std::fs::create_dir_all("/run/sshd");
-    match run("/usr/sbin/sshd", &["-t", "-f", &path.to_string_lossy()]) {
-        Ok(r) if r.ok => Check::ok(name, format!("sshd -t accepts {}", path.display())),
-        Ok(r) => Check::problem(
-            name,
-            format!("sshd -t rejects {}: {}", path.display(), one_line(&r.output)),
-            format!(
-                "correct {} until `sshd -t -f {}` passes, then systemctl restart {unit}",
-                path.display(),
-                path.display()
-            ),
-        ),
-        Err(e) => Check::problem(name, e, "apt-get install openssh-server"),
-    }
-}
-
-fn tls_cert(config: &Config) -> Check {
-    let cert = config.tls_cert.to_string_lossy();
-    let renew = "re-run install.sh with --cert/--key (or delete cert.pem and key.pem and re-run it for a \
-                 new self-signed one); then systemctl restart wss stunnel@wss";
-    if !config.tls_cert.exists() || !config.tls_key.exists() {
-        return Check::problem(
-            "tls cert",
-            format!("{cert} or {} is missing", config.tls_key.display()),
-            renew,
-        );
-    }
-    let seconds = CERT_MIN_VALIDITY.as_secs().to_string();
-    match run("openssl", &["x509", "-noout", "-checkend", &seconds, "-in", &cert]) {
-        Ok(r) if r.ok => Check::ok("tls cert", format!("{cert} is valid for 14 days or more")),
-        Ok(r) if r.output.contains("will expire") => {
-            Check::problem("tls cert", format!("{cert} expires within 14 days (or has expired)"), renew)
-        }
-        Ok(r) => Check::problem("tls cert", format!("{cert} is unreadable: {}", one_line(&r.output)), renew),
-        Err(e) => Check::problem("tls cert", e, "apt-get install openssl"),
-    }
-}
-
-/// redb lets one process open a database: if the panel has it, that is the good case.
-fn store(config: &Config) -> Check {
-    let path = config.store_path();
-    if !path.exists() {
-        return Check::problem(
-            "store",
-            format!("{} does not exist", path.display()),
-            "the panel creates it on its first start: systemctl restart wss_panel",
-        );
-    }
-    match redb::ReadOnlyDatabase::open(&path) {
-        Ok(_) => Check::ok("store", format!("{} opens", path.display())),
-        Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
-            Check::ok("store", format!("{} is open in the running panel", path.display()))
-        }
-        Err(e) => Check::problem(
-            "store",
-            format!("{}: {e}", path.display()),
-            "stop the panel, copy the file aside, and restore the last good backup of it",
-        ),
-    }
-}
-
-fn clock() -> Check {
-    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-    if now < CLOCK_FLOOR_UNIX {
-        return Check::problem("clock", "the system clock is before 2025", "timedatectl set-ntp true");
-    }
-    if Path::new("/run/systemd/system").exists()
-        && let Ok(r) = run("timedatectl", &["show", "-p", "NTPSynchronized", "--value"])
-        && r.output == "no"
-    {
-        return Check::problem("clock", "not synchronized with NTP", "timedatectl set-ntp true");
-    }
-    Check::ok("clock", "sane")
 }
 
 #[cfg(test)]
