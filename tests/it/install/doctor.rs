@@ -5,6 +5,7 @@
 
 use crate::helpers::sshd::{Sshd, free_port, have_tool};
 use crate::helpers::{BIN, PanelDir, wait_for};
+use crate::privileged::sandbox;
 use serde_json::json;
 use std::path::Path;
 use std::process::Command;
@@ -24,6 +25,7 @@ impl Doctor {
             .arg("doctor")
             .args(&self.args)
             .args(extra)
+            .current_dir("/")
             .output()
             .unwrap();
         (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned())
@@ -130,4 +132,61 @@ fn doctor_passes_a_healthy_system_and_names_each_planted_fault_with_its_fix() {
         line.contains(&format!("{http} is taken by {me}")) && line.contains("choose another wss_http_port"),
         "{line}"
     );
+}
+
+#[test]
+fn doctor_calls_the_helper_through_sudo_as_the_panel_user() {
+    sandbox::scenario_test(
+        module_path!(),
+        "doctor_calls_the_helper_through_sudo_as_the_panel_user",
+        false,
+        &["unshare", "mount", "useradd", "sudo", "visudo", "runuser"],
+        inside_sudo,
+    );
+}
+
+fn inside_sudo() {
+    sandbox::enter();
+    sandbox::run("useradd", &["--system", "-M", "-s", "/usr/sbin/nologin", "tunadmin"]);
+    let dir = PanelDir::new(json!({ "command_backend": "sudo", "helper_path": BIN }));
+    let rule = Command::new(BIN)
+        .args(["privileged", "--print-sudoers", "tunadmin", "--helper-path", BIN])
+        .output()
+        .unwrap()
+        .stdout;
+    let sudoers = Path::new("/etc/sudoers.d/99-wss-panel");
+    let write = |text: &[u8]| {
+        std::fs::write(sudoers, text).unwrap();
+        std::fs::set_permissions(sudoers, std::os::unix::fs::PermissionsExt::from_mode(0o440)).unwrap();
+    };
+    write(&rule);
+    let doctor = Doctor { args: vec![], config: dir.config_path() };
+    let report = doctor.run(&[]).1;
+    let line = |check: &str| report_line(&report, check);
+    assert!(line("sudo helper").starts_with("OK "), "{report}");
+    assert!(line("sudoers").starts_with("OK "), "{report}");
+
+    // A syntax error in the file: visudo says so, and sudo refuses everything.
+    write(b"tunadmin ALL=(root) NOPASSWD /usr/local/bin/wss-panel privileged *\n");
+    let report = doctor.run(&[]).1;
+    let sudoers_line = report_line(&report, "sudoers");
+    assert!(
+        sudoers_line.starts_with("PROBLEM") && sudoers_line.contains("--print-sudoers tunadmin"),
+        "{report}"
+    );
+    assert!(report_line(&report, "sudo helper").starts_with("PROBLEM"), "{report}");
+
+    // Valid but without the rule: the panel user gets "a password is required".
+    write(b"# nothing\n");
+    let report = doctor.run(&[]).1;
+    let helper_line = report_line(&report, "sudo helper");
+    assert!(helper_line.contains("cannot run") && helper_line.contains("re-run install.sh"), "{report}");
+}
+
+fn report_line(report: &str, check: &str) -> String {
+    report
+        .lines()
+        .find(|l| l.split_whitespace().nth(1).is_some() && l[9..].starts_with(&format!("{check}:")))
+        .unwrap_or_else(|| panic!("no {check} line in:\n{report}"))
+        .to_owned()
 }
