@@ -30,6 +30,7 @@ Usage: install.sh [options]
   --root DIR                stage under DIR: no service started, no apt (unless --with-apt)
   --with-apt                run apt-get even with --root
   --no-start                write everything but do not enable or start services
+  --check-ports             check that the ports are free even with --root (always done without)
   --binary PATH             the wss-panel binary to install
   --build                   build it with cargo (release) from this source tree
   --wss-http-port N         WSS over HTTP (default 80)          env WSS_HTTP_PORT
@@ -47,7 +48,7 @@ EOF
 }
 
 # ---------------------------------------------------------------- answers
-ROOT="" YES=0 WITH_APT=0 NO_START=0 BINARY="" BUILD=0 CERT="" KEY="" SANS=()
+ROOT="" YES=0 WITH_APT=0 NO_START=0 CHECK_PORTS="" BINARY="" BUILD=0 CERT="" KEY="" SANS=()
 declare -A ANS=(
   [wss_http_port]=80 [wss_tls_port]=443 [stunnel_port]=444 [panel_port]=54321
   [internal_forward_port]=22 [sshd_stunnel_port]=2222 [panel_user]=admin [proxy_user]=wss
@@ -68,6 +69,7 @@ while [ $# -gt 0 ]; do
     --root) need_value "$@"; ROOT=$2; shift ;;
     --with-apt) WITH_APT=1 ;;
     --no-start) NO_START=1 ;;
+    --check-ports) CHECK_PORTS=1 ;;
     --binary) need_value "$@"; BINARY=$2; shift ;;
     --build) BUILD=1 ;;
     --wss-http-port|--wss-tls-port|--stunnel-port|--panel-port|--stunnel-sshd-port|--panel-user|--proxy-user)
@@ -158,7 +160,11 @@ done
 
 # A port is free, or held by the service this installer set up for it (re-run).
 port_owner() { ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*users:(("\([^"]*\)".*/\1/p' | head -n1; }
-if [ -z "$ROOT" ] && command -v ss >/dev/null; then
+if [ -z "$CHECK_PORTS" ]; then
+  if [ -n "$ROOT" ]; then CHECK_PORTS=0; else CHECK_PORTS=1; fi
+fi
+if [ "$CHECK_PORTS" -eq 1 ]; then
+  command -v ss >/dev/null || die "ss (iproute2) is needed to check that the ports are free"
   for key in wss_http_port wss_tls_port stunnel_port panel_port sshd_stunnel_port; do
     owner=$(port_owner "${ANS[$key]}")
     case "$key:$owner" in

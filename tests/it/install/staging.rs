@@ -121,6 +121,13 @@ fn verify_units(stage: &Stage) {
         .output()
         .unwrap();
     assert!(out.status.success() && text(&out).trim().is_empty(), "systemd-analyze verify:\n{}", text(&out));
+    // The data plane is sandboxed tightly (the original's units all rated 9.2-9.6, "UNSAFE").
+    let security = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--threshold=25", "./wss.service"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(security.status.success(), "wss.service exposure above 2.5:\n{}", text(&security));
     let wss = read(stage, "/etc/systemd/system/wss.service");
     for must in ["AmbientCapabilities=CAP_NET_BIND_SERVICE", "LimitNOFILE=", "User=wss"] {
         assert!(wss.contains(must), "wss.service lacks {must}");
@@ -208,6 +215,13 @@ fn bad_answers_are_refused_before_anything_changes() {
         assert!(!out.status.success() && text(&out).contains(expected), "{args:?}:\n{}", text(&out));
         assert_eq!(changed(&before, &tree(&stage.root())), Vec::<String>::new(), "{args:?} changed files");
     }
+    // A port someone else holds (here: this test) is refused when ports are checked.
+    let squatter = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = squatter.local_addr().unwrap().port().to_string();
+    let out = stage.install(Path::new(BIN), &["--check-ports", "--panel-port", &port]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains(&format!("panel_port {port} is already in use by")), "{}", text(&out));
+    assert_eq!(changed(&before, &tree(&stage.root())), Vec::<String>::new());
     std::fs::write(&stage.password_file, "short\n").unwrap();
     let out = stage.install(Path::new(BIN), &[]);
     assert!(text(&out).contains("at least 8 characters"), "{}", text(&out));
