@@ -6,6 +6,7 @@
 mod doctor;
 mod shell_plane;
 mod staging;
+mod units;
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::MetadataExt;
