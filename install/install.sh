@@ -94,6 +94,9 @@ if [ -n "$ROOT" ]; then
   [ "$ROOT" != / ] || ROOT=""
 fi
 R() { printf '%s%s' "$ROOT" "$1"; }
+for f in /etc/passwd /etc/group /etc/shadow /etc/gshadow; do
+  [ -f "$(R $f)" ] || die "$(R $f) is missing${ROOT:+ (a staging root needs copies of the account files)}"
+done
 
 check_os() {
   [ -r /etc/os-release ] || die "unsupported OS: /etc/os-release is missing"
