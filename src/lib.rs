@@ -25,6 +25,7 @@ pub mod connect;
 pub mod doctor;
 pub mod domain;
 pub mod install;
+pub mod metrics;
 pub mod proxy;
 pub mod store;
 pub mod system;

@@ -101,8 +101,15 @@ fn main() -> ExitCode {
             }
         }
         Command::Connect(connect_args) => {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-            report(runtime.map_err(Into::into).and_then(|rt| rt.block_on(connect::run(connect_args))))
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => return report(Err(e.into())),
+            };
+            let result = runtime.block_on(connect::run(connect_args));
+            // A read of stdin may still be blocked in a pool thread; waiting for it would
+            // keep ssh waiting for us after the tunnel is gone.
+            runtime.shutdown_background();
+            report(result)
         }
     }
 }

@@ -192,3 +192,25 @@ fn a_slow_password_check_does_not_block_other_requests() {
         list_started.elapsed()
     );
 }
+
+#[test]
+fn metrics_count_tunnel_auth_results_and_speak_prometheus_text() {
+    let dir = PanelDir::new(json!({}));
+    let panel = dir.start();
+    panel.create_user("mia", "pw-mia-1", json!({}));
+    panel.proxy_auth("mia", Some("pw-mia-1"));
+    panel.proxy_auth("mia", Some("pw-mia-1"));
+    panel.proxy_auth("mia", Some("wrong"));
+    let mut response = agent().get(&format!("{}/metrics", panel.url)).call().unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let text = response.body_mut().read_to_string().unwrap();
+    for line in [
+        "wss_auth_total{result=\"allow\"} 2",
+        "wss_auth_total{result=\"bad_credentials\"} 1",
+        "wss_tunnels 0",
+        "wss_ipc_nodes 0",
+        "# TYPE wss_fuse_trips_total counter",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+    }
+}
