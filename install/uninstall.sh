@@ -104,7 +104,15 @@ if [ "$SYSTEMD" -eq 1 ]; then
   systemctl daemon-reload
   systemctl reload ssh 2>/dev/null || true
 fi
-if [ -z "$ROOT" ] && command -v nft >/dev/null; then nft delete table inet wss_panel 2>/dev/null || true; fi
+# The helper's ban list: an nftables table, or (without nft) an iptables/ip6tables chain.
+if [ -z "$ROOT" ]; then
+  if command -v nft >/dev/null; then nft delete table inet wss_panel 2>/dev/null || true; fi
+  for ipt in iptables ip6tables; do
+    command -v "$ipt" >/dev/null || continue
+    while "$ipt" -w -D INPUT -j WSS_IP_BLOCK 2>/dev/null; do :; done
+    "$ipt" -w -F WSS_IP_BLOCK 2>/dev/null && "$ipt" -w -X WSS_IP_BLOCK 2>/dev/null || true
+  done
+fi
 
 # The installer's own state goes with the data. Kept data stays listed (with the directories it
 # still sits in), so that a later --purge, or a reinstall and uninstall, still removes it.

@@ -4,6 +4,7 @@
 //! stunnel. `shell_plane` runs the generated sshd and stunnel configs as the units run them.
 
 mod doctor;
+mod firewall;
 mod shell_plane;
 mod staging;
 mod units;
