@@ -10,6 +10,7 @@ pub mod error;
 pub mod hosts;
 pub mod internal;
 pub mod metrics;
+pub mod nodes;
 pub mod settings;
 pub mod users;
 pub mod ws_ipc;
@@ -74,7 +75,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/bans/{ip}", web::delete().to(bans::unban))
                 .route("/audit", web::get().to(audit::list)),
         )
-        .service(web::scope("/internal").route("/auth", web::post().to(internal::auth)))
+        .service(
+            web::scope("/internal")
+                .route("/auth", web::post().to(internal::auth))
+                .route("/nodes", web::get().to(nodes::list)),
+        )
         .route("/ipc", web::get().to(ws_ipc::ipc))
         .route("/metrics", web::get().to(metrics::metrics))
         .default_service(web::to(not_found));

@@ -7,6 +7,7 @@ mod cli;
 mod control;
 mod e2e;
 mod helpers;
+mod install;
 pub mod privileged;
 mod proxy;
 mod registry;
