@@ -3,10 +3,14 @@
 
 pub mod admin_auth;
 pub mod audit;
+pub mod audited;
+pub mod auth_cache;
 pub mod bans;
 pub mod error;
 pub mod hosts;
 pub mod internal;
+pub mod metrics;
+pub mod nodes;
 pub mod settings;
 pub mod users;
 pub mod ws_ipc;
@@ -33,6 +37,8 @@ pub struct AppState {
     pub aggregator: Addr<StatsAggregator>,
     pub fuse: Addr<FuseDecider>,
     pub runner: Addr<CommandRunner>,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    pub auth_cache: auth_cache::AuthCache,
     pub store: Arc<Store>,
     pub admin_token: String,
     pub internal_secret: String,
@@ -69,8 +75,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 .route("/bans/{ip}", web::delete().to(bans::unban))
                 .route("/audit", web::get().to(audit::list)),
         )
-        .service(web::scope("/internal").route("/auth", web::post().to(internal::auth)))
+        .service(
+            web::scope("/internal")
+                .route("/auth", web::post().to(internal::auth))
+                .route("/nodes", web::get().to(nodes::list)),
+        )
         .route("/ipc", web::get().to(ws_ipc::ipc))
+        .route("/metrics", web::get().to(metrics::metrics))
         .default_service(web::to(not_found));
 }
 
@@ -108,10 +119,11 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         UserRegistry::new(registry_store.clone(), system_account_exists, panel_user.clone())
             .with_runner(registry_runner.clone())
     });
-    let aggregator = StatsAggregator::new(registry.clone()).start();
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let aggregator = StatsAggregator::new(registry.clone(), metrics.clone()).start();
     let hub = NodeHub::new(aggregator.clone(), hosts::load(&store)?).start();
     let threshold = settings::load(&store)?.fuse_threshold_kbps;
-    let fuse = FuseDecider::new(registry.clone(), hub.clone(), threshold).start();
+    let fuse = FuseDecider::new(registry.clone(), hub.clone(), threshold, metrics.clone()).start();
     aggregator.do_send(Subscribe(fuse.clone().recipient()));
     aggregator.do_send(KickVia(hub.clone().recipient()));
     let interval = std::time::Duration::from_secs(config.maintenance_interval_secs);
@@ -126,7 +138,9 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         store,
         admin_token,
         internal_secret: config.internal_api_secret.clone(),
-        internal_allow_remote: false,
+        internal_allow_remote: config.internal_allow_remote,
+        metrics,
+        auth_cache: auth_cache::AuthCache::new(std::time::Duration::from_secs(config.auth_cache_secs)),
         bcrypt_cost: config.bcrypt_cost,
         dummy_hash,
     });

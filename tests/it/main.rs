@@ -2,10 +2,14 @@
 //! files in temp dirs.
 
 mod api;
+mod caps;
 mod cli;
 mod control;
+mod e2e;
 mod helpers;
-mod privileged;
+mod install;
+pub mod privileged;
 mod proxy;
 mod registry;
 mod store;
+mod up;
