@@ -133,6 +133,12 @@ impl Config {
         self.config_dir().join("admin_token")
     }
 
+    /// bcrypt hash of the panel admin's password, written by the installer or `up`. Without
+    /// it nobody can log in to the panel: there is no default password.
+    pub fn admin_password_path(&self) -> PathBuf {
+        self.config_dir().join("admin_password.hash")
+    }
+
     pub fn store_path(&self) -> PathBuf {
         self.data_dir.join("wss_panel.redb")
     }

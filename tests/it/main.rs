@@ -9,3 +9,5 @@ mod privileged;
 mod proxy;
 mod registry;
 mod store;
+mod ui_live;
+mod ui_security;
