@@ -9,5 +9,6 @@ mod privileged;
 mod proxy;
 mod registry;
 mod store;
+mod ui_browser;
 mod ui_live;
 mod ui_security;

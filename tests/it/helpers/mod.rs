@@ -301,6 +301,7 @@ pub fn cli_with_config(config: &Path, args: &[&str], stdin: &str) -> Output {
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
+pub mod browser;
 pub mod browser_session;
 pub mod net;
 pub mod sshd;
