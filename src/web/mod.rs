@@ -11,6 +11,7 @@ pub mod host_metrics;
 pub mod hosts;
 pub mod internal;
 pub mod login;
+pub mod ports;
 pub mod session;
 pub mod settings;
 pub mod static_files;
@@ -115,6 +116,8 @@ route_table! {
     Admin PUT "/api/hosts" => hosts::put;
     Admin GET "/api/settings" => settings::get;
     Admin PUT "/api/settings" => settings::put;
+    Admin GET "/api/ports" => ports::get;
+    Admin PUT "/api/ports" => ports::put;
     Admin GET "/api/bans" => bans::list;
     Admin POST "/api/bans" => bans::ban;
     Admin DELETE "/api/bans/{ip}" => bans::unban;

@@ -1,7 +1,7 @@
 // Settings: the global fuse threshold, the admin password, service logs (plain text) and
 // the audit log with paging.
 import { api, enc } from './api.js';
-import { fill, fmtTime, h, toast } from './dom.js';
+import { fill, fmtTime, h, modal, toast } from './dom.js';
 import { t } from './i18n.js';
 
 const SERVICES = ['wss', 'wss_panel', 'stunnel4', 'sshd_stunnel'];
@@ -15,6 +15,27 @@ function fuse() {
   };
   return h('section', { class: 'panel' }, h('h2', {}, t('fuse')), h('div', { class: 'filters' }, input,
     h('button', { type: 'button', class: 'primary', onclick: save }, t('save'))));
+}
+
+function ports() {
+  const keys = ['panel_port', 'wss_http_port', 'wss_tls_port', 'stunnel_port', 'internal_forward_port'];
+  const editable = new Set(['panel_port', 'wss_http_port', 'wss_tls_port']);
+  const I = Object.fromEntries(keys.map((k) => [k, h('input', { id: `port-${k}`, type: 'number', min: 1, max: 65535, disabled: !editable.has(k) })]));
+  api('GET', '/api/ports').then((p) => { for (const k of keys) I[k].value = p[k]; }).catch(() => {});
+  const save = async () => {
+    const body = {};
+    for (const k of editable) body[k] = Number(I[k].value);
+    try {
+      const preview = await api('PUT', '/api/ports', { ...body, dry_run: true });
+      if (!preview.restart.length) { toast(t('saved')); return; }
+      const ok = await modal(t('ports'), h('p', {}, t('confirm_restart') + preview.restart.join(', ')), [
+        { label: t('cancel'), value: false }, { label: t('confirm'), value: true, cls: 'danger', id: 'ports-ok' }]);
+      if (ok) { await api('PUT', '/api/ports', body); toast(t('done')); }
+    } catch (e) { toast(e.message, true); }
+  };
+  return h('section', { class: 'panel' }, h('h2', {}, t('ports')),
+    h('div', { class: 'form grid' }, keys.map((k) => h('label', { class: 'field' }, h('span', {}, k), I[k]))),
+    h('button', { type: 'button', class: 'primary', id: 'ports-save', onclick: save }, t('save')));
 }
 
 function password() {
@@ -65,5 +86,5 @@ function audit() {
 }
 
 export function render(root) {
-  root.append(fuse(), password(), logs(), audit());
+  root.append(fuse(), ports(), password(), logs(), audit());
 }

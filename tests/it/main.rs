@@ -9,6 +9,7 @@ mod privileged;
 mod proxy;
 mod registry;
 mod store;
+mod ui_api;
 mod ui_browser;
 mod ui_live;
 mod ui_security;
