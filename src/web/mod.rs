@@ -17,6 +17,7 @@ pub mod settings;
 pub mod static_files;
 pub mod system;
 pub mod throttle;
+pub mod tls;
 pub mod user_actions;
 pub mod users;
 pub mod ws_ipc;
@@ -232,13 +233,18 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
             .configure(routes)
             .wrap(actix_web::middleware::from_fn(guard::csrf))
             .wrap(guard::security_headers())
-    })
-    .bind((config.panel_bind, config.panel_port))?;
+    });
+    let listen = (config.panel_bind, config.panel_port);
+    let server = if config.panel_tls {
+        server.bind_rustls_0_23(listen, tls::server_config(&config.tls_cert, &config.tls_key)?)?
+    } else {
+        server.bind(listen)?
+    };
     let addr = server.addrs()[0];
     if config.panel_port == 0 {
         std::fs::write(config.panel_addr_path(), addr.to_string())?;
     }
-    tracing::info!(event = "PANEL_LISTENING", %addr);
+    tracing::info!(event = "PANEL_LISTENING", tls = config.panel_tls, %addr);
     server.run().await?;
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! response headers, and what is never served.
 
 use crate::helpers::browser_session::{BrowserSession, cookie_pair, login_raw, raw};
-use crate::helpers::{ADMIN_PASSWORD, Panel, PanelDir};
+use crate::helpers::{ADMIN_PASSWORD, Panel, PanelDir, agent};
 use serde_json::json;
 use std::time::Instant;
 use wss_panel::web::{Access, ROUTE_TABLE};
@@ -289,4 +289,29 @@ fn admin_actions_are_audited_with_the_client_ip() {
         assert_eq!(rec["ip"], "127.0.0.1", "{action}");
         assert_eq!(rec["who"], "admin", "{action}");
     }
+}
+
+#[test]
+fn over_https_the_session_cookie_is_secure() {
+    if !crate::helpers::sshd::have_tool("curl") {
+        return;
+    }
+    let dir = PanelDir::new(json!({ "panel_tls": true }));
+    let panel = dir.start();
+    let addr = panel.url.trim_start_matches("http://");
+    let origin = format!("https://{addr}");
+    let body = json!({ "username": "admin", "password": ADMIN_PASSWORD }).to_string();
+    let out = std::process::Command::new("curl")
+        .args(["-sk", "-i", "-X", "POST", &format!("{origin}/api/login")])
+        .args(["-H", &format!("Origin: {origin}"), "-H", "X-Requested-With: wss-panel"])
+        .args(["-H", "Content-Type: application/json", "--data", &body])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_lowercase();
+    assert!(text.starts_with("http/1.1 200") || text.starts_with("http/2 200"), "{text}");
+    let cookie = text.lines().find(|l| l.starts_with("set-cookie:")).unwrap_or_default();
+    assert!(cookie.contains("; secure") && cookie.contains("httponly"), "{cookie}");
+    assert!(text.contains("content-security-policy:"), "{text}");
+    // Plain HTTP to the TLS port is not served.
+    assert!(agent().get(&format!("http://{addr}/api/session")).call().is_err());
 }
