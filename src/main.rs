@@ -37,6 +37,12 @@ enum Command {
     },
     /// OpenSSH ProxyCommand: open a tunnel and pipe stdin/stdout through it.
     Connect(connect::ConnectArgs),
+    /// Set the admin panel's login password (user `admin`): read from stdin, or generated
+    /// and printed with --generate. Written as a bcrypt hash next to config.json.
+    AdminPassword {
+        #[arg(long)]
+        generate: bool,
+    },
     /// The root helper the panel runs through sudo: `privileged <op> <args...>` (operations:
     /// create-user, set-password, lock, unlock, delete-user, grant-shell, revoke-shell,
     /// kill-user, ban-ip, unban-ip, restart, logs, is-active), or `--print-sudoers USER`.
@@ -67,6 +73,20 @@ fn main() -> ExitCode {
             report(up::run(up_args))
         }
         Command::Privileged(privileged) => run_privileged(privileged),
+        Command::AdminPassword { generate } => serve(&args.config, |config| {
+            let password = if generate {
+                web::random_hex(9)
+            } else {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_owned()
+            };
+            web::admin_password::set_from_cli(&config, &password)?;
+            if generate {
+                println!("admin password: {password}");
+            }
+            Ok(())
+        }),
         Command::User { json, command } => {
             let result = Config::load(&args.config)
                 .map_err(client::ClientError::from)

@@ -88,7 +88,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     println!("wss-panel is up.");
     println!("  admin panel:  http://127.0.0.1:{}/", config.panel_port);
     match password {
-        Some(p) => println!("  admin password (shown once): {p}"),
+        Some(p) => println!("  admin login:  admin / {p}  (shown once)"),
         None => println!(
             "  admin password: as printed on the first run (hash in {})",
             config.config_dir().join("admin_password.hash").display()

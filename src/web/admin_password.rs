@@ -38,6 +38,25 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Why a new admin password is refused, or `None`.
+pub fn refuse(new: &str) -> Option<String> {
+    let n = new.chars().count();
+    (n < MIN_PASSWORD_CHARS || new.len() > MAX_PASSWORD_BYTES || new.chars().any(char::is_control)).then(|| {
+        format!("the new password needs {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_BYTES} bytes, no control characters")
+    })
+}
+
+/// `wss-panel admin-password`: writes the hash file for `password` (on a host without the
+/// installer, or to recover access). A running panel uses it at the next login.
+pub fn set_from_cli(config: &crate::config::Config, password: &str) -> anyhow::Result<()> {
+    if let Some(why) = refuse(password) {
+        anyhow::bail!(why);
+    }
+    let hash = bcrypt::non_truncating_hash(password, config.bcrypt_cost)?;
+    write_atomically(&config.admin_password_path(), &hash)?;
+    Ok(())
+}
+
 pub async fn change(
     Admin(by): Admin,
     req: HttpRequest,
@@ -45,11 +64,8 @@ pub async fn change(
     body: web::Json<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let PasswordChange { current, new } = body.into_inner();
-    let n = new.chars().count();
-    if n < MIN_PASSWORD_CHARS || new.len() > MAX_PASSWORD_BYTES || new.chars().any(char::is_control) {
-        return Err(ApiError::BadRequest(format!(
-            "the new password needs {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_BYTES} bytes, no control characters"
-        )));
+    if let Some(why) = refuse(&new) {
+        return Err(ApiError::BadRequest(why));
     }
     let keys = throttle::keys(&by.ip, SESSION_ADMIN);
     if state.throttle.lock().map_err(ApiError::internal)?.blocked(&keys, Instant::now()) {

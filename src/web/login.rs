@@ -28,9 +28,21 @@ pub fn is_tls(req: &HttpRequest) -> bool {
 }
 
 /// bcrypt against the admin hash, or against the dummy hash when there is none, so that the
-/// time taken says nothing.
+/// time taken says nothing. The hash file is read again each time, so a password set with
+/// `wss-panel admin-password` counts at once.
 pub async fn password_ok(state: &AppState, password: String) -> Result<bool, ApiError> {
-    let stored = state.admin_hash.read().map_err(ApiError::internal)?.clone();
+    let path = state.admin_hash_path.clone();
+    let from_file = web::block(move || super::load_admin_hash(&path)).await.map_err(ApiError::internal)?;
+    let stored = match from_file {
+        Ok(hash) => {
+            *state.admin_hash.write().map_err(ApiError::internal)? = hash.clone();
+            hash
+        }
+        Err(e) => {
+            tracing::error!(event = "ADMIN_HASH_UNREADABLE", error = %e);
+            state.admin_hash.read().map_err(ApiError::internal)?.clone()
+        }
+    };
     let (hash, real) = match stored {
         Some(h) => (h, true),
         None => (state.dummy_hash.clone(), false),

@@ -143,7 +143,7 @@ pub async fn not_found() -> HttpResponse {
 }
 
 /// Reads the admin's bcrypt hash; a missing file means nobody can log in yet.
-fn load_admin_hash(path: &Path) -> std::io::Result<Option<String>> {
+pub fn load_admin_hash(path: &Path) -> std::io::Result<Option<String>> {
     match std::fs::read_to_string(path) {
         Ok(h) if h.trim().starts_with("$2") => Ok(Some(h.trim().to_owned())),
         Ok(_) => {

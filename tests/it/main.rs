@@ -13,3 +13,4 @@ mod ui_api;
 mod ui_browser;
 mod ui_live;
 mod ui_security;
+mod ui_sessions;
