@@ -202,6 +202,7 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         aggregator: aggregator.clone(),
         runner: runner.clone(),
         config: config.clone(),
+        store: store.clone(),
     };
     let sources = system.clone();
     let ui = UiHub::new(Arc::new(move || Box::pin(system::gather(sources.clone())))).start();

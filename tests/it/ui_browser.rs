@@ -30,7 +30,7 @@ fn assert_all_local(urls: &[String], base: &str) {
 }
 
 /// A tunnel that keeps sending (and reading back its echo) until the proxy closes it.
-fn busy_tunnel(addr: std::net::SocketAddr, user: &str, password: &str) -> Arc<AtomicBool> {
+pub(crate) fn busy_tunnel(addr: std::net::SocketAddr, user: &str, password: &str) -> Arc<AtomicBool> {
     let mut s = connect(addr);
     s.write_all(upgrade_head(user, password).as_bytes()).unwrap();
     assert!(read_head(&mut s).starts_with("HTTP/1.1 101"));

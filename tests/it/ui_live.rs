@@ -75,3 +75,25 @@ fn the_ui_socket_needs_same_origin_and_a_session_and_pushes_live_updates() {
         assert!(closed.is_ok(), "the socket closes at logout");
     });
 }
+
+#[test]
+fn ui_pages_hear_users_changed_when_the_panel_changes_a_user_by_itself() {
+    use crate::helpers::net::EchoServer;
+    let echo = EchoServer::start();
+    let dir = PanelDir::new(json!({ "internal_forward_port": echo.addr.port() }));
+    let panel = dir.start();
+    let proxy = dir.start_proxy();
+    assert_eq!(panel.create_user("quota", "pw-quota-1", json!({"quota_bytes": 4096})).status, 201);
+    let s = BrowserSession::login(&panel);
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let url = panel.url.as_str();
+        let mut socket = open(url, Some(url), Some(&s.cookie)).await.unwrap();
+        // The first system_update sets the baseline the hub compares with.
+        next_of(&mut socket, "system_update", Duration::from_secs(8)).await;
+        let _closed = crate::ui_browser::busy_tunnel(proxy.http, "quota", "pw-quota-1");
+        // Over quota: the panel marks the user exceeded; open pages are told.
+        next_of(&mut socket, "users_changed", Duration::from_secs(12)).await;
+    });
+    assert_eq!(panel.api("GET", "/api/users/quota", None).json["status"], "exceeded");
+}
