@@ -31,6 +31,8 @@ pub fn security_headers() -> DefaultHeaders {
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
         .add(("Cross-Origin-Resource-Policy", "same-origin"))
         .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=()"))
+        // API answers hold user data: never cached (static files set their own `no-cache`).
+        .add((header::CACHE_CONTROL, "no-store"))
 }
 
 /// What the gate looks at, taken out of the request so the rule is a pure function.

@@ -94,6 +94,14 @@ fn ui_browser_user_lifecycle_live_tunnel_kick_language_and_theme() {
         let speed = b.wait_text(&format!("{row} .c-speed"), Duration::from_secs(3), moving).await;
         assert!(speed.is_some(), "speed after {:?}", opened.elapsed());
         b.screenshot("users.png").await;
+        // The tunnels view lists the client address with its user and node.
+        b.client.goto(&format!("{}/#tunnels", panel.url)).await.unwrap();
+        let tunnel = b.wait_text("#tunnels-body tr[data-user='webuser']", Duration::from_secs(3), |t| {
+            t.contains("127.0.0.1") && t.contains("test")
+        });
+        assert!(tunnel.await.is_some(), "the tunnel is listed with its IP and node");
+        b.client.goto(&format!("{}/#users", panel.url)).await.unwrap();
+        b.wait_for(row).await;
 
         // Kick from the page: the tunnel closes, and the cells fall back to 0.
         b.click(&format!("{row} button[data-act='kick']")).await;
