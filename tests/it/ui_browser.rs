@@ -125,6 +125,12 @@ fn ui_browser_user_lifecycle_live_tunnel_kick_language_and_theme() {
         assert_ne!(t1, t2);
         assert!(t2 == "dark" || t2 == "light");
         assert_all_local(&b.loaded_urls().await, &panel.url);
+        // On a phone-sized screen the page does not scroll sideways (wide tables scroll
+        // inside their own box).
+        b.client.set_window_size(390, 844).await.unwrap();
+        let overflow = b.js("return document.documentElement.scrollWidth - window.innerWidth;").await;
+        assert!(overflow.as_i64().unwrap() <= 0, "page wider than the phone by {overflow}");
+        b.screenshot("users-phone.png").await;
         b.quit().await;
     });
 }
