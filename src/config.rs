@@ -62,6 +62,11 @@ pub struct RawConfig {
     pub command_backend: Option<String>,
     /// The root helper binary (`wss-panel privileged ...`).
     pub helper_path: Option<PathBuf>,
+    /// How long a verified tunnel password is remembered (default 300 s, 0 = off).
+    pub auth_cache_secs: Option<u64>,
+    /// Accept `/internal`, `/ipc` and `/metrics` from other hosts (remote proxy nodes); the
+    /// secret is still required. Default: loopback only.
+    pub internal_allow_remote: Option<bool>,
     // Keys of the original that no longer mean anything; kept readable for upgrades.
     pub internal_api_port: Option<u16>,
     pub panel_api_url: Option<String>,
@@ -93,6 +98,8 @@ pub struct Config {
     pub maintenance_interval_secs: u64,
     pub command_backend: CommandBackend,
     pub helper_path: PathBuf,
+    pub auth_cache_secs: u64,
+    pub internal_allow_remote: bool,
 }
 
 /// How system commands are run; see `RawConfig::command_backend`.
@@ -238,6 +245,8 @@ impl RawConfig {
             maintenance_interval_secs,
             command_backend,
             helper_path: self.helper_path.unwrap_or_else(|| crate::system::DEFAULT_HELPER_PATH.into()),
+            auth_cache_secs: self.auth_cache_secs.unwrap_or(300).min(3600),
+            internal_allow_remote: self.internal_allow_remote.unwrap_or(false),
         })
     }
 }

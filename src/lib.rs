@@ -13,6 +13,9 @@
 //! - [`system`]: everything that needs root: typed `SystemCommand`s, their validation, the
 //!   root helper behind `wss-panel privileged`, the sudoers rule.
 //! - [`client`], [`cli`]: the `wss-panel user ...` commands, clients of the running panel.
+//! - [`doctor`]: `wss-panel doctor`, the troubleshooting table as checks.
+//! - [`install`]: the steps `install/install.sh` asks of the binary (certificate, password
+//!   hash, config.json), each keeping what is already there.
 //! - [`telemetry`]: logging for journald.
 #![forbid(unsafe_code)]
 
@@ -21,7 +24,10 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod connect;
+pub mod doctor;
 pub mod domain;
+pub mod install;
+pub mod metrics;
 pub mod proxy;
 pub mod store;
 pub mod system;

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use wss_panel::client::{self, PanelClient};
 use wss_panel::config::{Config, DEFAULT_CONFIG_PATH};
 use wss_panel::system::{self, DEFAULT_HELPER_PATH};
-use wss_panel::{cli, connect, proxy, telemetry, up, web};
+use wss_panel::{cli, connect, doctor, install, proxy, telemetry, up, web};
 
 #[derive(Parser)]
 #[command(name = "wss-panel", version, about = "WSS SSH tunnel proxy and its admin panel")]
@@ -35,6 +35,8 @@ enum Command {
         #[command(subcommand)]
         command: cli::UserCmd,
     },
+    /// Check an installed system and print one line per check with the fix for each problem.
+    Doctor(doctor::DoctorArgs),
     /// OpenSSH ProxyCommand: open a tunnel and pipe stdin/stdout through it.
     Connect(connect::ConnectArgs),
     /// Set the admin panel's login password (user `admin`): read from stdin, or generated
@@ -47,6 +49,9 @@ enum Command {
     /// create-user, set-password, lock, unlock, delete-user, grant-shell, revoke-shell,
     /// kill-user, ban-ip, unban-ip, restart, logs, is-active), or `--print-sudoers USER`.
     Privileged(PrivilegedArgs),
+    /// Steps of install/install.sh that need crypto or JSON (not for direct use).
+    #[command(hide = true, subcommand)]
+    InstallHelper(install::InstallCmd),
 }
 
 #[derive(clap::Args)]
@@ -87,6 +92,21 @@ fn main() -> ExitCode {
             }
             Ok(())
         }),
+        Command::Doctor(doctor_args) => {
+            let (report, all_ok) = doctor::run(&args.config, &doctor_args);
+            print!("{report}");
+            if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+        }
+        Command::InstallHelper(step) => match install::run(step) {
+            Ok(said) => {
+                print!("{said}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("wss-panel: {e}");
+                ExitCode::from(client::exit::USAGE_OR_CONFIG as u8)
+            }
+        },
         Command::User { json, command } => {
             let result = Config::load(&args.config)
                 .map_err(client::ClientError::from)
@@ -101,8 +121,15 @@ fn main() -> ExitCode {
             }
         }
         Command::Connect(connect_args) => {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build();
-            report(runtime.map_err(Into::into).and_then(|rt| rt.block_on(connect::run(connect_args))))
+            let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => return report(Err(e.into())),
+            };
+            let result = runtime.block_on(connect::run(connect_args));
+            // A read of stdin may still be blocked in a pool thread; waiting for it would
+            // keep ssh waiting for us after the tunnel is gone.
+            runtime.shutdown_background();
+            report(result)
         }
     }
 }

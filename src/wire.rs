@@ -40,6 +40,19 @@ pub enum DenyReason {
 }
 
 impl DenyReason {
+    /// The snake_case name, as on the wire.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DenyReason::BadCredentials => "bad_credentials",
+            DenyReason::NoSuchUser => "no_such_user",
+            DenyReason::AuthHeaderRequired => "auth_header_required",
+            DenyReason::Paused => "paused",
+            DenyReason::Expired => "expired",
+            DenyReason::Exceeded => "exceeded",
+            DenyReason::Fused => "fused",
+        }
+    }
+
     /// The HTTP status line a proxy answers with; apps show the reason phrase to the user.
     pub fn status_line(self) -> &'static str {
         match self {

@@ -5,9 +5,12 @@
 use super::node_hub::{Broadcast, NodeHub};
 use super::stats_aggregator::{LiveTick, LiveView};
 use super::user_registry::{FuseUser, UserRegistry};
+use crate::metrics::Metrics;
 use crate::wire::PanelToProxy;
 use actix::prelude::*;
 use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// Users to fuse now: at or above `threshold_kbps` (0 = fuse off), not already in flight.
 pub fn decide(view: &LiveView, threshold_kbps: u32, in_flight: &HashSet<String>) -> Vec<(String, f64)> {
@@ -32,11 +35,17 @@ pub struct FuseDecider {
     hub: Addr<NodeHub>,
     threshold_kbps: u32,
     in_flight: HashSet<String>,
+    metrics: Arc<Metrics>,
 }
 
 impl FuseDecider {
-    pub fn new(registry: Addr<UserRegistry>, hub: Addr<NodeHub>, threshold_kbps: u32) -> Self {
-        FuseDecider { registry, hub, threshold_kbps, in_flight: HashSet::new() }
+    pub fn new(
+        registry: Addr<UserRegistry>,
+        hub: Addr<NodeHub>,
+        threshold_kbps: u32,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        FuseDecider { registry, hub, threshold_kbps, in_flight: HashSet::new(), metrics }
     }
 }
 
@@ -68,6 +77,7 @@ impl Handler<LiveTick> for FuseDecider {
                     match result {
                         Ok(Ok(Some(_))) => {
                             tracing::warn!(event = "USER_FUSED", user = %username, speed_kbps, threshold_kbps);
+                            act.metrics.fuse_trips.fetch_add(1, Ordering::Relaxed);
                             act.hub.do_send(Broadcast(PanelToProxy::Kick { username: username.clone() }));
                         }
                         Ok(Ok(None)) => {}

@@ -104,6 +104,7 @@ pub struct KickVia(pub Recipient<super::node_hub::Broadcast>);
 
 pub struct StatsAggregator {
     registry: Addr<UserRegistry>,
+    metrics: std::sync::Arc<crate::metrics::Metrics>,
     kick_via: Option<Recipient<super::node_hub::Broadcast>>,
     nodes: HashMap<String, NodeState>,
     pending: Vec<(String, TrafficBatch)>,
@@ -112,9 +113,10 @@ pub struct StatsAggregator {
 }
 
 impl StatsAggregator {
-    pub fn new(registry: Addr<UserRegistry>) -> Self {
+    pub fn new(registry: Addr<UserRegistry>, metrics: std::sync::Arc<crate::metrics::Metrics>) -> Self {
         StatsAggregator {
             registry,
+            metrics,
             kick_via: None,
             nodes: HashMap::new(),
             pending: Vec::new(),
@@ -175,6 +177,9 @@ impl StatsAggregator {
                 match result {
                     Ok(Ok(applied)) => {
                         act.acknowledge(applied.acks);
+                        use std::sync::atomic::Ordering::Relaxed;
+                        act.metrics.bytes_up.fetch_add(applied.bytes_up, Relaxed);
+                        act.metrics.bytes_down.fetch_add(applied.bytes_down, Relaxed);
                         for username in applied.exceeded {
                             tracing::info!(event = "USER_EXCEEDED", user = %username);
                             if let Some(hub) = &act.kick_via {

@@ -415,6 +415,9 @@ pub struct TrafficApplied {
     pub acks: Vec<(String, u64)>,
     /// Users this traffic pushed over their quota.
     pub exceeded: Vec<String>,
+    /// Bytes applied now (not counting batches applied before).
+    pub bytes_up: u64,
+    pub bytes_down: u64,
 }
 
 /// Adds every batch not applied before to the users' totals and today's history, and moves

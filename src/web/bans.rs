@@ -2,14 +2,13 @@
 //! only if the firewall took it; at start every stored ban is applied again, so the
 //! firewall and the list never drift apart. An admin cannot ban their own address.
 
-use super::AppState;
 use super::admin_auth::Admin;
 use super::error::ApiError;
+use super::{AppState, audited};
 use crate::actors::command_runner::{CommandRunner, Run};
 use crate::domain::now_unix;
-use crate::store::audit::{self, AuditRecord};
 use crate::store::ip_bans::{self, IpBan};
-use crate::store::tables::{AUDIT, IP_BANS};
+use crate::store::tables::IP_BANS;
 use crate::store::{Record, Store, StoreError};
 use crate::system::{IpNet, SystemCommand, validate};
 use actix::Addr;
@@ -61,18 +60,6 @@ async fn run(state: &AppState, command: SystemCommand) -> Result<(), ApiError> {
     }
 }
 
-fn save(store: &Store, ban: Option<&IpBan>, key: &str, audit_rec: AuditRecord) -> Result<(), StoreError> {
-    store.write(|txn| -> Result<(), StoreError> {
-        let mut table = txn.open_table(IP_BANS)?;
-        match ban {
-            Some(b) => table.insert(key, b.encode().as_slice())?,
-            None => table.remove(key)?,
-        };
-        audit::append(&mut txn.open_table(AUDIT)?, &audit_rec)?;
-        Ok(())
-    })
-}
-
 pub async fn ban(
     Admin(by): Admin,
     state: web::Data<AppState>,
@@ -91,20 +78,12 @@ pub async fn ban(
     let key = net.to_string();
     let record =
         IpBan { ip: key.clone(), reason: reason.clone(), created_at: now_unix(), added_by: by.who.clone() };
-    let rec = AuditRecord {
-        at: now_unix(),
-        who: by.who,
-        ip: by.ip,
-        action: "IP_BAN".into(),
-        target: key.clone(),
-        detail: reason,
-    };
-    let store = state.store.clone();
     let saved = record.clone();
-    web::block(move || save(&store, Some(&saved), &key, rec))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    audited::write(state.store.clone(), by, "IP_BAN", key.clone(), move |txn| {
+        txn.open_table(IP_BANS)?.insert(key.as_str(), saved.encode().as_slice())?;
+        Ok(reason)
+    })
+    .await?;
     tracing::info!(event = "IP_BANNED", ip = %record.ip);
     Ok(HttpResponse::Created().json(
         serde_json::json!({ "ip": record.ip, "reason": record.reason, "created_at": record.created_at }),
@@ -118,27 +97,17 @@ pub async fn unban(
 ) -> Result<HttpResponse, ApiError> {
     let net = IpNet::parse(ip.trim()).map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let key = net.to_string();
-    let store = state.store.clone();
-    let known =
-        web::block(move || load(&store)).await.map_err(ApiError::internal)?.map_err(ApiError::internal)?;
+    let known = audited::read(state.store.clone(), load).await?;
     if !known.iter().any(|b| b.ip == key) {
         return Err(ApiError::NotFound(format!("{key} is not banned")));
     }
     run(&state, SystemCommand::UnbanIp { net }).await?;
-    let rec = AuditRecord {
-        at: now_unix(),
-        who: by.who,
-        ip: by.ip,
-        action: "IP_UNBAN".into(),
-        target: key.clone(),
-        detail: String::new(),
-    };
-    let store = state.store.clone();
     let k = key.clone();
-    web::block(move || save(&store, None, &k, rec))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)?;
+    audited::write(state.store.clone(), by, "IP_UNBAN", key.clone(), move |txn| {
+        txn.open_table(IP_BANS)?.remove(k.as_str())?;
+        Ok(String::new())
+    })
+    .await?;
     tracing::info!(event = "IP_UNBANNED", ip = %key);
     Ok(HttpResponse::Ok().json(serde_json::json!({ "ip": key })))
 }

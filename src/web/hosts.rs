@@ -1,18 +1,16 @@
 //! `/api/hosts`: the Host header whitelist. Saving validates, deduplicates, stores, and
 //! pushes the list to every proxy at once.
 
-use super::AppState;
 use super::admin_auth::Admin;
 use super::error::ApiError;
+use super::{AppState, audited};
 use crate::actors::node_hub::SetHosts;
 use crate::domain::now_unix;
-use crate::store::audit::{self, AuditRecord};
 use crate::store::hosts::{self, AllowedHost};
-use crate::store::tables::{AUDIT, HOSTS};
+use crate::store::tables::HOSTS;
 use crate::store::{Record, Store, StoreError};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
-use std::sync::Arc;
 
 pub const MAX_HOSTS: usize = 1000;
 
@@ -73,32 +71,17 @@ pub async fn put(
     body: web::Json<HostsInput>,
 ) -> Result<HttpResponse, ApiError> {
     let hosts = normalize_hosts(&body.hosts).map_err(ApiError::BadRequest)?;
-    let store: Arc<Store> = state.store.clone();
     let saved = hosts.clone();
-    web::block(move || {
-        store.write(|txn| -> Result<(), StoreError> {
-            let mut table = txn.open_table(HOSTS)?;
-            table.retain(|_, _| false)?;
-            for host in &saved {
-                let record = AllowedHost { host: host.clone(), added_at: now_unix() };
-                table.insert(host.as_str(), record.encode().as_slice())?;
-            }
-            let detail = saved.join(",");
-            let rec = AuditRecord {
-                at: now_unix(),
-                who: by.who,
-                ip: by.ip,
-                action: "HOSTS_UPDATE".into(),
-                target: String::new(),
-                detail,
-            };
-            audit::append(&mut txn.open_table(AUDIT)?, &rec)?;
-            Ok(())
-        })
+    audited::write(state.store.clone(), by, "HOSTS_UPDATE", String::new(), move |txn| {
+        let mut table = txn.open_table(HOSTS)?;
+        table.retain(|_, _| false)?;
+        for host in &saved {
+            let record = AllowedHost { host: host.clone(), added_at: now_unix() };
+            table.insert(host.as_str(), record.encode().as_slice())?;
+        }
+        Ok(saved.join(","))
     })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    .await?;
     state.hub.do_send(SetHosts(hosts.clone()));
     Ok(HttpResponse::Ok().json(serde_json::json!({ "hosts": hosts })))
 }

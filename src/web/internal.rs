@@ -50,9 +50,13 @@ pub async fn auth(
     let TunnelAuth { auth: AuthRequest { username, password }, node_id } = body.into_inner();
     let user = state.registry.send(GetUser { username: username.clone() }).await??;
     let verdict = match password {
-        Some(password) => verify(user, password, &state.dummy_hash).await?,
+        Some(password) => verify(user, password, &state).await?,
         None => lite(user),
     };
+    state.metrics.count_auth(match &verdict {
+        AuthVerdict::Allow { .. } => "allow",
+        AuthVerdict::Deny { reason } => reason.as_str(),
+    });
     let connections_elsewhere = match &verdict {
         AuthVerdict::Deny { reason } => {
             tracing::info!(event = "PANEL_AUTH_DENIED", user = %username, ?reason);
@@ -65,17 +69,28 @@ pub async fn auth(
     Ok(HttpResponse::Ok().json(TunnelVerdict { verdict, connections_elsewhere }))
 }
 
-/// Unknown names are verified against a dummy hash of the same cost, so they answer no
-/// faster than known ones.
-async fn verify(user: Option<User>, password: String, dummy_hash: &str) -> Result<AuthVerdict, ApiError> {
-    let hash = user.as_ref().map_or(dummy_hash.to_owned(), |u| u.password_hash.clone());
-    let matches = web::block(move || bcrypt::non_truncating_verify(password, &hash).unwrap_or(false))
+/// A password verified recently against the same stored hash skips bcrypt. Unknown names
+/// are verified against a dummy hash of the same cost, so they answer no faster than known
+/// ones.
+async fn verify(user: Option<User>, password: String, state: &AppState) -> Result<AuthVerdict, ApiError> {
+    let now = std::time::Instant::now();
+    if let Some(u) = &user
+        && state.auth_cache.hit(&u.username, &password, &u.password_hash, now)
+    {
+        return Ok(by_status(u));
+    }
+    let hash = user.as_ref().map_or(state.dummy_hash.clone(), |u| u.password_hash.clone());
+    let checked = password.clone();
+    let matches = web::block(move || bcrypt::non_truncating_verify(checked, &hash).unwrap_or(false))
         .await
         .map_err(ApiError::internal)?;
     Ok(match user {
         None => deny(DenyReason::NoSuchUser),
         Some(_) if !matches => deny(DenyReason::BadCredentials),
-        Some(u) => by_status(&u),
+        Some(u) => {
+            state.auth_cache.remember(&u.username, &password, &u.password_hash, now);
+            by_status(&u)
+        }
     })
 }
 

@@ -4,6 +4,8 @@
 pub mod admin_auth;
 pub mod admin_password;
 pub mod audit;
+pub mod audited;
+pub mod auth_cache;
 pub mod bans;
 pub mod error;
 pub mod guard;
@@ -11,6 +13,8 @@ pub mod host_metrics;
 pub mod hosts;
 pub mod internal;
 pub mod login;
+pub mod metrics;
+pub mod nodes;
 pub mod ports;
 pub mod session;
 pub mod settings;
@@ -48,6 +52,8 @@ pub struct AppState {
     pub fuse: Addr<FuseDecider>,
     pub runner: Addr<CommandRunner>,
     pub ui: Addr<UiHub>,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    pub auth_cache: auth_cache::AuthCache,
     pub store: Arc<Store>,
     pub sessions: session::Sessions,
     pub system: system::SystemSources,
@@ -65,13 +71,15 @@ pub struct AppState {
 
 /// Who may call a route. `Admin`: a session cookie or the admin token; `Public`: anyone
 /// (only the login); `Internal`: proxies with the internal secret; `AdminSocket`: the live
-/// socket, same-origin with a session.
+/// socket, same-origin with a session; `LoopbackOrSecret`: anyone on this host, others with
+/// the internal secret (Prometheus `/metrics`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     Public,
     Admin,
     Internal,
     AdminSocket,
+    LoopbackOrSecret,
 }
 
 #[derive(Debug)]
@@ -127,6 +135,8 @@ route_table! {
     Admin POST "/api/system/services/{name}/restart" => system::restart;
     Admin GET "/api/system/services/{name}/logs" => system::logs;
     Internal POST "/internal/auth" => internal::auth;
+    Internal GET "/internal/nodes" => nodes::list;
+    LoopbackOrSecret GET "/metrics" => metrics::metrics;
     Internal GET "/ipc" => ws_ipc::ipc;
     AdminSocket GET "/ws/ui" => ws_ui::ui;
 }
@@ -188,10 +198,11 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         UserRegistry::new(registry_store.clone(), system_account_exists, panel_user.clone())
             .with_runner(registry_runner.clone())
     });
-    let aggregator = StatsAggregator::new(registry.clone()).start();
+    let metrics = Arc::new(crate::metrics::Metrics::default());
+    let aggregator = StatsAggregator::new(registry.clone(), metrics.clone()).start();
     let hub = NodeHub::new(aggregator.clone(), hosts::load(&store)?).start();
     let threshold = settings::load(&store)?.fuse_threshold_kbps;
-    let fuse = FuseDecider::new(registry.clone(), hub.clone(), threshold).start();
+    let fuse = FuseDecider::new(registry.clone(), hub.clone(), threshold, metrics.clone()).start();
     aggregator.do_send(Subscribe(fuse.clone().recipient()));
     aggregator.do_send(KickVia(hub.clone().recipient()));
     let interval = std::time::Duration::from_secs(config.maintenance_interval_secs);
@@ -224,7 +235,9 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         admin_hash_path,
         admin_token,
         internal_secret: config.internal_api_secret.clone(),
-        internal_allow_remote: false,
+        internal_allow_remote: config.internal_allow_remote,
+        metrics,
+        auth_cache: auth_cache::AuthCache::new(std::time::Duration::from_secs(config.auth_cache_secs)),
         bcrypt_cost: config.bcrypt_cost,
         dummy_hash,
     });

@@ -1,14 +1,12 @@
 //! `/api/settings`: global settings (the fuse threshold). Saved, audited, and handed to the
 //! `FuseDecider` at once.
 
-use super::AppState;
 use super::admin_auth::Admin;
 use super::error::ApiError;
+use super::{AppState, audited};
 use crate::actors::fuse_decider::SetFuseThreshold;
-use crate::domain::now_unix;
-use crate::store::audit::{self, AuditRecord};
 use crate::store::settings::{self, Settings};
-use crate::store::tables::{AUDIT, SETTINGS};
+use crate::store::tables::SETTINGS;
 use crate::store::{Store, StoreError};
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
@@ -41,28 +39,14 @@ pub async fn put(
     if threshold > MAX_FUSE_KBPS {
         return Err(ApiError::BadRequest(format!("fuse_threshold_kbps must be 0 (off) to {MAX_FUSE_KBPS}")));
     }
-    let store = state.store.clone();
-    web::block(move || {
-        store.write(|txn| -> Result<(), StoreError> {
-            let mut s = settings::get(&txn.open_table(SETTINGS)?)?;
-            let detail = format!("fuse_threshold_kbps {} -> {threshold}", s.fuse_threshold_kbps);
-            s.fuse_threshold_kbps = threshold;
-            settings::put(&mut txn.open_table(SETTINGS)?, &s)?;
-            let rec = AuditRecord {
-                at: now_unix(),
-                who: by.who,
-                ip: by.ip,
-                action: "SETTINGS_UPDATE".into(),
-                target: String::new(),
-                detail,
-            };
-            audit::append(&mut txn.open_table(AUDIT)?, &rec)?;
-            Ok(())
-        })
+    audited::write(state.store.clone(), by, "SETTINGS_UPDATE", String::new(), move |txn| {
+        let mut s = settings::get(&txn.open_table(SETTINGS)?)?;
+        let detail = format!("fuse_threshold_kbps {} -> {threshold}", s.fuse_threshold_kbps);
+        s.fuse_threshold_kbps = threshold;
+        settings::put(&mut txn.open_table(SETTINGS)?, &s)?;
+        Ok(detail)
     })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    .await?;
     state.fuse.do_send(SetFuseThreshold(threshold));
     Ok(HttpResponse::Ok().json(serde_json::json!({ "fuse_threshold_kbps": threshold })))
 }

@@ -192,3 +192,69 @@ fn a_slow_password_check_does_not_block_other_requests() {
         list_started.elapsed()
     );
 }
+
+#[test]
+fn metrics_count_tunnel_auth_results_and_speak_prometheus_text() {
+    let dir = PanelDir::new(json!({}));
+    let panel = dir.start();
+    panel.create_user("mia", "pw-mia-1", json!({}));
+    panel.proxy_auth("mia", Some("pw-mia-1"));
+    panel.proxy_auth("mia", Some("pw-mia-1"));
+    panel.proxy_auth("mia", Some("wrong"));
+    let mut response = agent().get(&format!("{}/metrics", panel.url)).call().unwrap();
+    assert_eq!(response.status().as_u16(), 200);
+    let text = response.body_mut().read_to_string().unwrap();
+    for line in [
+        "wss_auth_total{result=\"allow\"} 2",
+        "wss_auth_total{result=\"bad_credentials\"} 1",
+        "wss_tunnels 0",
+        "wss_ipc_nodes 0",
+        "# TYPE wss_fuse_trips_total counter",
+    ] {
+        assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+    }
+}
+
+#[test]
+fn bans_are_validated_stored_listed_and_lifted() {
+    let dir = PanelDir::new(json!({}));
+    let panel = dir.start();
+    let ban = panel.api("POST", "/api/bans", Some(json!({"ip": "203.0.113.0/24", "reason": "abuse <b>"})));
+    assert_eq!(ban.status, 201, "{:?}", ban.json);
+    for (ip, expected) in
+        [("0.0.0.0/0", 400), ("127.0.0.1", 400), ("10.0.0.0/4", 400), ("not-an-ip", 400), ("-o", 400)]
+    {
+        let reply = panel.api("POST", "/api/bans", Some(json!({"ip": ip})));
+        assert_eq!(reply.status, expected, "{ip}: {:?}", reply.json);
+    }
+    let list = panel.api("GET", "/api/bans", None).json;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(
+        (list[0]["ip"].as_str(), list[0]["reason"].as_str()),
+        (Some("203.0.113.0/24"), Some("abuse <b>"))
+    );
+    assert_eq!(panel.api("DELETE", "/api/bans/203.0.113.0%2F24", None).status, 200);
+    assert_eq!(panel.api("DELETE", "/api/bans/203.0.113.0%2F24", None).status, 404);
+    assert_eq!(panel.api("GET", "/api/bans", None).json, json!([]));
+    let audit = panel.api("GET", "/api/audit?limit=5", None).json.to_string();
+    assert!(audit.contains("IP_BAN") && audit.contains("IP_UNBAN"), "{audit}");
+}
+
+#[test]
+fn hosts_and_settings_are_validated_and_audited() {
+    let dir = PanelDir::new(json!({}));
+    let panel = dir.start();
+    assert_eq!(panel.api("PUT", "/api/hosts", Some(json!({"hosts": ["a b"]}))).status, 400);
+    let saved =
+        panel.api("PUT", "/api/hosts", Some(json!({"hosts": ["B.example.", "b.example", "a.example"]})));
+    assert_eq!(saved.json, json!({"hosts": ["a.example", "b.example"]}));
+    assert_eq!(panel.api("GET", "/api/hosts", None).json, json!({"hosts": ["a.example", "b.example"]}));
+    assert_eq!(
+        panel.api("PUT", "/api/settings", Some(json!({"fuse_threshold_kbps": 99_999_999}))).status,
+        400
+    );
+    assert_eq!(panel.api("PUT", "/api/settings", Some(json!({"fuse_threshold_kbps": 4096}))).status, 200);
+    assert_eq!(panel.api("GET", "/api/settings", None).json["fuse_threshold_kbps"], 4096);
+    let audit = panel.api("GET", "/api/audit?limit=5", None).json.to_string();
+    assert!(audit.contains("HOSTS_UPDATE") && audit.contains("SETTINGS_UPDATE"), "{audit}");
+}

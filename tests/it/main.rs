@@ -2,10 +2,13 @@
 //! files in temp dirs.
 
 mod api;
+mod caps;
 mod cli;
 mod control;
+mod e2e;
 mod helpers;
-mod privileged;
+mod install;
+pub mod privileged;
 mod proxy;
 mod registry;
 mod store;
@@ -14,3 +17,4 @@ mod ui_browser;
 mod ui_live;
 mod ui_security;
 mod ui_sessions;
+mod up;

@@ -6,5 +6,5 @@ mod accounts;
 mod bans;
 mod hostile;
 mod runner;
-mod sandbox;
+pub mod sandbox;
 mod sudo;

@@ -283,3 +283,53 @@ fn tunnels_survive_five_panel_kills_and_every_byte_is_counted_once() {
     std::thread::sleep(Duration::from_millis(2500));
     assert_eq!(used(), expected, "nothing counted twice later");
 }
+
+#[test]
+fn sigterm_stops_accepting_drains_tunnels_and_reports_every_byte() {
+    let r = rig(json!({}));
+    let mut s = open_tunnel(r.proxy.http, "tun", "pw-tun-1");
+    let first = noise(200_000, 9);
+    s.write_all(&first).unwrap();
+    assert_eq!(read_exact(&mut s, first.len()), first);
+    let pid = r.proxy.child.id().to_string();
+    assert!(std::process::Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    r.proxy.wait_for_log(&["PROXY_STOPPING", "tunnels=1"]);
+    // New tunnels are refused; the live one keeps flowing during the grace period.
+    assert!(std::net::TcpStream::connect(r.proxy.http).is_err(), "the listener is closed");
+    let second = noise(100_000, 10);
+    s.write_all(&second).unwrap();
+    assert_eq!(read_exact(&mut s, second.len()), second);
+    drop(s);
+    r.proxy.wait_for_log(&["PROXY_STOPPED", "unreported_bytes=0"]);
+    let expected = 2 * (first.len() + second.len()) as u64;
+    let used = || r.panel.api("GET", "/api/users/tun", None).json["used_bytes"].as_u64().unwrap();
+    assert!(
+        wait_for(Duration::from_secs(10), || (used() == expected).then_some(())).is_some(),
+        "{} != {expected}",
+        used()
+    );
+}
+
+#[test]
+fn a_silent_node_is_dropped_and_its_tunnels_stop_counting() {
+    let r = rig(json!({}));
+    let _s = open_tunnel(r.proxy.http, "tun", "pw-tun-1");
+    let metric = |name: &str| {
+        let mut resp = crate::helpers::agent().get(&format!("{}/metrics", r.panel.url)).call().unwrap();
+        let text = resp.body_mut().read_to_string().unwrap();
+        text.lines().find_map(|l| l.strip_prefix(&format!("{name} ")).map(str::to_owned)).unwrap()
+    };
+    assert!(wait_for(Duration::from_secs(5), || (metric("wss_tunnels") == "1").then_some(())).is_some());
+    assert_eq!(metric("wss_ipc_nodes"), "1");
+    let pid = r.proxy.child.id().to_string();
+    let signal = |sig: &str| std::process::Command::new("kill").args([sig, &pid]).status().unwrap();
+    signal("-STOP");
+    let dropped = wait_for(Duration::from_secs(16), || {
+        (metric("wss_tunnels") == "0" && metric("wss_ipc_nodes") == "0").then_some(())
+    });
+    signal("-CONT");
+    assert!(dropped.is_some(), "a node silent for 10 s no longer counts");
+    r.panel.wait_for_log(&["NODE_SILENT"]);
+    // Back from the pause, it reconnects and counts again.
+    assert!(wait_for(Duration::from_secs(15), || (metric("wss_ipc_nodes") == "1").then_some(())).is_some());
+}

@@ -17,6 +17,9 @@ fn every_route_refuses_anonymous_callers_except_the_login() {
     let panel = dir.start();
     let public: Vec<_> = ROUTE_TABLE.iter().filter(|r| r.access == Access::Public).map(|r| r.path).collect();
     assert_eq!(public, ["/api/login"], "a new public route needs a reason and this list");
+    let local: Vec<_> =
+        ROUTE_TABLE.iter().filter(|r| r.access == Access::LoopbackOrSecret).map(|r| r.path).collect();
+    assert_eq!(local, ["/metrics"], "a new loopback-open route needs a reason and this list");
     for route in ROUTE_TABLE {
         let url = format!("{}{}", panel.url, concrete(route.path));
         // Same-origin headers, so the answer is about authentication, not CSRF.
@@ -28,6 +31,8 @@ fn every_route_refuses_anonymous_callers_except_the_login() {
         let reply = raw(route.method, &url, &headers, "{}");
         let expected = match route.access {
             Access::Public => continue,
+            // Prometheus text for monitoring on this host; a remote caller needs the secret.
+            Access::LoopbackOrSecret => 200,
             Access::Admin | Access::Internal | Access::AdminSocket => 401,
         };
         assert_eq!(reply.status, expected, "{} {} answered {}", route.method, route.path, reply.body);

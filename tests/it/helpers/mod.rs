@@ -78,7 +78,15 @@ impl PanelDir {
 
     /// Starts `wss-panel proxy` (after the panel) and reads where it listens.
     pub fn start_proxy(&self) -> ProxyProcess {
-        let (child, line, log) = spawn_until(&["proxy"], &self.config_path(), "PROXY_LISTENING", &[]);
+        let mut command = Command::new(BIN);
+        command.arg("proxy");
+        self.start_proxy_command(command)
+    }
+
+    /// `start_proxy` with a prepared command, e.g. run as another user.
+    pub fn start_proxy_command(&self, command: Command) -> ProxyProcess {
+        let (child, line, log) =
+            spawn_command_until(command, "proxy", &self.config_path(), "PROXY_LISTENING", &[]);
         let field = |name: &str| {
             let rest = line.split(&format!("{name}=")).nth(1).unwrap();
             let addr = rest.trim_start_matches("Some(").split([' ', ')']).next().unwrap();
@@ -109,8 +117,20 @@ fn spawn_until(
     marker: &'static str,
     env: &[(&str, &str)],
 ) -> (Child, String, Log) {
-    let mut child = Command::new(BIN)
-        .args(args)
+    let mut command = Command::new(BIN);
+    command.args(args);
+    spawn_command_until(command, args[0], config, marker, env)
+}
+
+/// `spawn_until` for a prepared command (a wrapper such as `setpriv ... BIN proxy`).
+pub fn spawn_command_until(
+    mut command: Command,
+    name: &str,
+    config: &Path,
+    marker: &'static str,
+    env: &[(&str, &str)],
+) -> (Child, String, Log) {
+    let mut child = command
         .envs(env.iter().copied())
         .env("WSS_PANEL_CONFIG", config)
         .env("RUST_LOG", "info")
@@ -122,8 +142,10 @@ fn spawn_until(
     let log: Log = Default::default();
     let lines = log.clone();
     let (tx, rx) = mpsc::channel();
-    let name = args[0].to_owned();
+    let name = name.to_owned();
+    let thread_name = name.clone();
     std::thread::spawn(move || {
+        let name = thread_name;
         let mut tx = Some(tx);
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if line.contains(marker)
@@ -137,9 +159,8 @@ fn spawn_until(
             lines.lock().unwrap().push(line);
         }
     });
-    let line = rx
-        .recv_timeout(Duration::from_secs(30))
-        .unwrap_or_else(|_| panic!("{} never logged {marker}", args[0]));
+    let line =
+        rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("{name} never logged {marker}"));
     (child, line, log)
 }
 

@@ -1,0 +1,421 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2015,SC1091  # "A && B || die" is meant: die when either fails
+# wss-panel installer for Debian 12+ / Ubuntu 22.04+.
+#
+# Order: answers -> validate every answer -> packages -> render every file into a temp dir ->
+# validate every file (visudo, sshd -t, systemd-analyze verify, a stunnel start) -> apply
+# (accounts, directories, binary, secrets, files) -> manifest -> start services -> summary.
+# Nothing on the host changes before all answers are valid. Re-running converges: the binary
+# is upgraded, files are rewritten only when their contents differ, and the secret, the
+# certificate, the admin password and the data are kept.
+#
+# --root DIR stages everything under DIR (every path prefixed; account files are DIR/etc/passwd
+# ...), starts nothing and runs apt only with --with-apt. Tests use it.
+set -euo pipefail
+umask 077
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+TEMPLATES="$SCRIPT_DIR/templates"
+BIN_PATH=/usr/local/bin/wss-panel
+USERNAME_RE='^[a-z_][a-z0-9_-]{0,31}$'
+PACKAGES=(openssh-server openssh-client stunnel4 sudo openssl nftables iproute2 passwd)
+
+die() { echo "install.sh: $*" >&2; exit 1; }
+say() { echo "==> $*"; }
+
+usage() {
+  cat <<'EOF'
+Usage: install.sh [options]
+  --yes                     no questions: defaults, previous answers, env and flags only
+  --root DIR                stage under DIR: no service started, no apt (unless --with-apt)
+  --with-apt                run apt-get even with --root
+  --no-start                write everything but do not enable or start services
+  --check-ports             check that the ports are free even with --root (always done without)
+  --binary PATH             the wss-panel binary to install
+  --build                   build it with cargo (release) from this source tree
+  --wss-http-port N         WSS over HTTP (default 80)          env WSS_HTTP_PORT
+  --wss-tls-port N          WSS over TLS (default 443)          env WSS_TLS_PORT
+  --stunnel-port N          SSH over TLS via stunnel (444)      env STUNNEL_PORT
+  --panel-port N            admin panel (54321)                 env PANEL_PORT
+  --forward-port N          sshd the tunnels go to (22)         env INTERNAL_FORWARD_PORT
+  --stunnel-sshd-port N     sshd behind stunnel (2222)          env SSHD_STUNNEL_PORT
+  --panel-user NAME         panel service account (admin)       env PANEL_USER
+  --proxy-user NAME         data plane service account (wss)    env PROXY_USER
+  --admin-password-file F   first line = admin password         env ADMIN_PASSWORD_FILE
+  --cert PATH --key PATH    use this certificate instead of a self-signed one
+  --san NAME                name or IP for the self-signed certificate (repeatable)
+EOF
+}
+
+# ---------------------------------------------------------------- answers
+ROOT="" YES=0 WITH_APT=0 NO_START=0 CHECK_PORTS="" BINARY="" BUILD=0 CERT="" KEY="" SANS=()
+declare -A ANS=(
+  [wss_http_port]=80 [wss_tls_port]=443 [stunnel_port]=444 [panel_port]=54321
+  [internal_forward_port]=22 [sshd_stunnel_port]=2222 [panel_user]=admin [proxy_user]=wss
+)
+ANSWER_KEYS=(wss_http_port wss_tls_port stunnel_port panel_port internal_forward_port sshd_stunnel_port panel_user proxy_user)
+declare -A GIVEN=()
+PASSWORD_FILE="${ADMIN_PASSWORD_FILE:-}"
+
+for key in "${ANSWER_KEYS[@]}"; do
+  env_name=${key^^}
+  if [ -n "${!env_name:-}" ]; then GIVEN[$key]=${!env_name}; fi
+done
+
+need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --yes|-y) YES=1 ;;
+    --root) need_value "$@"; ROOT=$2; shift ;;
+    --with-apt) WITH_APT=1 ;;
+    --no-start) NO_START=1 ;;
+    --check-ports) CHECK_PORTS=1 ;;
+    --binary) need_value "$@"; BINARY=$2; shift ;;
+    --build) BUILD=1 ;;
+    --wss-http-port|--wss-tls-port|--stunnel-port|--panel-port|--stunnel-sshd-port|--panel-user|--proxy-user)
+      need_value "$@"; key=${1#--}; key=${key//-/_}
+      [ "$key" = stunnel_sshd_port ] && key=sshd_stunnel_port
+      GIVEN[$key]=$2; shift ;;
+    --forward-port) need_value "$@"; GIVEN[internal_forward_port]=$2; shift ;;
+    --admin-password-file) need_value "$@"; PASSWORD_FILE=$2; shift ;;
+    --cert) need_value "$@"; CERT=$2; shift ;;
+    --key) need_value "$@"; KEY=$2; shift ;;
+    --san) need_value "$@"; SANS+=("$2"); shift ;;
+    -h|--help) usage; exit 0 ;;
+    *) usage >&2; die "unknown option: $1" ;;
+  esac
+  shift
+done
+
+[ "$(id -u)" -eq 0 ] || die "run me as root (sudo bash $0 ...)"
+if [ -n "$ROOT" ]; then
+  [ -d "$ROOT" ] || die "--root $ROOT: no such directory"
+  ROOT=$(cd "$ROOT" && pwd)
+  [ "$ROOT" != / ] || ROOT=""
+fi
+R() { printf '%s%s' "$ROOT" "$1"; }
+for f in /etc/passwd /etc/group /etc/shadow /etc/gshadow; do
+  [ -f "$(R $f)" ] || die "$(R $f) is missing${ROOT:+ (a staging root needs copies of the account files)}"
+done
+
+check_os() {
+  [ -r /etc/os-release ] || die "unsupported OS: /etc/os-release is missing"
+  local id version
+  id=$(. /etc/os-release && echo "${ID:-}")
+  version=$(. /etc/os-release && echo "${VERSION_ID:-0}")
+  case "$id" in
+    debian) [ "${version%%.*}" -ge 12 ] 2>/dev/null || die "unsupported OS: Debian $version (need 12 or newer)" ;;
+    ubuntu) [ "${version%%.*}" -ge 22 ] 2>/dev/null || die "unsupported OS: Ubuntu $version (need 22.04 or newer)" ;;
+    *) die "unsupported OS: '$id' (Debian 12+ or Ubuntu 22.04+ only)" ;;
+  esac
+}
+check_os
+
+# Answers of a previous run are the defaults of this one.
+STATE_DIR=$(R /etc/wss-panel)
+# Installer state is root's alone: the panel user owns /etc/wss-panel and must not be able to
+# steer what uninstall.sh deletes.
+INSTALLER_DIR=/var/lib/wss-panel-installer
+ANSWERS_FILE=$(R $INSTALLER_DIR/answers)
+MANIFEST=$(R $INSTALLER_DIR/manifest)
+if [ -f "$ANSWERS_FILE" ]; then
+  while IFS='=' read -r key value; do
+    case " ${ANSWER_KEYS[*]} " in *" $key "*) ANS[$key]=$value ;; esac
+  done < "$ANSWERS_FILE"
+fi
+for key in "${!GIVEN[@]}"; do ANS[$key]=${GIVEN[$key]}; done
+
+if [ "$YES" -eq 0 ]; then
+  [ -t 0 ] || die "stdin is not a terminal: pass --yes (and flags or env) for a non-interactive install"
+  for key in "${ANSWER_KEYS[@]}"; do
+    [ -n "${GIVEN[$key]:-}" ] && continue
+    read -r -p "$key [${ANS[$key]}]: " reply
+    [ -z "$reply" ] || ANS[$key]=$reply
+  done
+fi
+
+# ---------------------------------------------------------------- validation
+PORT_KEYS=(wss_http_port wss_tls_port stunnel_port panel_port internal_forward_port sshd_stunnel_port)
+declare -A SEEN=()
+for key in "${PORT_KEYS[@]}"; do
+  p=${ANS[$key]}
+  [[ "$p" =~ ^[0-9]{1,5}$ ]] && [ "$p" -ge 1 ] && [ "$p" -le 65535 ] || die "$key '$p' is not a port (1-65535)"
+  p=$((10#$p)); ANS[$key]=$p
+  [ -z "${SEEN[$p]:-}" ] || die "$key and ${SEEN[$p]} are both $p; each port must be different"
+  SEEN[$p]=$key
+done
+for key in panel_user proxy_user; do
+  [[ "${ANS[$key]}" =~ $USERNAME_RE ]] || die "$key '${ANS[$key]}' is not a valid account name ($USERNAME_RE)"
+  [ "${ANS[$key]}" != root ] || die "$key must not be root"
+done
+[ "${ANS[panel_user]}" != "${ANS[proxy_user]}" ] || die "panel_user and proxy_user must be different accounts"
+
+manifest_has() { [ -f "$MANIFEST" ] && grep -qxF "$1" "$MANIFEST"; }
+passwd_field() { # NAME FIELD -> value from the (staged) passwd file
+  awk -F: -v u="$1" -v f="$2" '$1 == u { print $f }' "$(R /etc/passwd)"
+}
+for key in panel_user proxy_user; do
+  name=${ANS[$key]} uid=$(passwd_field "${ANS[$key]}" 3)
+  if [ -n "$uid" ] && ! manifest_has "user $name" && [ "$uid" -ge 1000 ] && [ "$uid" -ne 65534 ]; then
+    die "$key '$name' is an existing login account (uid $uid); choose another name (it would get sudo rights to the helper)"
+  fi
+done
+
+# A port is free, or held by the service this installer set up for it (re-run).
+port_owner() { ss -Hltnp "sport = :$1" 2>/dev/null | sed -n 's/.*users:(("\([^"]*\)".*/\1/p' | head -n1; }
+if [ -z "$CHECK_PORTS" ]; then
+  if [ -n "$ROOT" ]; then CHECK_PORTS=0; else CHECK_PORTS=1; fi
+fi
+if [ "$CHECK_PORTS" -eq 1 ]; then
+  command -v ss >/dev/null || die "ss (iproute2) is needed to check that the ports are free"
+  for key in wss_http_port wss_tls_port stunnel_port panel_port sshd_stunnel_port; do
+    owner=$(port_owner "${ANS[$key]}")
+    case "$key:$owner" in
+      *:) ;;
+      wss_http_port:wss-panel|wss_tls_port:wss-panel|panel_port:wss-panel|stunnel_port:stunnel*|sshd_stunnel_port:sshd) ;;
+      *) die "$key ${ANS[$key]} is already in use by '$owner'; stop it or choose another port" ;;
+    esac
+  done
+fi
+
+if [ -n "$CERT$KEY" ]; then
+  [ -r "$CERT" ] && [ -r "$KEY" ] || die "--cert and --key must both be given and readable"
+fi
+
+HASH_FILE="$STATE_DIR/admin_password.hash"
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+if [ ! -s "$HASH_FILE" ]; then
+  if [ -n "$PASSWORD_FILE" ]; then
+    [ -r "$PASSWORD_FILE" ] || die "admin password file $PASSWORD_FILE is not readable"
+    head -n1 "$PASSWORD_FILE" > "$TMP/password"
+  elif [ "$YES" -eq 0 ]; then
+    while :; do
+      read -r -s -p "admin password (8+ characters): " pw1; echo
+      read -r -s -p "again: " pw2; echo
+      [ "$pw1" = "$pw2" ] && [ ${#pw1} -ge 8 ] && break
+      echo "the two entries differ or are shorter than 8 characters; again"
+    done
+    printf '%s\n' "$pw1" > "$TMP/password"; unset pw1 pw2
+  else
+    die "no admin password yet: give --admin-password-file (or ADMIN_PASSWORD_FILE)"
+  fi
+  pw=$(head -n1 "$TMP/password")
+  [ ${#pw} -ge 8 ] || die "the admin password needs at least 8 characters"
+  unset pw
+fi
+
+if [ "$BUILD" -eq 1 ]; then
+  say "building wss-panel with cargo"
+  (cd "$SCRIPT_DIR/.." && cargo build --release --locked) || die "cargo build failed"
+  BINARY="$SCRIPT_DIR/../target/release/wss-panel"
+fi
+if [ -z "$BINARY" ]; then
+  if [ -x "$(R $BIN_PATH)" ]; then BINARY=$(R $BIN_PATH)
+  else die "no binary: give --binary PATH or --build"; fi
+fi
+[ -f "$BINARY" ] && [ -x "$BINARY" ] || die "--binary $BINARY is not an executable file"
+"$BINARY" --version >/dev/null || die "$BINARY does not run"
+
+# ---------------------------------------------------------------- packages
+if [ -z "$ROOT" ] || [ "$WITH_APT" -eq 1 ]; then
+  say "installing packages: ${PACKAGES[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}"
+fi
+for tool in visudo sshd stunnel4 openssl; do
+  command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || die "$tool is missing (install: ${PACKAGES[*]})"
+done
+
+# ---------------------------------------------------------------- render + validate
+render() { # TEMPLATE OUT
+  sed -e "s|@PANEL_USER@|${ANS[panel_user]}|g" -e "s|@PROXY_USER@|${ANS[proxy_user]}|g" \
+      -e "s|@BIN@|$BIN_PATH|g" -e "s|@STUNNEL_PORT@|${ANS[stunnel_port]}|g" \
+      -e "s|@SSHD_STUNNEL_PORT@|${ANS[sshd_stunnel_port]}|g" "$TEMPLATES/$1" > "$2"
+}
+mkdir "$TMP/out" "$TMP/verify"
+UNITS=(wss_panel.service wss.service sshd_stunnel.service)
+for unit in "${UNITS[@]}"; do render "$unit" "$TMP/out/$unit"; done
+render sshd_config_stunnel "$TMP/out/sshd_config_stunnel"
+render stunnel-wss.conf "$TMP/out/wss.conf"
+"$BINARY" privileged --print-sudoers "${ANS[panel_user]}" --helper-path "$BIN_PATH" > "$TMP/out/99-wss-panel"
+
+say "validating the generated files"
+/usr/sbin/visudo -c -q -f "$TMP/out/99-wss-panel" || die "visudo refused the generated sudoers file"
+mkdir -p /run/sshd 2>/dev/null || true
+[ -n "$ROOT" ] || ssh-keygen -A >/dev/null
+/usr/sbin/sshd -t -f "$TMP/out/sshd_config_stunnel" || die "sshd -t refused the generated sshd_config_stunnel"
+if command -v systemd-analyze >/dev/null; then
+  # Verified with the binary that is about to be installed, since the target may not exist yet.
+  for unit in "${UNITS[@]}"; do sed "s|$BIN_PATH|$BINARY|g" "$TMP/out/$unit" > "$TMP/verify/$unit"; done
+  (cd "$TMP/verify" && systemd-analyze verify --man=no "${UNITS[@]/#/./}") > "$TMP/verify.log" 2>&1 \
+    && [ ! -s "$TMP/verify.log" ] || { cat "$TMP/verify.log" >&2; die "systemd-analyze verify refused a generated unit"; }
+fi
+stunnel_dry_start() { # a copy on a free loopback port with throwaway or real TLS material
+  local port cert=$CERT key=$KEY attempt rc
+  if [ -z "$cert" ]; then
+    if [ -s "$STATE_DIR/cert.pem" ]; then cert="$STATE_DIR/cert.pem" key="$STATE_DIR/key.pem"
+    else "$BINARY" install-helper gen-cert --dir "$TMP" --san localhost >/dev/null; cert="$TMP/cert.pem" key="$TMP/key.pem"; fi
+  fi
+  for attempt in 1 2 3 4 5; do
+    port=$(shuf -i 20000-60000 -n 1)
+    sed -e "s|^accept = .*|accept = 127.0.0.1:$port|" -e "s|^cert = .*|cert = $cert|" -e "s|^key = .*|key = $key|" \
+      "$TMP/out/wss.conf" > "$TMP/stunnel-check.conf"
+    timeout 3 stunnel4 "$TMP/stunnel-check.conf" > "$TMP/stunnel.log" 2>&1 && rc=0 || rc=$?
+    # Another program may take the random port between picking and binding: pick again.
+    grep -q "Address already in use" "$TMP/stunnel.log" && [ "$attempt" -lt 5 ] && continue
+    break
+  done
+  [ "$rc" -eq 124 ] && grep -q "Configuration successful" "$TMP/stunnel.log" \
+    || { cat "$TMP/stunnel.log" >&2; die "stunnel refused the generated configuration"; }
+}
+stunnel_dry_start
+
+# ---------------------------------------------------------------- apply
+record() { manifest_has "$1" || echo "$1" >> "$MANIFEST"; }
+ensure_dir() { # PATH MODE OWNER: creates missing components, each recorded for uninstall
+  local path=$1 mode=$2 owner=$3 parts=() p
+  p=$path
+  while [ ! -d "$(R "$p")" ]; do parts=("$p" "${parts[@]}"); p=$(dirname "$p"); done
+  for p in "${parts[@]}"; do mkdir -m 0755 "$(R "$p")"; done
+  for p in "${parts[@]}"; do record "dir $p"; done
+  chmod "$mode" "$(R "$path")"; chown "$owner" "$(R "$path")"
+}
+put_file() { # SRC DEST MODE [OWNER]: writes only when the contents differ
+  local src=$1 dest=$2 mode=$3 owner=${4:-0:0} target
+  target=$(R "$dest")
+  if [ -e "$target" ] && ! manifest_has "file $dest" && [ ! -e "$target.wss-panel-orig" ]; then
+    cp -a "$target" "$target.wss-panel-orig"; record "backup $dest"
+  fi
+  if ! cmp -s "$src" "$target"; then
+    install -m "$mode" "$src" "$target.wss-panel-new"
+    mv -f "$target.wss-panel-new" "$target"
+  fi
+  chmod "$mode" "$target"; chown "$owner" "$target"
+  record "file $dest"
+}
+account_tool() { if [ -n "$ROOT" ]; then "$@" --prefix "$ROOT"; else "$@"; fi; }
+ensure_group() {
+  grep -q "^$1:" "$(R /etc/group)" && return 0
+  account_tool groupadd --system "$1"; record "group $1"
+}
+ensure_user() { # NAME HOME: a system user with its own group (adduser --system alone gives nogroup)
+  ensure_group "$1"
+  [ -n "$(passwd_field "$1" 1)" ] && return 0
+  account_tool useradd --system --gid "$1" --no-create-home --home-dir "$2" --shell /usr/sbin/nologin "$1"
+  record "user $1"
+}
+ids_of() { echo "$(passwd_field "$1" 3):$(passwd_field "$1" 4)"; }
+
+ensure_dir $INSTALLER_DIR 0700 0:0
+touch "$MANIFEST"; chmod 0600 "$MANIFEST"
+record "data $INSTALLER_DIR"
+say "accounts"
+ensure_group shell_users
+ensure_user "${ANS[panel_user]}" /var/lib/wss-panel
+ensure_user "${ANS[proxy_user]}" /nonexistent
+PANEL_IDS=$(ids_of "${ANS[panel_user]}")
+
+say "directories, binary, secrets"
+[ -d "$STATE_DIR" ] || record "data /etc/wss-panel"
+ensure_dir /etc/wss-panel 0700 "$PANEL_IDS"
+[ -d "$(R /var/lib/wss-panel)" ] || record "data /var/lib/wss-panel"
+ensure_dir /var/lib/wss-panel 0700 "$PANEL_IDS"
+ensure_dir /usr/local/bin 0755 0:0
+[ "$BINARY" -ef "$(R $BIN_PATH)" ] || put_file "$BINARY" "$BIN_PATH" 0755
+record "file $BIN_PATH"
+
+if [ -n "$CERT" ]; then
+  install -m 0600 "$CERT" "$STATE_DIR/cert.pem"; install -m 0600 "$KEY" "$STATE_DIR/key.pem"
+else
+  [ ${#SANS[@]} -gt 0 ] || { SANS=("$(hostname -f 2>/dev/null || hostname)"); for ip in $(hostname -I 2>/dev/null); do SANS+=("$ip"); done; }
+  "$BINARY" install-helper gen-cert --dir "$STATE_DIR" "${SANS[@]/#/--san=}" >/dev/null
+fi
+if [ -s "$TMP/password" ]; then
+  "$BINARY" install-helper hash-password --password-file "$TMP/password" --out "$HASH_FILE" >/dev/null
+  rm -f "$TMP/password"
+fi
+"$BINARY" install-helper write-config --out "$STATE_DIR/config.json" --panel-user "${ANS[panel_user]}" \
+  --panel-port "${ANS[panel_port]}" --wss-http-port "${ANS[wss_http_port]}" --wss-tls-port "${ANS[wss_tls_port]}" \
+  --stunnel-port "${ANS[stunnel_port]}" --internal-forward-port "${ANS[internal_forward_port]}" \
+  --data-dir /var/lib/wss-panel >/dev/null
+for key in "${ANSWER_KEYS[@]}"; do echo "$key=${ANS[$key]}"; done > "$TMP/answers"
+cmp -s "$TMP/answers" "$ANSWERS_FILE" || install -m 0600 "$TMP/answers" "$ANSWERS_FILE"
+chown -R "$PANEL_IDS" "$STATE_DIR"
+
+say "units and configs"
+ensure_dir /etc/systemd/system 0755 0:0
+for unit in "${UNITS[@]}"; do put_file "$TMP/out/$unit" "/etc/systemd/system/$unit" 0644; done
+ensure_dir /etc/ssh 0755 0:0
+put_file "$TMP/out/sshd_config_stunnel" /etc/ssh/sshd_config_stunnel 0600
+ensure_dir /etc/stunnel 0755 0:0
+put_file "$TMP/out/wss.conf" /etc/stunnel/wss.conf 0644
+ensure_dir /etc/sudoers.d 0755 0:0
+put_file "$TMP/out/99-wss-panel" /etc/sudoers.d/99-wss-panel 0440
+
+# Tunnels arrive at the main sshd from loopback: password logins there, nowhere else. Only a
+# drop-in, and only if the admin's sshd_config includes drop-ins; rolled back if sshd -t fails.
+main_sshd_dropin() {
+  local main dropin=/etc/ssh/sshd_config.d/50-wss-panel.conf version
+  main=$(R /etc/ssh/sshd_config)
+  grep -Eqi '^[[:space:]]*Include[[:space:]]+/etc/ssh/sshd_config\.d/\*\.conf' "$main" 2>/dev/null || {
+    echo "note: $main does not include sshd_config.d; tunnels need password logins from 127.0.0.1 there (not changed)"
+    return 0
+  }
+  {
+    echo "# Generated by wss-panel install.sh: WSS tunnels reach this sshd from loopback only."
+    version=$(ssh -V 2>&1 | sed -n 's/^OpenSSH_\([0-9]*\)\.\([0-9]*\).*/\1 \2/p')
+    # shellcheck disable=SC2086
+    set -- $version
+    if [ "${1:-0}" -gt 9 ] || { [ "${1:-0}" -eq 9 ] && [ "${2:-0}" -ge 8 ]; }; then
+      echo "# Every tunnel comes from 127.0.0.1: one bad client must not lock everyone out."
+      echo "PerSourcePenaltyExemptList 127.0.0.1/32,::1/128"
+    fi
+    echo "Match Address 127.0.0.1,::1"
+    echo "    PasswordAuthentication yes"
+    echo "    AllowTcpForwarding yes"
+  } > "$TMP/50-wss-panel.conf"
+  ensure_dir /etc/ssh/sshd_config.d 0755 0:0
+  put_file "$TMP/50-wss-panel.conf" "$dropin" 0644
+  if [ -z "$ROOT" ] && ! /usr/sbin/sshd -t; then
+    rm -f "$dropin"; sed -i "\\|^file $dropin\$|d" "$MANIFEST"
+    die "sshd -t failed with $dropin; removed it again, the admin's sshd is unchanged"
+  fi
+}
+main_sshd_dropin
+
+# ---------------------------------------------------------------- start
+SERVICES=(wss_panel.service wss.service sshd_stunnel.service stunnel@wss.service)
+if [ -n "$ROOT" ] || [ "$NO_START" -eq 1 ]; then
+  say "not starting services (${ROOT:+staged under $ROOT}${ROOT:+, }--no-start or staging)"
+elif [ ! -d /run/systemd/system ]; then
+  say "systemd is not running here: services written but not started"
+else
+  systemctl daemon-reload
+  for svc in "${SERVICES[@]}"; do
+    record "unit $svc"
+    systemctl enable --quiet "$svc"
+    systemctl restart "$svc"
+  done
+  if [ -e "$(R /etc/ssh/sshd_config.d/50-wss-panel.conf)" ]; then systemctl reload ssh || true; fi
+  # Debian's SysV stunnel4 starts every /etc/stunnel/*.conf, ours included: port 444 twice.
+  if systemctl is-enabled --quiet stunnel4 2>/dev/null; then
+    echo "warning: stunnel4 (SysV) is enabled and would also start /etc/stunnel/wss.conf;"
+    echo "         if you do not use it for anything else: systemctl disable --now stunnel4"
+  fi
+fi
+
+HOST=$(hostname -I 2>/dev/null | awk '{print $1}')
+HOST=${HOST:-<this server>}
+cat <<EOF
+
+wss-panel is installed.
+  panel:        http://$HOST:${ANS[panel_port]}/  (login: admin password you chose)
+  WSS tunnels:  ws://$HOST:${ANS[wss_http_port]}  wss://$HOST:${ANS[wss_tls_port]} -> sshd 127.0.0.1:${ANS[internal_forward_port]}
+  SSH over TLS: port ${ANS[stunnel_port]} -> sshd_stunnel 127.0.0.1:${ANS[sshd_stunnel_port]} (users with "Allow Shell")
+  status:       systemctl status wss_panel wss sshd_stunnel stunnel@wss
+  logs:         journalctl -u wss_panel -u wss -f
+  check:        sudo wss-panel doctor   (one line per check, with the fix for each problem)
+  uninstall:    $SCRIPT_DIR/uninstall.sh
+EOF

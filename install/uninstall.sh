@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2015
+# wss-panel uninstaller: undoes exactly what install.sh recorded in its manifest, newest first
+# (services, units, sudoers, configs, accounts it created, directories it created, the
+# firewall table), restores files it had backed up, and leaves everything else alone: the
+# admin's sshd, pre-existing accounts, packages. The data (/etc/wss-panel, /var/lib/wss-panel)
+# is deleted only with --purge or a "yes"; tunnel accounts only with --remove-tunnel-users.
+set -euo pipefail
+
+ROOT="" PURGE="" YES=0 REMOVE_TUNNEL_USERS=0
+die() { echo "uninstall.sh: $*" >&2; exit 1; }
+say() { echo "==> $*"; }
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --root) [ $# -ge 2 ] || die "--root needs a value"; ROOT=$2; shift ;;
+    --purge) PURGE=1 ;;
+    --keep-data) PURGE=0 ;;
+    --yes|-y) YES=1 ;;
+    --remove-tunnel-users) REMOVE_TUNNEL_USERS=1 ;;
+    -h|--help)
+      echo "Usage: uninstall.sh [--root DIR] [--purge | --keep-data] [--remove-tunnel-users] [--yes]"; exit 0 ;;
+    *) die "unknown option: $1" ;;
+  esac
+  shift
+done
+[ "$(id -u)" -eq 0 ] || die "run me as root"
+if [ -n "$ROOT" ]; then ROOT=$(cd "$ROOT" && pwd); [ "$ROOT" != / ] || ROOT=""; fi
+R() { printf '%s%s' "$ROOT" "$1"; }
+INSTALLER_DIR=/var/lib/wss-panel-installer
+MANIFEST=$(R $INSTALLER_DIR/manifest)
+[ -f "$MANIFEST" ] || die "no manifest at $MANIFEST: nothing that install.sh recorded to remove"
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+cp "$MANIFEST" "$WORK/manifest"
+MANIFEST="$WORK/manifest"
+
+# Only paths and names of the shapes install.sh writes are acted on.
+valid_path() { [[ "$1" =~ ^/[A-Za-z0-9._@/-]+$ ]] && [[ "$1" != *..* ]]; }
+valid_name() { [[ "$1" =~ ^[a-z_][a-z0-9_@.-]{0,63}$ ]]; }
+
+if [ -z "$PURGE" ]; then
+  if [ "$YES" -eq 1 ] || [ ! -t 0 ]; then PURGE=0
+  else
+    read -r -p "Delete the data too (users, traffic, config, admin password, certificate)? [y/N] " reply
+    case "$reply" in y|Y|yes) PURGE=1 ;; *) PURGE=0 ;; esac
+  fi
+fi
+SYSTEMD=0
+[ -z "$ROOT" ] && [ -d /run/systemd/system ] && SYSTEMD=1
+
+# Tunnel accounts: the helper's own list (it refuses accounts it did not create).
+TUNNEL_LIST=$(R /var/lib/wss-panel-helper/accounts)
+if [ -s "$TUNNEL_LIST" ]; then
+  if [ "$REMOVE_TUNNEL_USERS" -eq 1 ] && [ -z "$ROOT" ] && [ -x /usr/local/bin/wss-panel ]; then
+    while read -r name; do
+      valid_name "$name" && /usr/local/bin/wss-panel privileged delete-user "$name" || true
+    done < "$TUNNEL_LIST"
+  else
+    echo "tunnel accounts created by the panel are kept (remove them with --remove-tunnel-users):"
+    sed 's/^/  /' "$TUNNEL_LIST"
+  fi
+fi
+
+account_tool() { if [ -n "$ROOT" ]; then "$@" --prefix "$ROOT"; else "$@"; fi; }
+undo() { # KIND ARG
+  local kind=$1 arg=$2
+  case "$kind" in
+    unit)
+      valid_name "$arg" || return 0
+      if [ "$SYSTEMD" -eq 1 ]; then systemctl disable --now --quiet "$arg" 2>/dev/null || true; fi ;;
+    file)
+      valid_path "$arg" || return 0
+      rm -f "$(R "$arg")" ;;
+    backup)
+      valid_path "$arg" || return 0
+      if [ -e "$(R "$arg").wss-panel-orig" ]; then mv -f "$(R "$arg").wss-panel-orig" "$(R "$arg")"; fi ;;
+    data)
+      valid_path "$arg" || return 0
+      if [ "$PURGE" -eq 1 ]; then rm -rf "$(R "$arg")"; fi ;;
+    dir)
+      valid_path "$arg" || return 0
+      # A kept data directory stays even when it is empty.
+      if [ "$PURGE" -eq 0 ] && grep -qxF "data $arg" "$MANIFEST"; then return 0; fi
+      rmdir "$(R "$arg")" 2>/dev/null || true ;;
+    user)
+      valid_name "$arg" || return 0
+      grep -q "^$arg:" "$(R /etc/passwd)" && account_tool userdel "$arg" ;;
+    group)
+      valid_name "$arg" || return 0
+      grep -q "^$arg:" "$(R /etc/group)" && account_tool groupdel "$arg" ;;
+  esac
+  return 0
+}
+
+say "stopping services"
+{ grep '^unit ' "$MANIFEST" || true; } | while read -r kind arg; do undo "$kind" "$arg"; done
+say "removing files, accounts and directories"
+# Newest first; files before the directories that held them.
+tac "$MANIFEST" | { grep -v '^unit ' || true; } | while read -r kind arg; do
+  [ "$kind:$arg" = "data:$INSTALLER_DIR" ] && continue
+  undo "$kind" "$arg"
+done
+if [ "$SYSTEMD" -eq 1 ]; then
+  systemctl daemon-reload
+  systemctl reload ssh 2>/dev/null || true
+fi
+# The helper's ban list: an nftables table, or (without nft) an iptables/ip6tables chain.
+if [ -z "$ROOT" ]; then
+  if command -v nft >/dev/null; then nft delete table inet wss_panel 2>/dev/null || true; fi
+  for ipt in iptables ip6tables; do
+    command -v "$ipt" >/dev/null || continue
+    while "$ipt" -w -D INPUT -j WSS_IP_BLOCK 2>/dev/null; do :; done
+    "$ipt" -w -F WSS_IP_BLOCK 2>/dev/null && "$ipt" -w -X WSS_IP_BLOCK 2>/dev/null || true
+  done
+fi
+
+# The installer's own state goes with the data. Kept data stays listed (with the directories it
+# still sits in), so that a later --purge, or a reinstall and uninstall, still removes it.
+if [ "$PURGE" -eq 1 ]; then
+  rm -rf "$(R $INSTALLER_DIR)"
+  tac "$MANIFEST" | while read -r kind arg; do
+    if [ "$kind" = dir ]; then undo dir "$arg"; fi
+  done
+else
+  while read -r kind arg; do
+    case "$kind" in
+      data) echo "$kind $arg" ;;
+      dir) if [ -d "$(R "$arg")" ]; then echo "$kind $arg"; fi ;;
+    esac
+  done < "$MANIFEST" > "$(R $INSTALLER_DIR/manifest)"
+fi
+[ "$PURGE" -eq 1 ] || echo "kept the data: /etc/wss-panel, /var/lib/wss-panel (delete with --purge)"
+say "wss-panel removed"

@@ -1,0 +1,160 @@
+//! Doctor checks on files and the tools that read them: the sudoers rule (and `sudo -l` for
+//! the panel user), sshd configs (`sshd -t`), the TLS certificate's expiry, the store, the
+//! clock. Read-only.
+
+use super::Check;
+use super::checks::{one_line, run};
+use crate::config::Config;
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+/// Certificates that expire sooner than this are a problem now.
+pub const CERT_MIN_VALIDITY: Duration = Duration::from_secs(14 * 24 * 3600);
+/// A clock before this is certainly wrong (the binary is newer).
+const CLOCK_FLOOR_UNIX: u64 = 1_735_689_600; // 2025-01-01
+
+pub fn sudoers(config: &Config, file: &Path) -> Check {
+    let regenerate = format!(
+        "wss-panel privileged --print-sudoers {u} > /tmp/99-wss-panel && visudo -c -f /tmp/99-wss-panel && install -m 0440 /tmp/99-wss-panel {f}",
+        u = config.panel_user,
+        f = file.display()
+    );
+    let path = file.to_string_lossy();
+    match run("visudo", &["-c", "-q", "-f", &path]) {
+        Err(e) => Check::problem("sudoers", e, "apt-get install sudo"),
+        Ok(r) if !r.ok => {
+            Check::problem("sudoers", format!("visudo rejects {path}: {}", one_line(&r.output)), regenerate)
+        }
+        Ok(_) => {
+            let expected =
+                crate::system::sudoers::render(&config.panel_user, &config.helper_path.to_string_lossy());
+            match (std::fs::read_to_string(file), expected) {
+                (Ok(text), Ok(rule)) if text == rule => whole_sudo_config(&path),
+                _ => {
+                    Check::problem("sudoers", format!("{path} is not the rule wss-panel prints"), regenerate)
+                }
+            }
+        }
+    }
+}
+
+/// One broken file under /etc/sudoers.d stops sudo for everyone, the panel included.
+fn whole_sudo_config(path: &str) -> Check {
+    match run("visudo", &["-c", "-q"]) {
+        Ok(r) if r.ok => {
+            Check::ok("sudoers", format!("{path} is valid, and so is sudo's whole configuration"))
+        }
+        Ok(r) => Check::problem(
+            "sudoers",
+            format!("visudo -c rejects sudo's configuration: {}", one_line(&r.output)),
+            "run visudo -c and correct the file it names (sudo refuses to run while any file is broken)",
+        ),
+        Err(e) => Check::problem("sudoers", e, "apt-get install sudo"),
+    }
+}
+
+/// The call the panel makes, made as the panel user: `sudo -n HELPER privileged is-active wss`.
+/// Whatever the helper answers (without systemd it cannot), sudo letting it run is the point.
+pub fn sudo_helper(config: &Config) -> Check {
+    let (user, helper) = (config.panel_user.as_str(), config.helper_path.to_string_lossy());
+    if !nix::unistd::geteuid().is_root() {
+        return Check::problem(
+            "sudo helper",
+            "not checked: doctor runs as a normal user",
+            "sudo wss-panel doctor",
+        );
+    }
+    let call = ["-u", user, "--", "sudo", "-n", &helper, "privileged", "is-active", "wss"];
+    let fix =
+        "re-run install.sh (it writes the sudoers rule), or check panel_user and helper_path in config.json";
+    match run("runuser", &call) {
+        Ok(r) if !r.output.contains("sudo:") && !r.output.contains("runuser:") => {
+            Check::ok("sudo helper", format!("{user} reaches {helper} privileged through sudo -n"))
+        }
+        Ok(r) => Check::problem(
+            "sudo helper",
+            format!("{user} cannot run {helper} through sudo -n: {}", one_line(&r.output)),
+            fix,
+        ),
+        Err(e) => Check::problem("sudo helper", e, "apt-get install sudo util-linux"),
+    }
+}
+
+pub fn sshd_config(name: &str, path: &Path, unit: &str) -> Check {
+    if !path.exists() {
+        return Check::problem(name, format!("{} is missing", path.display()), "re-run install.sh");
+    }
+    let _ = std::fs::create_dir_all("/run/sshd");
+    match run("/usr/sbin/sshd", &["-t", "-f", &path.to_string_lossy()]) {
+        Ok(r) if r.ok => Check::ok(name, format!("sshd -t accepts {}", path.display())),
+        Ok(r) => Check::problem(
+            name,
+            format!("sshd -t rejects {}: {}", path.display(), one_line(&r.output)),
+            format!(
+                "correct {} until `sshd -t -f {}` passes, then systemctl restart {unit}",
+                path.display(),
+                path.display()
+            ),
+        ),
+        Err(e) => Check::problem(name, e, "apt-get install openssh-server"),
+    }
+}
+
+pub fn tls_cert(config: &Config) -> Check {
+    let cert = config.tls_cert.to_string_lossy();
+    let renew = "re-run install.sh with --cert/--key (or delete cert.pem and key.pem and re-run it for a \
+                 new self-signed one); then systemctl restart wss stunnel@wss";
+    if !config.tls_cert.exists() || !config.tls_key.exists() {
+        return Check::problem(
+            "tls cert",
+            format!("{cert} or {} is missing", config.tls_key.display()),
+            renew,
+        );
+    }
+    let seconds = CERT_MIN_VALIDITY.as_secs().to_string();
+    match run("openssl", &["x509", "-noout", "-checkend", &seconds, "-in", &cert]) {
+        Ok(r) if r.ok => Check::ok("tls cert", format!("{cert} is valid for 14 days or more")),
+        Ok(r) if r.output.contains("will expire") => {
+            Check::problem("tls cert", format!("{cert} expires within 14 days (or has expired)"), renew)
+        }
+        Ok(r) => Check::problem("tls cert", format!("{cert} is unreadable: {}", one_line(&r.output)), renew),
+        Err(e) => Check::problem("tls cert", e, "apt-get install openssl"),
+    }
+}
+
+/// redb lets one process open a database: if the panel has it, that is the good case.
+pub fn store(config: &Config) -> Check {
+    let path = config.store_path();
+    if !path.exists() {
+        return Check::problem(
+            "store",
+            format!("{} does not exist", path.display()),
+            "the panel creates it on its first start: systemctl restart wss_panel",
+        );
+    }
+    match redb::ReadOnlyDatabase::open(&path) {
+        Ok(_) => Check::ok("store", format!("{} opens", path.display())),
+        Err(redb::DatabaseError::DatabaseAlreadyOpen) => {
+            Check::ok("store", format!("{} is open in the running panel", path.display()))
+        }
+        Err(e) => Check::problem(
+            "store",
+            format!("{}: {e}", path.display()),
+            "stop the panel, copy the file aside, and restore the last good backup of it",
+        ),
+    }
+}
+
+pub fn clock() -> Check {
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    if now < CLOCK_FLOOR_UNIX {
+        return Check::problem("clock", "the system clock is before 2025", "timedatectl set-ntp true");
+    }
+    if Path::new("/run/systemd/system").exists()
+        && let Ok(r) = run("timedatectl", &["show", "-p", "NTPSynchronized", "--value"])
+        && r.output == "no"
+    {
+        return Check::problem("clock", "not synchronized with NTP", "timedatectl set-ntp true");
+    }
+    Check::ok("clock", "sane")
+}

@@ -1,0 +1,224 @@
+//! `wss-panel install-helper ...`: what `install/install.sh` asks of the binary so that the
+//! shell script does no crypto and writes no JSON: the TLS certificate, the admin password
+//! hash, config.json. Each step keeps what is already there (re-running the installer
+//! must not change secrets, the certificate or the password) and says what it did on stdout
+//! (`kept PATH` / `wrote PATH`) so the installer can record created files in its manifest.
+
+use crate::config::{DEFAULT_BCRYPT_COST, RawConfig};
+use crate::web::{open_private, random_hex};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Bytes bcrypt looks at; a longer admin password is refused rather than cut.
+const MAX_PASSWORD_BYTES: usize = 72;
+const MIN_PASSWORD_CHARS: usize = 8;
+
+#[derive(Debug, clap::Subcommand)]
+pub enum InstallCmd {
+    /// Writes DIR/cert.pem and DIR/key.pem (0600), self-signed for the given names, unless
+    /// both exist.
+    GenCert {
+        #[arg(long)]
+        dir: PathBuf,
+        /// Host names and IP addresses for the subjectAltName.
+        #[arg(long = "san", required = true)]
+        sans: Vec<String>,
+    },
+    /// Hashes the first line of PASSWORD_FILE with bcrypt into OUT (0600), unless OUT exists.
+    HashPassword {
+        #[arg(long)]
+        password_file: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Creates or updates config.json (0600): the given keys are set, every other key and the
+    /// internal secret are kept; a new secret is generated only when there is none.
+    WriteConfig(WriteConfigArgs),
+    /// Validates a config.json and prints its ports as `key=value` lines.
+    ShowConfig {
+        #[arg(long)]
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct WriteConfigArgs {
+    #[arg(long)]
+    out: PathBuf,
+    #[arg(long)]
+    panel_user: String,
+    #[arg(long)]
+    panel_port: u16,
+    #[arg(long)]
+    wss_http_port: u16,
+    #[arg(long)]
+    wss_tls_port: u16,
+    #[arg(long)]
+    stunnel_port: u16,
+    #[arg(long)]
+    internal_forward_port: u16,
+    /// The data dir as the running panel sees it (the installer's `--root` is not part of it).
+    #[arg(long)]
+    data_dir: PathBuf,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InstallError {
+    #[error("{0}")]
+    Refused(String),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> InstallError + '_ {
+    move |source| InstallError::Io { path: path.to_owned(), source }
+}
+
+/// Runs one step; the returned text goes to stdout.
+pub fn run(cmd: InstallCmd) -> Result<String, InstallError> {
+    match cmd {
+        InstallCmd::GenCert { dir, sans } => gen_cert(&dir, sans),
+        InstallCmd::HashPassword { password_file, out } => hash_password(&password_file, &out),
+        InstallCmd::WriteConfig(args) => write_config(&args),
+        InstallCmd::ShowConfig { file } => show_config(&file),
+    }
+}
+
+fn gen_cert(dir: &Path, sans: Vec<String>) -> Result<String, InstallError> {
+    let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
+    if cert_path.exists() && key_path.exists() {
+        return Ok(format!("kept {}\nkept {}\n", cert_path.display(), key_path.display()));
+    }
+    let (cert, key) = crate::proxy::tls::self_signed(sans)
+        .map_err(|e| InstallError::Refused(format!("cannot make a certificate: {e}")))?;
+    open_private(&key_path).and_then(|mut f| f.write_all(key.as_bytes())).map_err(io(&key_path))?;
+    open_private(&cert_path).and_then(|mut f| f.write_all(cert.as_bytes())).map_err(io(&cert_path))?;
+    Ok(format!("wrote {}\nwrote {}\n", cert_path.display(), key_path.display()))
+}
+
+fn hash_password(password_file: &Path, out: &Path) -> Result<String, InstallError> {
+    if std::fs::metadata(out).is_ok_and(|m| m.len() > 0) {
+        return Ok(format!("kept {}\n", out.display()));
+    }
+    let text = std::fs::read_to_string(password_file).map_err(io(password_file))?;
+    let password = text.lines().next().unwrap_or("");
+    check_admin_password(password)?;
+    let hash = bcrypt::non_truncating_hash(password, DEFAULT_BCRYPT_COST)
+        .map_err(|e| InstallError::Refused(format!("cannot hash the password: {e}")))?;
+    open_private(out).and_then(|mut f| f.write_all(hash.as_bytes())).map_err(io(out))?;
+    Ok(format!("wrote {}\n", out.display()))
+}
+
+/// At least 8 characters, at most 72 bytes, no control characters.
+pub fn check_admin_password(password: &str) -> Result<(), InstallError> {
+    if password.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(InstallError::Refused(format!(
+            "the admin password needs at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(InstallError::Refused(format!(
+            "the admin password is longer than {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
+    if password.chars().any(char::is_control) {
+        return Err(InstallError::Refused("the admin password contains a control character".into()));
+    }
+    Ok(())
+}
+
+fn write_config(a: &WriteConfigArgs) -> Result<String, InstallError> {
+    let old_text = match std::fs::read_to_string(&a.out) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(io(&a.out)(e)),
+    };
+    let mut raw: RawConfig = match &old_text {
+        // A config that does not parse is the operator's to fix: never overwritten.
+        Some(text) => serde_json::from_str(text)
+            .map_err(|source| crate::config::ConfigError::Parse { path: a.out.clone(), source })?,
+        None => RawConfig::default(),
+    };
+    raw.panel_user = Some(a.panel_user.clone());
+    raw.panel_port = Some(a.panel_port.into());
+    raw.wss_http_port = Some(a.wss_http_port.into());
+    raw.wss_tls_port = Some(a.wss_tls_port.into());
+    raw.stunnel_port = Some(a.stunnel_port.into());
+    raw.internal_forward_port = Some(a.internal_forward_port.into());
+    raw.data_dir = Some(a.data_dir.clone());
+    if raw.internal_api_secret.as_deref().is_none_or(str::is_empty) {
+        raw.internal_api_secret = Some(random_hex(32));
+    }
+    raw.clone().validate(&a.out)?;
+    let text = serde_json::to_string_pretty(&raw).expect("a config serializes") + "\n";
+    if old_text.as_deref() == Some(text.as_str()) {
+        return Ok(format!("kept {}\n", a.out.display()));
+    }
+    // Written beside and renamed, so a crash never leaves half a config.
+    let tmp = a.out.with_extension("json.new");
+    open_private(&tmp).and_then(|mut f| f.write_all(text.as_bytes())).map_err(io(&tmp))?;
+    std::fs::rename(&tmp, &a.out).map_err(io(&a.out))?;
+    Ok(format!("wrote {}\n", a.out.display()))
+}
+
+fn show_config(file: &Path) -> Result<String, InstallError> {
+    let c = crate::config::Config::load(file)?;
+    Ok(format!(
+        "panel_user={}\npanel_port={}\nwss_http_port={}\nwss_tls_port={}\nstunnel_port={}\n\
+         internal_forward_port={}\n",
+        c.panel_user, c.panel_port, c.wss_http_port, c.wss_tls_port, c.stunnel_port, c.internal_forward_port
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(out: &Path) -> WriteConfigArgs {
+        WriteConfigArgs {
+            out: out.to_owned(),
+            panel_user: "admin".into(),
+            panel_port: 54321,
+            wss_http_port: 80,
+            wss_tls_port: 443,
+            stunnel_port: 444,
+            internal_forward_port: 22,
+            data_dir: "/var/lib/wss-panel".into(),
+        }
+    }
+
+    #[test]
+    fn a_second_write_keeps_the_secret_and_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("config.json");
+        assert!(write_config(&args(&out)).unwrap().starts_with("wrote"));
+        let first = std::fs::read_to_string(&out).unwrap();
+        assert!(write_config(&args(&out)).unwrap().starts_with("kept"));
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), first);
+        let mut changed = args(&out);
+        changed.panel_port = 54000;
+        write_config(&changed).unwrap();
+        let secret =
+            |t: &str| serde_json::from_str::<serde_json::Value>(t).unwrap()["internal_api_secret"].clone();
+        assert_eq!(secret(&std::fs::read_to_string(&out).unwrap()), secret(&first));
+    }
+
+    #[test]
+    fn a_broken_config_is_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("config.json");
+        std::fs::write(&out, "{broken").unwrap();
+        assert!(write_config(&args(&out)).is_err());
+        assert_eq!(std::fs::read_to_string(&out).unwrap(), "{broken");
+    }
+
+    #[test]
+    fn weak_admin_passwords_are_refused() {
+        for bad in ["short", "", "tab\there-long", &"x".repeat(73)] {
+            assert!(check_admin_password(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_admin_password("Long-Enough-1").is_ok());
+    }
+}

@@ -1,0 +1,21 @@
+//! Counters the panel keeps since it started, shared by the actors and the web handlers and
+//! rendered by `web::metrics` for Prometheus. No I/O.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+
+/// Counters the panel keeps since it started.
+#[derive(Default)]
+pub struct Metrics {
+    pub auth_results: Mutex<BTreeMap<&'static str, u64>>,
+    pub fuse_trips: AtomicU64,
+    pub bytes_up: AtomicU64,
+    pub bytes_down: AtomicU64,
+}
+
+impl Metrics {
+    pub fn count_auth(&self, result: &'static str) {
+        *self.auth_results.lock().unwrap_or_else(|p| p.into_inner()).entry(result).or_default() += 1;
+    }
+}

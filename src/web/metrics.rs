@@ -1,0 +1,53 @@
+//! `/metrics`: Prometheus text for the operator's monitoring: tunnels, users online, bytes,
+//! auth results by reason, fuse trips, connected proxy nodes. Loopback only (or the internal
+//! secret), like the rest of the internal surface.
+
+use super::AppState;
+use super::error::ApiError;
+use crate::actors::node_hub::ListNodes;
+use crate::actors::stats_aggregator::GetLiveView;
+use actix_web::{HttpRequest, HttpResponse, web};
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+
+pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let loopback = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+    if !loopback {
+        super::internal::check_secret(&req, &state)?;
+    }
+    let view = state.aggregator.send(GetLiveView).await?;
+    let nodes = state.hub.send(ListNodes).await?;
+    let m = &state.metrics;
+    let mut out = String::new();
+    let mut gauge = |name: &str, help: &str, kind: &str, value: String| {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+    };
+    gauge("wss_tunnels", "Live tunnels on all nodes.", "gauge", view.connections.to_string());
+    gauge("wss_users_online", "Users with at least one live tunnel.", "gauge", view.users.len().to_string());
+    gauge("wss_ipc_nodes", "Proxy nodes connected to /ipc.", "gauge", nodes.len().to_string());
+    gauge(
+        "wss_fuse_trips_total",
+        "Users fused since the panel started.",
+        "counter",
+        m.fuse_trips.load(Ordering::Relaxed).to_string(),
+    );
+    gauge("wss_speed_up_kbps", "Summed upload speed, KiB/s.", "gauge", format!("{:.1}", view.speed_up_kbps));
+    gauge(
+        "wss_speed_down_kbps",
+        "Summed download speed, KiB/s.",
+        "gauge",
+        format!("{:.1}", view.speed_down_kbps),
+    );
+    let _ = writeln!(
+        out,
+        "# HELP wss_bytes_total Tunnel bytes stored since the panel started.\n# TYPE wss_bytes_total counter"
+    );
+    let _ = writeln!(out, "wss_bytes_total{{direction=\"up\"}} {}", m.bytes_up.load(Ordering::Relaxed));
+    let _ = writeln!(out, "wss_bytes_total{{direction=\"down\"}} {}", m.bytes_down.load(Ordering::Relaxed));
+    let _ =
+        writeln!(out, "# HELP wss_auth_total Tunnel auth answers by result.\n# TYPE wss_auth_total counter");
+    for (result, n) in m.auth_results.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        let _ = writeln!(out, "wss_auth_total{{result=\"{result}\"}} {n}");
+    }
+    Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4").body(out))
+}

@@ -1,0 +1,276 @@
+//! A staged install: every generated file passes its own tool's check, a second run changes
+//! only the binary, bad answers change nothing, and uninstall.sh puts the root back.
+
+use super::{BIN, Stage, TOOLS, changed, is_shadow_backup, text, tree};
+use crate::privileged::sandbox::ready;
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::process::Command;
+
+fn checked(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program).args(args).output().unwrap();
+    assert!(out.status.success(), "{program} {args:?}:\n{}", text(&out));
+    text(&out)
+}
+
+fn read(stage: &Stage, path: &str) -> String {
+    std::fs::read_to_string(stage.path(path)).unwrap()
+}
+
+fn mode(stage: &Stage, path: &str) -> u32 {
+    std::fs::metadata(stage.path(path)).unwrap().mode() & 0o7777
+}
+
+#[test]
+fn a_staged_install_passes_visudo_sshd_systemd_analyze_and_stunnel() {
+    if !ready(TOOLS) {
+        return;
+    }
+    let stage = Stage::new();
+    stage.install_ok(Path::new(BIN));
+
+    let sudoers = stage.path("/etc/sudoers.d/99-wss-panel");
+    checked("visudo", &["-c", "-f", sudoers.to_str().unwrap()]);
+    let rule = checked(BIN, &["privileged", "--print-sudoers", "admin"]);
+    assert_eq!(read(&stage, "/etc/sudoers.d/99-wss-panel"), rule.trim_end().to_owned() + "\n");
+    assert_eq!(mode(&stage, "/etc/sudoers.d/99-wss-panel"), 0o440);
+
+    host_keys();
+    let sshd_config = stage.path("/etc/ssh/sshd_config_stunnel");
+    checked("/usr/sbin/sshd", &["-t", "-f", sshd_config.to_str().unwrap()]);
+    let effective = checked(
+        "/usr/sbin/sshd",
+        &["-T", "-f", sshd_config.to_str().unwrap(), "-C", "user=u,host=h,addr=127.0.0.1"],
+    );
+    for line in
+        ["port 2222", "listenaddress 127.0.0.1:2222", "allowgroups shell_users", "passwordauthentication yes"]
+    {
+        assert!(effective.lines().any(|l| l == line), "sshd_config_stunnel lacks `{line}`:\n{effective}");
+    }
+    main_sshd_dropin_is_valid_and_loopback_only(&stage);
+
+    verify_units(&stage);
+    stunnel_starts(&stage);
+
+    // Accounts: the panel user has its own group (the original's `adduser --system` left it
+    // in nogroup and chown admin:admin aborted), no login shell; shell_users exists.
+    let passwd = read(&stage, "/etc/passwd");
+    let group = read(&stage, "/etc/group");
+    let admin: Vec<&str> = passwd.lines().find(|l| l.starts_with("admin:")).unwrap().split(':').collect();
+    let admin_group = group.lines().find(|l| l.starts_with("admin:")).expect("group admin");
+    assert_eq!(admin_group.split(':').nth(2), Some(admin[3]));
+    assert_eq!(admin[6], "/usr/sbin/nologin");
+    assert!(group.lines().any(|l| l.starts_with("shell_users:")));
+    assert!(passwd.lines().any(|l| l.starts_with("wss:")));
+
+    // Files and secrets.
+    assert_eq!(mode(&stage, "/etc/wss-panel"), 0o700);
+    assert_eq!(mode(&stage, "/etc/wss-panel/config.json"), 0o600);
+    assert_eq!(
+        std::fs::metadata(stage.path("/etc/wss-panel/config.json")).unwrap().uid().to_string(),
+        admin[2]
+    );
+    let config = wss_panel::config::Config::load(&stage.path("/etc/wss-panel/config.json")).unwrap();
+    assert_eq!((config.panel_port, config.wss_http_port, config.stunnel_port), (54321, 80, 444));
+    let hash = read(&stage, "/etc/wss-panel/admin_password.hash");
+    assert!(bcrypt::verify(super::ADMIN_PASSWORD, &hash).unwrap());
+    let cert = stage.path("/etc/wss-panel/cert.pem");
+    let san =
+        checked("openssl", &["x509", "-noout", "-ext", "subjectAltName", "-in", cert.to_str().unwrap()]);
+    assert!(san.contains("DNS:localhost") && san.contains("IP Address:127.0.0.1"), "{san}");
+}
+
+/// `sshd -t` on the admin's config with the staged drop-in, and the effective settings: password
+/// logins from loopback only.
+fn main_sshd_dropin_is_valid_and_loopback_only(stage: &Stage) {
+    let main = read(stage, "/etc/ssh/sshd_config")
+        .replace("/etc/ssh/sshd_config.d", stage.path("/etc/ssh/sshd_config.d").to_str().unwrap());
+    let copy = stage.dir.path().join("sshd_config_main");
+    std::fs::write(&copy, format!("HostKey /etc/ssh/ssh_host_ed25519_key\n{main}")).unwrap();
+    let copy = copy.to_str().unwrap();
+    checked("/usr/sbin/sshd", &["-t", "-f", copy]);
+    let effective = |addr: &str| {
+        checked("/usr/sbin/sshd", &["-T", "-f", copy, "-C", &format!("user=u,host=h,addr={addr}")])
+    };
+    assert!(effective("127.0.0.1").lines().any(|l| l == "passwordauthentication yes"));
+    assert!(effective("203.0.113.9").lines().any(|l| l == "passwordauthentication no"));
+}
+
+fn host_keys() {
+    if !Path::new("/etc/ssh/ssh_host_ed25519_key").exists() {
+        checked("ssh-keygen", &["-A"]);
+    }
+    let _ = std::fs::create_dir_all("/run/sshd");
+}
+
+/// `systemd-analyze verify` on copies whose ExecStart points at the built binary (the staged
+/// units name /usr/local/bin/wss-panel, which need not exist here). Any output fails.
+fn verify_units(stage: &Stage) {
+    let dir = stage.dir.path().join("verify");
+    std::fs::create_dir(&dir).unwrap();
+    let units = ["wss_panel.service", "wss.service", "sshd_stunnel.service"];
+    for unit in units {
+        let body =
+            read(stage, &format!("/etc/systemd/system/{unit}")).replace("/usr/local/bin/wss-panel", BIN);
+        std::fs::write(dir.join(unit), body).unwrap();
+    }
+    let out = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .args(units.map(|u| format!("./{u}")))
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success() && text(&out).trim().is_empty(), "systemd-analyze verify:\n{}", text(&out));
+    // The data plane is sandboxed tightly (the original's units all rated 9.2-9.6, "UNSAFE").
+    let security = Command::new("systemd-analyze")
+        .args(["security", "--offline=yes", "--threshold=25", "./wss.service"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(security.status.success(), "wss.service exposure above 2.5:\n{}", text(&security));
+    let wss = read(stage, "/etc/systemd/system/wss.service");
+    for must in ["AmbientCapabilities=CAP_NET_BIND_SERVICE", "LimitNOFILE=", "User=wss"] {
+        assert!(wss.contains(must), "wss.service lacks {must}");
+    }
+    assert!(
+        !wss.contains("BindsTo") && !wss.contains("Requires"),
+        "wss.service must not depend on the panel"
+    );
+    // sudo needs setuid: nothing that makes systemd set no_new_privs for a User= service.
+    let panel = read(stage, "/etc/systemd/system/wss_panel.service");
+    assert!(panel.contains("User=admin"));
+    let implies_nnp = [
+        "NoNewPrivileges=yes",
+        "SystemCallFilter",
+        "SystemCallArchitectures",
+        "RestrictAddressFamilies",
+        "RestrictNamespaces",
+        "RestrictRealtime",
+        "RestrictSUIDSGID",
+        "MemoryDenyWriteExecute",
+        "LockPersonality",
+        "PrivateDevices",
+        "ProtectKernel",
+        "ProtectClock",
+        "ProtectHostname",
+    ];
+    for key in implies_nnp {
+        assert!(!panel.lines().any(|l| l.starts_with(key)), "wss_panel.service sets {key}: sudo would fail");
+    }
+}
+
+/// The generated stunnel config started the way stunnel@wss.service starts it, on a free
+/// port: it must reach "Configuration successful" and keep running.
+fn stunnel_starts(stage: &Stage) {
+    let port = crate::helpers::sshd::free_port();
+    let conf = read(stage, "/etc/stunnel/wss.conf")
+        .replace("accept = 444", &format!("accept = 127.0.0.1:{port}"))
+        .replace("/etc/wss-panel/", &format!("{}/", stage.path("/etc/wss-panel").display()));
+    let path = stage.dir.path().join("stunnel-check.conf");
+    std::fs::write(&path, conf).unwrap();
+    let out = Command::new("timeout").args(["3", "stunnel4"]).arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(124), "stunnel exited early:\n{}", text(&out));
+    assert!(text(&out).contains("Configuration successful"), "{}", text(&out));
+}
+
+#[test]
+fn a_second_run_changes_nothing_but_the_binary() {
+    if !ready(TOOLS) {
+        return;
+    }
+    let stage = Stage::new();
+    stage.install_ok(Path::new(BIN));
+    let before = tree(&stage.root());
+    stage.install_ok(Path::new(BIN));
+    assert_eq!(changed(&before, &tree(&stage.root())), Vec::<String>::new());
+
+    let newer = stage.dir.path().join("wss-panel-newer");
+    let mut bytes = std::fs::read(BIN).unwrap();
+    bytes.extend_from_slice(b"\0a newer build");
+    std::fs::write(&newer, bytes).unwrap();
+    std::fs::set_permissions(&newer, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    stage.install_ok(&newer);
+    assert_eq!(changed(&before, &tree(&stage.root())), ["usr/local/bin/wss-panel"]);
+}
+
+#[test]
+fn bad_answers_are_refused_before_anything_changes() {
+    if !ready(TOOLS) {
+        return;
+    }
+    let stage = Stage::new();
+    let before = tree(&stage.root());
+    let cases: &[(&[&str], &str)] = &[
+        (&["--panel-port", "70000"], "not a port"),
+        (&["--wss-http-port", "8080", "--panel-port", "8080"], "each port must be different"),
+        (&["--stunnel-port", "abc"], "not a port"),
+        (&["--panel-user", "Bad User"], "not a valid account name"),
+        (&["--panel-user", "root"], "must not be root"),
+        (&["--panel-user", "wss"], "must be different"),
+        (&["--bogus"], "unknown option"),
+        (&["--cert", "/nonexistent"], "--cert and --key"),
+    ];
+    for (args, expected) in cases {
+        let out = stage.install(Path::new(BIN), args);
+        assert!(!out.status.success() && text(&out).contains(expected), "{args:?}:\n{}", text(&out));
+        assert_eq!(changed(&before, &tree(&stage.root())), Vec::<String>::new(), "{args:?} changed files");
+    }
+    // A port someone else holds (here: this test) is refused when ports are checked.
+    let squatter = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = squatter.local_addr().unwrap().port().to_string();
+    let out = stage.install(Path::new(BIN), &["--check-ports", "--panel-port", &port]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains(&format!("panel_port {port} is already in use by")), "{}", text(&out));
+    assert_eq!(changed(&before, &tree(&stage.root())), Vec::<String>::new());
+    std::fs::write(&stage.password_file, "short\n").unwrap();
+    let out = stage.install(Path::new(BIN), &[]);
+    assert!(text(&out).contains("at least 8 characters"), "{}", text(&out));
+    assert_eq!(changed(&before, &tree(&stage.root())), Vec::<String>::new());
+}
+
+#[test]
+fn uninstall_restores_the_staging_root_except_the_kept_data() {
+    if !ready(TOOLS) {
+        return;
+    }
+    let stage = Stage::new();
+    // A file of the same name that was there first is backed up and put back.
+    std::fs::create_dir_all(stage.path("/etc/stunnel")).unwrap();
+    std::fs::write(stage.path("/etc/stunnel/wss.conf"), "; the admin's own\n").unwrap();
+    let before = tree(&stage.root());
+    stage.install_ok(Path::new(BIN));
+    let out = stage.uninstall(&["--yes"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let kept = ["etc/wss-panel", "var/lib/wss-panel", "var/lib/wss-panel-installer", "var/lib", "var"];
+    let after = tree(&stage.root());
+    for path in changed(&before, &after) {
+        let data = kept.iter().any(|k| path == *k || path.starts_with(&format!("{k}/")));
+        assert!(data || is_shadow_backup(&path), "{path} differs after uninstall without --purge");
+    }
+    assert!(stage.path("/etc/wss-panel/config.json").exists() && stage.path("/var/lib/wss-panel").is_dir());
+    let manifest = read(&stage, "/var/lib/wss-panel-installer/manifest");
+    assert!(manifest.lines().all(|l| l.starts_with("data ") || l.starts_with("dir ")), "{manifest}");
+
+    // Reinstalling keeps the kept secret; uninstalling with --purge leaves nothing.
+    let secret = read(&stage, "/etc/wss-panel/config.json");
+    stage.install_ok(Path::new(BIN));
+    assert_eq!(read(&stage, "/etc/wss-panel/config.json"), secret);
+    let out = stage.uninstall(&["--purge"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let leftovers: Vec<String> =
+        changed(&before, &tree(&stage.root())).into_iter().filter(|p| !is_shadow_backup(p)).collect();
+    assert_eq!(leftovers, Vec::<String>::new());
+}
+
+#[test]
+fn the_install_scripts_pass_shellcheck() {
+    if !crate::helpers::sshd::have_tool("shellcheck") {
+        return;
+    }
+    let out = Command::new("shellcheck")
+        .arg(super::script("install.sh"))
+        .arg(super::script("uninstall.sh"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+}
