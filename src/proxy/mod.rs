@@ -2,7 +2,8 @@
 //! Never imports actix; talks to the panel only through [`crate::wire`] types.
 //!
 //! Pure cores: [`handshake`] (request heads), [`ratelimit`] (token buckets), [`state`]
-//! (node bookkeeping). I/O shells: [`session`] (one connection), [`pipe`] (byte moving),
+//! (node bookkeeping). I/O shells: [`session`] (one connection), [`pipe`] (byte moving;
+//! zero-copy `splice` between plain TCP sockets on Linux),
 //! [`listener`] (accept loops), [`panel_client`] (auth), [`ipc`] (reports and commands),
 //! [`tls`].
 
@@ -13,6 +14,8 @@ pub mod panel_client;
 pub mod pipe;
 pub mod ratelimit;
 pub mod session;
+#[cfg(target_os = "linux")]
+mod splice;
 pub mod state;
 pub mod tls;
 
@@ -21,7 +24,7 @@ use session::Proxy;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -34,13 +37,26 @@ pub struct Listeners {
     pub tls: Option<TcpListener>,
 }
 
+/// Connections the kernel may queue before the accept loop takes them. tokio's default is
+/// 1024; a reconnect storm (every client of a restarted node at once) should wait in the
+/// queue, not lose its SYNs and retry a second later. The kernel caps it at
+/// `net.core.somaxconn`.
+pub const ACCEPT_BACKLOG: u32 = 4096;
+
 impl Listeners {
     /// Binds `wss_bind` on both configured ports (0 = any free port).
     pub async fn bind(config: &Config) -> std::io::Result<Listeners> {
-        let http = TcpListener::bind((config.wss_bind, config.wss_http_port)).await?;
-        let tls = TcpListener::bind((config.wss_bind, config.wss_tls_port)).await?;
+        let http = listen(SocketAddr::new(config.wss_bind, config.wss_http_port))?;
+        let tls = listen(SocketAddr::new(config.wss_bind, config.wss_tls_port))?;
         Ok(Listeners { http, tls: Some(tls) })
     }
+}
+
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() { TcpSocket::new_v4()? } else { TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
 }
 
 /// `name-xxxxxxxx`: the configured node name plus a per-start suffix, so that the panel

@@ -1,41 +1,107 @@
 //! Moving a tunnel's bytes: one direction at a time, through the user's token bucket
 //! (waiting when over the rate, never dropping), counted after each write. Buffers exist only
-//! while data flows: a plain TCP reader waits for readability before one is allocated, so an
-//! idle tunnel holds no copy buffer.
+//! while data flows: every reader (plain TCP, or TLS with nothing decrypted and waiting) waits
+//! for readability before one is allocated, so an idle tunnel holds no copy buffer. Between
+//! two plain TCP sockets on Linux the bytes go through `splice` instead (see `splice.rs`),
+//! with this copy as the fallback.
 
 use super::ratelimit::TokenBucket;
 use std::io;
-use std::sync::Mutex;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
 use std::time::Instant;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio_rustls::server::TlsStream;
 
 pub const COPY_BUFFER_BYTES: usize = 16 * 1024;
 
 /// A read half that can say "data is waiting" without a buffer.
 pub trait ReadHalf: AsyncRead + Unpin + Send {
     fn ready(&self) -> impl Future<Output = io::Result<()>> + Send;
+    /// The plain TCP socket underneath, if that is what this is (for `splice`).
+    fn tcp(&self) -> Option<&TcpStream> {
+        None
+    }
+}
+
+/// A write half; plain TCP ones expose their socket (for `splice`).
+pub trait WriteHalf: AsyncWrite + Unpin + Send {
+    fn tcp(&self) -> Option<&TcpStream> {
+        None
+    }
 }
 
 impl ReadHalf for OwnedReadHalf {
     async fn ready(&self) -> io::Result<()> {
         self.readable().await
     }
+    fn tcp(&self) -> Option<&TcpStream> {
+        Some(self.as_ref())
+    }
 }
 
-impl<T: AsyncRead + Send + Sync> ReadHalf for tokio::io::ReadHalf<T> {
-    /// TLS keeps its own buffers; readiness is found by reading.
+impl WriteHalf for OwnedWriteHalf {
+    fn tcp(&self) -> Option<&TcpStream> {
+        Some(self.as_ref())
+    }
+}
+
+/// Either half of a TLS stream: the stream sits behind a lock, as with `tokio::io::split`,
+/// but the read half can wait for data without a buffer.
+pub struct TlsHalf(Arc<Mutex<TlsStream<TcpStream>>>);
+
+impl TlsHalf {
+    fn stream(&self) -> MutexGuard<'_, TlsStream<TcpStream>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl ReadHalf for TlsHalf {
+    /// Ready when rustls holds decrypted bytes (or an end or error to report), else when
+    /// the socket has bytes.
     async fn ready(&self) -> io::Result<()> {
-        Ok(())
+        std::future::poll_fn(|cx| {
+            let mut stream = self.stream();
+            let (tcp, tls) = stream.get_mut();
+            match tls.process_new_packets() {
+                Ok(state) if state.plaintext_bytes_to_read() == 0 && !state.peer_has_closed() => {
+                    tcp.poll_read_ready(cx)
+                }
+                _ => Poll::Ready(Ok(())),
+            }
+        })
+        .await
+    }
+}
+
+impl WriteHalf for TlsHalf {}
+
+impl AsyncRead for TlsHalf {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.stream()).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for TlsHalf {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Pin::new(&mut *self.stream()).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.stream()).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut *self.stream()).poll_shutdown(cx)
     }
 }
 
 /// A client connection: plain TCP or TLS over TCP.
 pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {
     type Read: ReadHalf + 'static;
-    type Write: AsyncWrite + Unpin + Send + 'static;
+    type Write: WriteHalf + 'static;
     fn into_halves(self) -> (Self::Read, Self::Write);
 }
 
@@ -47,11 +113,12 @@ impl Stream for TcpStream {
     }
 }
 
-impl Stream for tokio_rustls::server::TlsStream<TcpStream> {
-    type Read = tokio::io::ReadHalf<Self>;
-    type Write = tokio::io::WriteHalf<Self>;
-    fn into_halves(self) -> (Self::Read, Self::Write) {
-        tokio::io::split(self)
+impl Stream for TlsStream<TcpStream> {
+    type Read = TlsHalf;
+    type Write = TlsHalf;
+    fn into_halves(self) -> (TlsHalf, TlsHalf) {
+        let stream = Arc::new(Mutex::new(self));
+        (TlsHalf(stream.clone()), TlsHalf(stream))
     }
 }
 
@@ -76,15 +143,20 @@ impl Meter<'_> {
         while off < data.len() {
             let grant = self.take(data.len() - off).await;
             dst.write_all(&data[off..off + grant]).await?;
-            self.counter.fetch_add(grant as u64, Ordering::AcqRel);
-            self.tunnel_total.fetch_add(grant as u64, Ordering::Relaxed);
+            self.count(grant);
             off += grant;
         }
         Ok(())
     }
 
-    /// Waits until the bucket grants at least one byte of `want`.
-    async fn take(&self, want: usize) -> usize {
+    /// Counts bytes that reached the destination.
+    pub(super) fn count(&self, n: usize) {
+        self.counter.fetch_add(n as u64, Ordering::AcqRel);
+        self.tunnel_total.fetch_add(n as u64, Ordering::Relaxed);
+    }
+
+    /// Waits until the bucket grants at least one byte (at most `want`), and spends it.
+    pub(super) async fn take(&self, want: usize) -> usize {
         loop {
             let verdict = self.bucket.lock().unwrap_or_else(|p| p.into_inner()).take(want, Instant::now());
             match verdict {
@@ -95,13 +167,19 @@ impl Meter<'_> {
     }
 }
 
-/// Copies until `src` ends, then half-closes `dst`. Returns the bytes copied.
-pub async fn copy<R: ReadHalf, W: AsyncWrite + Unpin>(
-    src: &mut R,
-    dst: &mut W,
-    meter: &Meter<'_>,
-) -> io::Result<u64> {
+/// Forwards until `src` ends, then half-closes `dst`. Returns the bytes moved.
+pub async fn copy<R: ReadHalf, W: WriteHalf>(src: &mut R, dst: &mut W, meter: &Meter<'_>) -> io::Result<u64> {
     let mut total = 0u64;
+    #[cfg(target_os = "linux")]
+    if let (Some(from), Some(to)) = (src.tcp(), dst.tcp()) {
+        match super::splice::forward(from, to, meter).await? {
+            super::splice::Outcome::Eof(n) => {
+                dst.shutdown().await?;
+                return Ok(n);
+            }
+            super::splice::Outcome::Unsupported(n) => total = n,
+        }
+    }
     loop {
         src.ready().await?;
         let mut buf = vec![0u8; COPY_BUFFER_BYTES];
@@ -112,5 +190,69 @@ pub async fn copy<R: ReadHalf, W: AsyncWrite + Unpin>(
         }
         meter.write_all(dst, &buf[..n]).await?;
         total += n as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+    use tokio::net::TcpListener;
+
+    /// A connected loopback pair: (client end, server end).
+    async fn pair() -> (TcpStream, TcpStream) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap()).await.unwrap();
+        (client, listener.accept().await.unwrap().0)
+    }
+
+    fn noise(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 7 + i / 251) as u8).collect()
+    }
+
+    /// Sends `data` into a fresh pair, forwards it with `copy` into another, reads it out.
+    /// Returns (bytes `copy` reported, bytes read at the far end, the meter's count).
+    async fn forward_through(data: Vec<u8>, bucket: TokenBucket) -> (u64, Vec<u8>, u64) {
+        let ((mut sender, near), (far, mut receiver)) = (pair().await, pair().await);
+        let (bucket, counter) = (Mutex::new(bucket), AtomicU64::new(0));
+        let meter = Meter::new(&bucket, &counter);
+        let (mut src, _near_w) = near.into_split();
+        let (_far_r, mut dst) = far.into_split();
+        let send = async move {
+            sender.write_all(&data).await.unwrap();
+            sender.shutdown().await.unwrap();
+            sender
+        };
+        let mut got = Vec::new();
+        let (copied, _, _) =
+            tokio::join!(copy(&mut src, &mut dst, &meter), send, receiver.read_to_end(&mut got));
+        (copied.unwrap(), got, counter.load(Ordering::Relaxed))
+    }
+
+    #[tokio::test]
+    async fn tcp_to_tcp_moves_every_byte_in_order_counts_it_and_passes_the_end_on() {
+        let data = noise(3 << 20);
+        let unlimited = TokenBucket::new(0, Duration::from_secs(2), Instant::now());
+        let (copied, got, counted) = forward_through(data.clone(), unlimited).await;
+        assert!(got == data, "the far end got {} of {} bytes, or not in order", got.len(), data.len());
+        assert_eq!((copied, counted), (data.len() as u64, data.len() as u64));
+    }
+
+    #[tokio::test]
+    async fn tcp_to_tcp_waits_for_the_bucket_and_spends_exactly_what_it_moves() {
+        let rate = 1 << 20;
+        let bucket = TokenBucket::new(rate, Duration::from_millis(100), Instant::now());
+        let data = noise(600 << 10);
+        let started = Instant::now();
+        let (copied, got, counted) = forward_through(data.clone(), bucket).await;
+        let floor = (data.len() as f64 - rate as f64 * 0.1) / rate as f64;
+        let took = started.elapsed().as_secs_f64();
+        assert!(
+            took >= floor * 0.95,
+            "{} bytes at {rate} B/s took {took:.3} s, under {floor:.3} s",
+            data.len()
+        );
+        assert!(got == data);
+        assert_eq!((copied, counted), (data.len() as u64, data.len() as u64));
     }
 }

@@ -71,6 +71,8 @@ async fn run<S: Stream>(proxy: &Proxy, mut client: S, peer: SocketAddr) -> Resul
         Ok(c) => c,
         Err(status) => return refuse(&mut client, status).await,
     };
+    // The head is not needed again; a tunnel may live for days.
+    drop(head);
     tracing::Span::current().record("user", user.as_str());
     let (limits, elsewhere) = match authorize(proxy, &user, password.as_deref()).await {
         Ok(v) => v,
@@ -250,6 +252,7 @@ async fn tunnel<S: Stream>(
     let upward = async {
         let first = eat_extra_request(&mut cr, rest).await?;
         up.write_all(&mut uw, &first).await?;
+        drop(first); // not held for the life of the tunnel
         copy(&mut cr, &mut uw, up).await
     };
     let downward = copy(&mut ur, &mut cw, down);

@@ -1,0 +1,137 @@
+//! Zero-copy forwarding between two plain TCP sockets (Linux): `splice(2)` from the source
+//! socket into a pipe, then from the pipe into the destination socket, so the bytes never
+//! enter user space. A user-space relay copies each byte twice more than direct TCP does
+//! (four copies on loopback against two); this path adds none. (The second connection's own
+//! kernel work remains, and on a small VM it costs about as much: see BENCHMARKS.md.)
+//!
+//! The pipe plays the part of `pipe::copy`'s buffer, and the metering is the same: the bytes
+//! in the pipe leave it only in grants of the token bucket, asked for before each splice
+//! out, and each splice out moves at most what is left of its grant; what actually moved is
+//! counted. Pipes come from a small process-wide pool and are held only while data flows:
+//! an idle tunnel holds none (no descriptors, no kernel pages). A pipe that still holds
+//! bytes when its transfer is abandoned (kick, error) is closed, never pooled.
+
+use super::pipe::Meter;
+use nix::errno::Errno;
+use nix::fcntl::{OFlag, SpliceFFlags, splice};
+use std::io;
+use std::os::fd::OwnedFd;
+use std::sync::Mutex;
+use tokio::io::Interest;
+use tokio::net::TcpStream;
+
+/// Bytes asked of one splice into the pipe: the default pipe capacity (16 pages).
+const PIPE_BYTES: usize = 64 * 1024;
+/// Idle pipes kept for reuse; beyond this they are closed.
+const POOL_MAX: usize = 128;
+
+static POOL: Mutex<Vec<Pipe>> = Mutex::new(Vec::new());
+
+struct Pipe {
+    read: OwnedFd,
+    write: OwnedFd,
+}
+
+/// A pipe on loan from the pool, and how many bytes sit in it.
+struct Lease {
+    pipe: Option<Pipe>,
+    held: usize,
+}
+
+impl Lease {
+    fn take() -> io::Result<Lease> {
+        let pooled = POOL.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let pipe = match pooled {
+            Some(p) => p,
+            None => {
+                let (read, write) = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)?;
+                Pipe { read, write }
+            }
+        };
+        Ok(Lease { pipe: Some(pipe), held: 0 })
+    }
+
+    fn pipe(&self) -> &Pipe {
+        self.pipe.as_ref().expect("a lease holds its pipe until dropped")
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if self.held == 0
+            && let Some(pipe) = self.pipe.take()
+        {
+            let mut pool = POOL.lock().unwrap_or_else(|p| p.into_inner());
+            if pool.len() < POOL_MAX {
+                pool.push(pipe);
+            }
+        }
+    }
+}
+
+/// How forwarding stopped.
+#[derive(Debug)]
+pub enum Outcome {
+    /// `src` reached end of stream; this many bytes were moved in all.
+    Eof(u64),
+    /// These sockets or this kernel cannot splice (or no pipe could be had); this many
+    /// bytes were moved first and none are left in flight: go on with the plain copy.
+    Unsupported(u64),
+}
+
+/// Moves bytes from `src` to `dst` until `src` ends, through `meter`. Does not half-close
+/// `dst`: the caller does, as after the plain copy.
+pub async fn forward(src: &TcpStream, dst: &TcpStream, meter: &Meter<'_>) -> io::Result<Outcome> {
+    let mut total = 0u64;
+    loop {
+        src.readable().await?;
+        let Ok(mut lease) = Lease::take() else { return Ok(Outcome::Unsupported(total)) };
+        // Keep the pipe while data keeps coming; give it back when the source runs dry.
+        loop {
+            let moved = src.try_io(Interest::READABLE, || {
+                splice(src, None, &lease.pipe().write, None, PIPE_BYTES, flags()).map_err(io::Error::from)
+            });
+            let n = match moved {
+                Ok(0) => return Ok(Outcome::Eof(total)),
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if unsupported(&e) => return Ok(Outcome::Unsupported(total)),
+                Err(e) => return Err(e),
+            };
+            lease.held = n;
+            drain(&mut lease, dst, meter).await?;
+            total += n as u64;
+        }
+    }
+}
+
+/// Empties the pipe into `dst` in grants of the bucket, counting every byte moved.
+async fn drain(lease: &mut Lease, dst: &TcpStream, meter: &Meter<'_>) -> io::Result<()> {
+    while lease.held > 0 {
+        let mut grant = meter.take(lease.held).await;
+        while grant > 0 {
+            let n = dst
+                .async_io(Interest::WRITABLE, || {
+                    splice(&lease.pipe().read, None, dst, None, grant, flags()).map_err(io::Error::from)
+                })
+                .await?;
+            if n == 0 {
+                return Err(io::ErrorKind::WriteZero.into());
+            }
+            grant -= n;
+            lease.held -= n;
+            meter.count(n);
+        }
+    }
+    Ok(())
+}
+
+/// Non-blocking on the pipe too (the sockets already are); pages are moved, not copied.
+fn flags() -> SpliceFFlags {
+    SpliceFFlags::SPLICE_F_MOVE | SpliceFFlags::SPLICE_F_NONBLOCK
+}
+
+/// Errors that mean "no splice here" rather than "this connection failed".
+fn unsupported(e: &io::Error) -> bool {
+    matches!(e.raw_os_error().map(Errno::from_raw), Some(Errno::EINVAL | Errno::ENOSYS | Errno::EOPNOTSUPP))
+}
