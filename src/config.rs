@@ -41,6 +41,9 @@ pub struct RawConfig {
     pub data_dir: Option<PathBuf>,
     /// Address the admin panel listens on.
     pub panel_bind: Option<IpAddr>,
+    /// Serve the admin panel over HTTPS with `tls_cert` / `tls_key` (default false: plain
+    /// HTTP, for loopback and `up`).
+    pub panel_tls: Option<bool>,
     /// Address the proxy's WSS ports listen on.
     pub wss_bind: Option<IpAddr>,
     /// Address of the sshd the proxy forwards tunnels to.
@@ -84,6 +87,7 @@ pub struct Config {
     pub internal_api_secret: String,
     pub data_dir: PathBuf,
     pub panel_bind: IpAddr,
+    pub panel_tls: bool,
     pub wss_bind: IpAddr,
     pub forward_host: IpAddr,
     pub tls_cert: PathBuf,
@@ -138,6 +142,12 @@ impl Config {
 
     pub fn admin_token_path(&self) -> PathBuf {
         self.config_dir().join("admin_token")
+    }
+
+    /// bcrypt hash of the panel admin's password, written by the installer or `up`. Without
+    /// it nobody can log in to the panel: there is no default password.
+    pub fn admin_password_path(&self) -> PathBuf {
+        self.config_dir().join("admin_password.hash")
     }
 
     pub fn store_path(&self) -> PathBuf {
@@ -224,6 +234,7 @@ impl RawConfig {
             internal_api_secret: secret,
             data_dir,
             panel_bind,
+            panel_tls: self.panel_tls.unwrap_or(false),
             wss_bind: self.wss_bind.unwrap_or(IpAddr::from([0, 0, 0, 0])),
             forward_host: self.forward_host.unwrap_or(IpAddr::from([127, 0, 0, 1])),
             tls_cert: self.tls_cert.unwrap_or_else(|| config_dir.join("cert.pem")),

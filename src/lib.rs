@@ -5,7 +5,9 @@
 //! - [`domain`]: usernames, passwords, statuses, days: parsed once, trusted after.
 //! - [`store`]: redb, the only durable state; values through one versioned codec.
 //! - [`actors`]: the panel's actors (`UserRegistry`, ...), one per file.
-//! - [`web`]: actix-web routes: the admin API, the proxies' internal API.
+//! - [`web`]: actix-web: the route table (`web::ROUTE_TABLE`), the admin API and its
+//!   sessions, CSRF gate and security headers, the embedded UI (`static/`), `/ws/ui`, the
+//!   proxies' internal API.
 //! - [`wire`]: every message between a proxy and the panel.
 //! - [`proxy`]: the tokio data plane (never imports actix).
 //! - [`system`]: everything that needs root: typed `SystemCommand`s, their validation, the

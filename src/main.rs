@@ -39,6 +39,12 @@ enum Command {
     Doctor(doctor::DoctorArgs),
     /// OpenSSH ProxyCommand: open a tunnel and pipe stdin/stdout through it.
     Connect(connect::ConnectArgs),
+    /// Set the admin panel's login password (user `admin`): read from stdin, or generated
+    /// and printed with --generate. Written as a bcrypt hash next to config.json.
+    AdminPassword {
+        #[arg(long)]
+        generate: bool,
+    },
     /// The root helper the panel runs through sudo: `privileged <op> <args...>` (operations:
     /// create-user, set-password, lock, unlock, delete-user, grant-shell, revoke-shell,
     /// kill-user, ban-ip, unban-ip, restart, logs, is-active), or `--print-sudoers USER`.
@@ -72,6 +78,20 @@ fn main() -> ExitCode {
             report(up::run(up_args))
         }
         Command::Privileged(privileged) => run_privileged(privileged),
+        Command::AdminPassword { generate } => serve(&args.config, |config| {
+            let password = if generate {
+                web::random_hex(9)
+            } else {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_owned()
+            };
+            web::admin_password::set_from_cli(&config, &password)?;
+            if generate {
+                println!("admin password: {password}");
+            }
+            Ok(())
+        }),
         Command::Doctor(doctor_args) => {
             let (report, all_ok) = doctor::run(&args.config, &doctor_args);
             print!("{report}");

@@ -86,7 +86,7 @@ pub fn run(args: UpArgs) -> anyhow::Result<()> {
     let (config_path, password) = prepare(&args)?;
     let config = Config::load(&config_path)?;
     println!("wss-panel is up.");
-    println!("  admin panel:  http://127.0.0.1:{}/", config.panel_port);
+    println!("  admin panel:  http://127.0.0.1:{}/  (user: admin)", config.panel_port);
     match password {
         Some(p) => println!("  admin password (shown once): {p}"),
         None => println!(

@@ -14,6 +14,8 @@
 //! - panel actors and web handlers → `CommandRunner`: `Run(SystemCommand)` (create/lock/
 //!   unlock/delete accounts, passwords, shell access, kills, IP bans, service restarts, logs
 //!   and status). It answers with the helper's stdout or a `RunError`.
+//! - `StatsAggregator` → `UiHub`: `LiveTick`; web handlers → `UiHub`: `Notify`,
+//!   `CloseSessions`; `/ws/ui` sessions → `UiHub`: `Join` / `Leave`; `UiHub` → sessions: `UiPush`.
 //!
 //! Blocking work never runs on an actix event loop: the registry lives on a `SyncArbiter`
 //! thread (it is the store's single writer), and bcrypt runs on the blocking pool before a
@@ -26,4 +28,5 @@ pub mod fuse_decider;
 pub mod maintenance;
 pub mod node_hub;
 pub mod stats_aggregator;
+pub mod ui_hub;
 pub mod user_registry;

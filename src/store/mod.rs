@@ -7,6 +7,7 @@ pub mod codec;
 pub mod fixture;
 pub mod hosts;
 pub mod ip_bans;
+pub mod sessions;
 pub mod settings;
 pub mod tables;
 pub mod traffic;
@@ -63,6 +64,7 @@ impl Store {
             txn.open_table(tables::HOSTS)?;
             txn.open_table(tables::AUDIT)?;
             txn.open_table(tables::NODE_SEQ)?;
+            txn.open_table(tables::ADMIN_SESSIONS)?;
             let mut meta = txn.open_table(tables::META)?;
             if meta.get("format")?.is_none() {
                 meta.insert("format", FORMAT_TAG)?;

@@ -19,3 +19,5 @@ pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit_log")
 pub const NODE_SEQ: TableDefinition<&str, u64> = TableDefinition::new("node_seq");
 /// store-level facts, e.g. `format` → the release that created the file
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
+/// sha256(session id) hex → `AdminSession`; the raw id lives only in the admin's cookie
+pub const ADMIN_SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("admin_sessions");

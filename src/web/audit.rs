@@ -36,3 +36,32 @@ pub async fn list(
         .collect();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "total": total, "items": items })))
 }
+
+/// Appends one audit record for an admin action that changes nothing else in the store
+/// (logins, restarts, kicks); changes to stored data write theirs in the same transaction.
+pub async fn record(
+    state: &AppState,
+    by: &crate::actors::user_registry::Origin,
+    action: &str,
+    target: &str,
+    detail: &str,
+) -> Result<(), ApiError> {
+    let rec = audit::AuditRecord {
+        at: crate::domain::now_unix(),
+        who: by.who.clone(),
+        ip: by.ip.clone(),
+        action: action.into(),
+        target: target.into(),
+        detail: detail.into(),
+    };
+    let store = state.store.clone();
+    web::block(move || {
+        store.write(|txn| -> Result<u64, StoreError> {
+            audit::append(&mut txn.open_table(crate::store::tables::AUDIT)?, &rec)
+        })
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    Ok(())
+}

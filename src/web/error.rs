@@ -11,6 +11,11 @@ pub enum ApiError {
     BadRequest(String),
     #[error("authentication required")]
     Unauthorized,
+    /// A failed login: the same answer whether the name or the password was wrong.
+    #[error("invalid username or password")]
+    BadLogin,
+    #[error("too many failed logins; try again later")]
+    TooManyAttempts,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -36,6 +41,8 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::BadLogin => StatusCode::UNAUTHORIZED,
+            ApiError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,

@@ -25,12 +25,28 @@ pub fn check_secret(req: &HttpRequest, state: &AppState) -> Result<(), ApiError>
     Err(ApiError::Unauthorized)
 }
 
+/// A caller holding the internal secret (a proxy). As an extractor it is decided before the
+/// body is parsed, so a caller without the secret learns nothing from body errors.
+pub struct InternalCaller;
+
+impl actix_web::FromRequest for InternalCaller {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<InternalCaller, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let result = match req.app_data::<web::Data<AppState>>() {
+            Some(state) => check_secret(req, state).map(|_| InternalCaller),
+            None => Err(ApiError::internal("app state missing")),
+        };
+        std::future::ready(result)
+    }
+}
+
 pub async fn auth(
-    req: HttpRequest,
+    _: InternalCaller,
     state: web::Data<AppState>,
     body: web::Json<TunnelAuth>,
 ) -> Result<HttpResponse, ApiError> {
-    check_secret(&req, &state)?;
     let TunnelAuth { auth: AuthRequest { username, password }, node_id } = body.into_inner();
     let user = state.registry.send(GetUser { username: username.clone() }).await??;
     let verdict = match password {

@@ -2,18 +2,30 @@
 //! opens the store, starts the actors and serves. One file per resource.
 
 pub mod admin_auth;
+pub mod admin_password;
 pub mod audit;
 pub mod audited;
 pub mod auth_cache;
 pub mod bans;
 pub mod error;
+pub mod guard;
+pub mod host_metrics;
 pub mod hosts;
 pub mod internal;
+pub mod login;
 pub mod metrics;
 pub mod nodes;
+pub mod ports;
+pub mod session;
 pub mod settings;
+pub mod static_files;
+pub mod system;
+pub mod throttle;
+pub mod tls;
+pub mod user_actions;
 pub mod users;
 pub mod ws_ipc;
+pub mod ws_ui;
 
 use crate::actors::command_runner::{Backend, CommandRunner};
 use crate::actors::fuse_decider::FuseDecider;
@@ -21,14 +33,16 @@ use crate::actors::maintenance::MaintenanceScheduler;
 use crate::actors::node_hub::NodeHub;
 use crate::actors::stats_aggregator::StatsAggregator;
 use crate::actors::stats_aggregator::{KickVia, Subscribe};
+use crate::actors::ui_hub::UiHub;
 use crate::actors::user_registry::UserRegistry;
 use crate::config::{CommandBackend, Config};
 use crate::store::Store;
 use actix::prelude::*;
+use actix_web::http::Method;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use std::io::Write;
-use std::path::Path;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock};
 
 /// Shared by every handler. Secrets are read once at start.
 pub struct AppState {
@@ -37,9 +51,16 @@ pub struct AppState {
     pub aggregator: Addr<StatsAggregator>,
     pub fuse: Addr<FuseDecider>,
     pub runner: Addr<CommandRunner>,
+    pub ui: Addr<UiHub>,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub auth_cache: auth_cache::AuthCache,
     pub store: Arc<Store>,
+    pub sessions: session::Sessions,
+    pub system: system::SystemSources,
+    pub throttle: Mutex<throttle::Throttle>,
+    /// The panel admin's bcrypt hash; `None` until the installer or `up` wrote one.
+    pub admin_hash: RwLock<Option<String>>,
+    pub admin_hash_path: PathBuf,
     pub admin_token: String,
     pub internal_secret: String,
     pub internal_allow_remote: bool,
@@ -48,45 +69,103 @@ pub struct AppState {
     pub dummy_hash: String,
 }
 
-/// The route table. Everything under `/api` requires the `Admin` extractor; `/internal`
-/// requires the internal secret.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(error::json_config())
-        .app_data(error::query_config())
-        .app_data(error::path_config())
-        .service(
-            web::scope("/api")
-                .route("/users", web::get().to(users::list))
-                .route("/users", web::post().to(users::create))
-                .route("/users/{name}", web::get().to(users::show))
-                .route("/users/{name}", web::patch().to(users::update))
-                .route("/users/{name}", web::delete().to(users::delete))
-                .route("/users/{name}/pause", web::post().to(users::pause))
-                .route("/users/{name}/resume", web::post().to(users::resume))
-                .route("/users/{name}/renew", web::post().to(users::renew))
-                .route("/users/{name}/reset-traffic", web::post().to(users::reset_traffic))
-                .route("/users/{name}/password", web::post().to(users::set_password))
-                .route("/hosts", web::get().to(hosts::get))
-                .route("/hosts", web::put().to(hosts::put))
-                .route("/settings", web::get().to(settings::get))
-                .route("/settings", web::put().to(settings::put))
-                .route("/bans", web::get().to(bans::list))
-                .route("/bans", web::post().to(bans::ban))
-                .route("/bans/{ip}", web::delete().to(bans::unban))
-                .route("/audit", web::get().to(audit::list)),
-        )
-        .service(
-            web::scope("/internal")
-                .route("/auth", web::post().to(internal::auth))
-                .route("/nodes", web::get().to(nodes::list)),
-        )
-        .route("/ipc", web::get().to(ws_ipc::ipc))
-        .route("/metrics", web::get().to(metrics::metrics))
-        .default_service(web::to(not_found));
+/// Who may call a route. `Admin`: a session cookie or the admin token; `Public`: anyone
+/// (only the login); `Internal`: proxies with the internal secret; `AdminSocket`: the live
+/// socket, same-origin with a session; `LoopbackOrSecret`: anyone on this host, others with
+/// the internal secret (Prometheus `/metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Public,
+    Admin,
+    Internal,
+    AdminSocket,
+    LoopbackOrSecret,
 }
 
-async fn not_found() -> HttpResponse {
+#[derive(Debug)]
+pub struct Route {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+}
+
+/// Declares every route once: the registration and `ROUTE_TABLE`, which a test walks so
+/// that a route added without protection fails CI.
+macro_rules! route_table {
+    ($($access:ident $method:ident $path:literal => $handler:expr;)*) => {
+        pub const ROUTE_TABLE: &[Route] =
+            &[$(Route { method: stringify!($method), path: $path, access: Access::$access }),*];
+        fn register(cfg: &mut web::ServiceConfig) {
+            $(cfg.route($path, web::method(Method::$method).to($handler));)*
+        }
+    };
+}
+
+route_table! {
+    Public POST "/api/login" => login::login;
+    Admin POST "/api/logout" => login::logout;
+    Admin GET "/api/session" => login::whoami;
+    Admin PUT "/api/admin/password" => admin_password::change;
+    Admin GET "/api/users" => users::list;
+    Admin POST "/api/users" => users::create;
+    Admin POST "/api/users/batch" => user_actions::batch;
+    Admin GET "/api/users/{name}" => users::show;
+    Admin PATCH "/api/users/{name}" => users::update;
+    Admin DELETE "/api/users/{name}" => users::delete;
+    Admin POST "/api/users/{name}/pause" => users::pause;
+    Admin POST "/api/users/{name}/resume" => users::resume;
+    Admin POST "/api/users/{name}/renew" => users::renew;
+    Admin POST "/api/users/{name}/reset-traffic" => users::reset_traffic;
+    Admin POST "/api/users/{name}/password" => users::set_password;
+    Admin POST "/api/users/{name}/kick" => user_actions::kick;
+    Admin GET "/api/users/{name}/traffic" => user_actions::history;
+    Admin GET "/api/live" => user_actions::live;
+    Admin POST "/api/qr" => user_actions::qr;
+    Admin GET "/api/hosts" => hosts::get;
+    Admin PUT "/api/hosts" => hosts::put;
+    Admin GET "/api/settings" => settings::get;
+    Admin PUT "/api/settings" => settings::put;
+    Admin GET "/api/ports" => ports::get;
+    Admin PUT "/api/ports" => ports::put;
+    Admin GET "/api/bans" => bans::list;
+    Admin POST "/api/bans" => bans::ban;
+    Admin DELETE "/api/bans/{ip}" => bans::unban;
+    Admin GET "/api/audit" => audit::list;
+    Admin GET "/api/system/status" => system::status;
+    Admin POST "/api/system/services/{name}/restart" => system::restart;
+    Admin GET "/api/system/services/{name}/logs" => system::logs;
+    Internal POST "/internal/auth" => internal::auth;
+    Internal GET "/internal/nodes" => nodes::list;
+    LoopbackOrSecret GET "/metrics" => metrics::metrics;
+    Internal GET "/ipc" => ws_ipc::ipc;
+    AdminSocket GET "/ws/ui" => ws_ui::ui;
+}
+
+/// The route table, then the embedded UI for everything else (or the JSON 404).
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(error::json_config()).app_data(error::query_config()).app_data(error::path_config());
+    register(cfg);
+    cfg.default_service(web::to(static_files::serve));
+}
+
+pub async fn not_found() -> HttpResponse {
     HttpResponse::NotFound().json(serde_json::json!({ "error": "not found" }))
+}
+
+/// Reads the admin's bcrypt hash; a missing file means nobody can log in yet.
+pub fn load_admin_hash(path: &Path) -> std::io::Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(h) if h.trim().starts_with("$2") => Ok(Some(h.trim().to_owned())),
+        Ok(_) => {
+            tracing::error!(event = "ADMIN_HASH_INVALID", path = %path.display());
+            Ok(None)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            tracing::warn!(event = "ADMIN_PASSWORD_NOT_SET", path = %path.display());
+            Ok(None)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn backend_of(config: &Config) -> Backend {
@@ -129,13 +208,31 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     let interval = std::time::Duration::from_secs(config.maintenance_interval_secs);
     MaintenanceScheduler::new(registry.clone(), hub.clone(), interval).start();
     let dummy_hash = bcrypt::non_truncating_hash(random_hex(16), config.bcrypt_cost)?;
+    let system = system::SystemSources {
+        registry: registry.clone(),
+        aggregator: aggregator.clone(),
+        runner: runner.clone(),
+        config: config.clone(),
+        store: store.clone(),
+    };
+    let sources = system.clone();
+    let ui = UiHub::new(Arc::new(move || Box::pin(system::gather(sources.clone())))).start();
+    aggregator.do_send(Subscribe(ui.clone().recipient()));
+    let admin_hash_path = config.admin_password_path();
+    let sessions = session::Sessions::new(store.clone(), session::Clock::from_env());
     let state = web::Data::new(AppState {
         registry,
         hub,
         aggregator,
         fuse,
         runner,
+        ui,
         store,
+        sessions,
+        system,
+        throttle: Mutex::new(throttle::Throttle::default()),
+        admin_hash: RwLock::new(load_admin_hash(&admin_hash_path)?),
+        admin_hash_path,
         admin_token,
         internal_secret: config.internal_api_secret.clone(),
         internal_allow_remote: config.internal_allow_remote,
@@ -144,13 +241,24 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         bcrypt_cost: config.bcrypt_cost,
         dummy_hash,
     });
-    let server = HttpServer::new(move || App::new().app_data(state.clone()).configure(routes))
-        .bind((config.panel_bind, config.panel_port))?;
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(routes)
+            .wrap(actix_web::middleware::from_fn(guard::csrf))
+            .wrap(guard::security_headers())
+    });
+    let listen = (config.panel_bind, config.panel_port);
+    let server = if config.panel_tls {
+        server.bind_rustls_0_23(listen, tls::server_config(&config.tls_cert, &config.tls_key)?)?
+    } else {
+        server.bind(listen)?
+    };
     let addr = server.addrs()[0];
     if config.panel_port == 0 {
         std::fs::write(config.panel_addr_path(), addr.to_string())?;
     }
-    tracing::info!(event = "PANEL_LISTENING", %addr);
+    tracing::info!(event = "PANEL_LISTENING", tls = config.panel_tls, %addr);
     server.run().await?;
     Ok(())
 }

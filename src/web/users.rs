@@ -59,7 +59,7 @@ fn ok(user: &User) -> HttpResponse {
 
 /// Tells every proxy what a change means for live tunnels: a user who may not connect is
 /// kicked (which also drops cached verdicts); an active user gets their new limits.
-fn tell_proxies(state: &AppState, user: &User, also: Option<PanelToProxy>) {
+pub(crate) fn tell_proxies(state: &AppState, user: &User, also: Option<PanelToProxy>) {
     let name = user.username.clone();
     let command = if user.status == UserStatus::Active {
         PanelToProxy::UpdateLimits { username: name, limits: limits_of(user) }

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_wss-panel");
 pub const SECRET: &str = "test-internal-secret-0123456789";
+/// The panel admin's password in every test panel dir.
+pub const ADMIN_PASSWORD: &str = "admin-pass-0123";
 
 /// A temp dir holding config.json and the data dir; outlives panel restarts.
 pub struct PanelDir {
@@ -40,6 +42,8 @@ impl PanelDir {
             config[k] = v.clone();
         }
         std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
+        let hash = bcrypt::non_truncating_hash(ADMIN_PASSWORD, 4).unwrap();
+        std::fs::write(dir.path().join("admin_password.hash"), hash).unwrap();
         PanelDir { dir }
     }
 
@@ -318,5 +322,7 @@ pub fn cli_with_config(config: &Path, args: &[&str], stdin: &str) -> Output {
     child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
     child.wait_with_output().unwrap()
 }
+pub mod browser;
+pub mod browser_session;
 pub mod net;
 pub mod sshd;

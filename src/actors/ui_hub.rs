@@ -1,0 +1,182 @@
+//! `UiHub`: the admin browsers' live sockets (`/ws/ui` sessions) and what is pushed to them.
+//! Every `LiveTick` of the `StatsAggregator` (already merged over all proxy nodes) becomes
+//! ONE `live_update` per second, serialized once for all sockets; `users_changed` and
+//! `hosts_changed` follow admin changes (and `users_changed` also follows changes the panel
+//! makes itself, seen in the audit and status counts); `system_update` comes every few seconds while
+//! anyone watches. Logout and password change close the sockets of the sessions they end.
+
+use super::stats_aggregator::{LiveTick, LiveView};
+use actix::prelude::*;
+use futures_util::future::LocalBoxFuture;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+pub const SYSTEM_EVERY: Duration = Duration::from_secs(5);
+
+/// What a session is told to do.
+#[derive(Message, Clone)]
+#[rtype(result = "()")]
+pub enum UiPush {
+    Text(Arc<str>),
+    Close,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Join {
+    pub id: u64,
+    /// The store key of the session behind the socket (`None` for a bearer-token client).
+    pub key: Option<String>,
+    pub addr: Recipient<UiPush>,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Leave {
+    pub id: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UiEvent {
+    UsersChanged,
+    HostsChanged,
+}
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Notify(pub UiEvent);
+
+/// Closes the sockets of one session, or of all when `key` is `None`.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct CloseSessions {
+    pub key: Option<String>,
+}
+
+/// Produces the `system_update` payload (CPU, memory, services, ...); given by the web layer.
+pub type Gather = Arc<dyn Fn() -> LocalBoxFuture<'static, serde_json::Value>>;
+
+/// The `live_update` message for one tick. Pure.
+pub fn live_json(view: &LiveView) -> String {
+    let users: serde_json::Map<String, serde_json::Value> = view
+        .users
+        .iter()
+        .map(|(name, u)| {
+            let v = serde_json::json!({ "up": u.speed_up_kbps, "down": u.speed_down_kbps, "conns": u.connections });
+            (name.clone(), v)
+        })
+        .collect();
+    let ips: Vec<_> = view
+        .users
+        .iter()
+        .flat_map(|(name, u)| {
+            u.ips.iter().map(move |(ip, node, since)| {
+                serde_json::json!({ "ip": ip, "user": name, "node": node, "since": since })
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "type": "live_update",
+        "at": crate::domain::now_unix(),
+        "up": view.speed_up_kbps,
+        "down": view.speed_down_kbps,
+        "connections": view.connections,
+        "nodes": view.nodes,
+        "users": users,
+        "ips": ips,
+    })
+    .to_string()
+}
+
+pub struct UiHub {
+    sessions: HashMap<u64, (Option<String>, Recipient<UiPush>)>,
+    gather: Gather,
+    /// The system payload's audit count and account counts by status last time: when they
+    /// move, users changed (also by the panel itself: expiry, quota, fuse).
+    fingerprint: Option<serde_json::Value>,
+}
+
+impl UiHub {
+    pub fn new(gather: Gather) -> Self {
+        UiHub { sessions: HashMap::new(), gather, fingerprint: None }
+    }
+
+    fn push(&self, text: String) {
+        let text: Arc<str> = text.into();
+        for (_, addr) in self.sessions.values() {
+            addr.do_send(UiPush::Text(text.clone()));
+        }
+    }
+}
+
+impl Actor for UiHub {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.run_interval(SYSTEM_EVERY, |act, ctx| {
+            if act.sessions.is_empty() {
+                return;
+            }
+            (act.gather)()
+                .into_actor(act)
+                .map(|payload, act, _| {
+                    let print = serde_json::json!([payload["audit_count"], payload["accounts"]]);
+                    if act.fingerprint.as_ref().is_some_and(|old| *old != print) {
+                        act.push(serde_json::json!({ "type": "users_changed" }).to_string());
+                    }
+                    act.fingerprint = Some(print);
+                    act.push(serde_json::json!({ "type": "system_update", "payload": payload }).to_string())
+                })
+                .spawn(ctx);
+        });
+    }
+}
+
+impl Handler<Join> for UiHub {
+    type Result = ();
+    fn handle(&mut self, msg: Join, _: &mut Context<Self>) {
+        self.sessions.insert(msg.id, (msg.key, msg.addr));
+    }
+}
+
+impl Handler<Leave> for UiHub {
+    type Result = ();
+    fn handle(&mut self, msg: Leave, _: &mut Context<Self>) {
+        self.sessions.remove(&msg.id);
+    }
+}
+
+/// One message per tick, however many nodes reported.
+impl Handler<LiveTick> for UiHub {
+    type Result = ();
+    fn handle(&mut self, LiveTick(view): LiveTick, _: &mut Context<Self>) {
+        if !self.sessions.is_empty() {
+            self.push(live_json(&view));
+        }
+    }
+}
+
+impl Handler<Notify> for UiHub {
+    type Result = ();
+    fn handle(&mut self, Notify(event): Notify, _: &mut Context<Self>) {
+        let kind = match event {
+            UiEvent::UsersChanged => "users_changed",
+            UiEvent::HostsChanged => "hosts_changed",
+        };
+        self.push(serde_json::json!({ "type": kind }).to_string());
+    }
+}
+
+impl Handler<CloseSessions> for UiHub {
+    type Result = ();
+    fn handle(&mut self, msg: CloseSessions, _: &mut Context<Self>) {
+        self.sessions.retain(|_, (key, addr)| {
+            let doomed = msg.key.is_none() || *key == msg.key;
+            if doomed {
+                addr.do_send(UiPush::Close);
+            }
+            !doomed
+        });
+    }
+}

@@ -1,0 +1,120 @@
+//! `/api/login`, `/api/logout`, `/api/session`: the panel admin's browser session. One admin
+//! account, named `admin`, whose bcrypt hash lives in `<config dir>/admin_password.hash`
+//! (written by the installer or `up`; there is no default password: without the file nobody
+//! logs in). Unknown names cost one bcrypt like the real one and get the same answer.
+
+use super::AppState;
+use super::admin_auth::{Admin, SESSION_ADMIN, client_ip, secrets_match};
+use super::error::ApiError;
+use super::{audit, session, throttle};
+use crate::actors::user_registry::Origin;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Deserialize;
+use std::time::Instant;
+
+/// Longest name or password looked at; longer input is a failed login, not an error.
+const MAX_INPUT: usize = 128;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginInput {
+    pub username: String,
+    pub password: String,
+}
+
+/// `Secure` cookies whenever the panel itself speaks TLS.
+pub fn is_tls(req: &HttpRequest) -> bool {
+    req.app_config().secure()
+}
+
+/// bcrypt against the admin hash, or against the dummy hash when there is none, so that the
+/// time taken says nothing. The hash file is read again each time, so a password set with
+/// `wss-panel admin-password` counts at once.
+pub async fn password_ok(state: &AppState, password: String) -> Result<bool, ApiError> {
+    let path = state.admin_hash_path.clone();
+    let from_file = web::block(move || super::load_admin_hash(&path)).await.map_err(ApiError::internal)?;
+    let stored = match from_file {
+        Ok(hash) => {
+            *state.admin_hash.write().map_err(ApiError::internal)? = hash.clone();
+            hash
+        }
+        Err(e) => {
+            tracing::error!(event = "ADMIN_HASH_UNREADABLE", error = %e);
+            state.admin_hash.read().map_err(ApiError::internal)?.clone()
+        }
+    };
+    let (hash, real) = match stored {
+        Some(h) => (h, true),
+        None => (state.dummy_hash.clone(), false),
+    };
+    let ok = web::block(move || bcrypt::non_truncating_verify(password, &hash).unwrap_or(false))
+        .await
+        .map_err(ApiError::internal)?;
+    Ok(ok && real)
+}
+
+pub async fn login(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Json<LoginInput>,
+) -> Result<HttpResponse, ApiError> {
+    let ip = client_ip(&req);
+    let LoginInput { username, password } = body.into_inner();
+    let keys = throttle::keys(&ip, &username);
+    if state.throttle.lock().map_err(ApiError::internal)?.blocked(&keys, Instant::now()) {
+        tracing::warn!(event = "ADMIN_LOGIN_THROTTLED", %ip);
+        return Err(ApiError::TooManyAttempts);
+    }
+    let sane = username.len() <= MAX_INPUT && password.len() <= MAX_INPUT;
+    let name_ok = secrets_match(username.as_bytes(), SESSION_ADMIN.as_bytes());
+    let pw_ok = password_ok(&state, if sane { password } else { String::new() }).await?;
+    let by = Origin { who: SESSION_ADMIN.into(), ip: ip.clone() };
+    if !(sane && name_ok && pw_ok) {
+        state.throttle.lock().map_err(ApiError::internal)?.fail(&keys, Instant::now());
+        let shown: String = username.chars().take(64).collect();
+        audit::record(&state, &by, "LOGIN_FAILED", &shown, "").await?;
+        return Err(ApiError::BadLogin);
+    }
+    state.throttle.lock().map_err(ApiError::internal)?.succeed(&keys);
+    let sessions = state.sessions.clone();
+    let old = session::cookie_id(&req);
+    let session_ip = ip.clone();
+    // A new id at every login; whatever id the browser brought is dropped (no fixation).
+    let id = web::block(move || {
+        if let Some(old) = old {
+            sessions.revoke(&old)?;
+        }
+        sessions.create(&session_ip)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
+    audit::record(&state, &by, "LOGIN_SUCCESS", SESSION_ADMIN, "").await?;
+    Ok(HttpResponse::Ok()
+        .cookie(session::cookie(&id, is_tls(&req)))
+        .json(serde_json::json!({ "username": SESSION_ADMIN })))
+}
+
+/// Ends this browser's session (and closes its live sockets).
+pub async fn logout(
+    Admin(by): Admin,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, ApiError> {
+    if let Some(id) = session::cookie_id(&req) {
+        let sessions = state.sessions.clone();
+        let key = session::key_of(&id);
+        web::block(move || sessions.revoke(&id))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
+        state.ui.do_send(crate::actors::ui_hub::CloseSessions { key: Some(key) });
+    }
+    audit::record(&state, &by, "LOGOUT", SESSION_ADMIN, "").await?;
+    Ok(HttpResponse::Ok().cookie(session::removal(is_tls(&req))).json(serde_json::json!({})))
+}
+
+/// Who is logged in: the UI's first call on every page.
+pub async fn whoami(Admin(by): Admin) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "username": by.who }))
+}
