@@ -265,6 +265,10 @@ async fn tunnel<S: Stream>(
     }
 }
 
+/// How long undecided bytes after the 101 wait for the rest of a possible HTTP request line
+/// before they go to sshd as they are (a client that sends a few bytes and waits).
+const EAT_WAIT: Duration = Duration::from_millis(500);
+
 /// After the 101 some apps send one more HTTP request before SSH: drop it, keep the rest.
 async fn eat_extra_request<R: ReadHalf>(cr: &mut R, mut buf: Vec<u8>) -> std::io::Result<Vec<u8>> {
     loop {
@@ -276,7 +280,14 @@ async fn eat_extra_request<R: ReadHalf>(cr: &mut R, mut buf: Vec<u8>) -> std::io
             Err(_) => return Ok(buf),
             Ok(Status::Partial) => {
                 let mut more = vec![0u8; 4096];
-                let n = cr.read(&mut more).await?;
+                let n = if buf.is_empty() {
+                    cr.read(&mut more).await?
+                } else {
+                    match tokio::time::timeout(EAT_WAIT, cr.read(&mut more)).await {
+                        Ok(read) => read?,
+                        Err(_) => return Ok(buf),
+                    }
+                };
                 if n == 0 {
                     return Ok(buf);
                 }

@@ -333,3 +333,13 @@ fn a_silent_node_is_dropped_and_its_tunnels_stop_counting() {
     // Back from the pause, it reconnects and counts again.
     assert!(wait_for(Duration::from_secs(15), || (metric("wss_ipc_nodes") == "1").then_some(())).is_some());
 }
+
+#[test]
+fn a_few_bytes_without_a_newline_after_the_101_still_reach_sshd() {
+    let r = rig(json!({}));
+    let mut s = open_tunnel(r.proxy.http, "tun", "pw-tun-1");
+    s.write_all(b"qqqqqqqqqqq").unwrap();
+    // Not a request line yet, not SSH either: after a short wait it goes through as it is.
+    assert_eq!(read_exact(&mut s, 11), b"qqqqqqqqqqq");
+    assert_eq!(r.echo.bytes(0), b"qqqqqqqqqqq");
+}
