@@ -36,7 +36,7 @@ fn rate(cache_secs: u64) -> f64 {
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let addr = loop {
         let line = lines.next().unwrap().unwrap();
-        if let Some(a) = line.split("PANEL_LISTENING\" addr=").nth(1) {
+        if let Some(a) = line.contains("PANEL_LISTENING").then(|| line.split("addr=").nth(1)).flatten() {
             break a.trim().to_owned();
         }
     };
