@@ -32,6 +32,7 @@ pub mod proxy;
 pub mod store;
 pub mod system;
 pub mod telemetry;
+pub mod tls;
 pub mod up;
 pub mod web;
 pub mod wire;
