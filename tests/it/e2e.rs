@@ -4,7 +4,7 @@
 //! privileged sandbox, so the host's accounts are never touched.
 
 use crate::helpers::net::{status_of, upgrade_head};
-use crate::helpers::sshd::free_port;
+use crate::helpers::sshd::spawn_sshd;
 use crate::helpers::{PanelDir, wait_for};
 use crate::privileged::sandbox;
 use serde_json::json;
@@ -17,37 +17,8 @@ const TOOLS: &[&str] =
 
 /// An sshd for password logins on a loopback port (the tunnel customers' sshd).
 fn start_sshd(dir: &Path) -> (KillOnDrop, u16) {
-    let _ = std::fs::create_dir_all("/run/sshd");
-    let key = dir.join("host_key");
-    assert!(
-        Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-            .arg(&key)
-            .status()
-            .unwrap()
-            .success()
-    );
-    let port = free_port();
-    let config = format!(
-        "Port {port}\nListenAddress 127.0.0.1\nHostKey {}\nPasswordAuthentication yes\nKbdInteractiveAuthentication no\n\
-         UsePAM no\nPubkeyAuthentication no\nPidFile {}/sshd.pid\nAllowTcpForwarding yes\n",
-        key.display(),
-        dir.display()
-    );
-    std::fs::write(dir.join("sshd_config"), config).unwrap();
-    let child = Command::new("/usr/sbin/sshd")
-        .args(["-D", "-e", "-f"])
-        .arg(dir.join("sshd_config"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let child = KillOnDrop(child);
-    assert!(
-        wait_for(Duration::from_secs(10), || std::net::TcpStream::connect(("127.0.0.1", port)).ok())
-            .is_some()
-    );
-    (child, port)
+    let (child, port) = spawn_sshd(dir, "PasswordAuthentication yes\nPubkeyAuthentication no\n");
+    (KillOnDrop(child), port)
 }
 
 /// sshd must not outlive a failed test: the sandbox waits for its output to close.

@@ -20,8 +20,49 @@ pub fn have_tool(tool: &str) -> bool {
     found
 }
 
+/// A port for a server that cannot be handed a listener (sshd, stunnel). Chosen below the
+/// kernel's ephemeral range (32768+), so the many short outgoing connections of parallel
+/// tests cannot take it between this check and the server's bind.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    let mut seed = [0u8; 2];
+    getrandom::fill(&mut seed).unwrap();
+    let start = u16::from_le_bytes(seed) % 12_000;
+    (0..12_000u16)
+        .map(|i| 20_000 + (start + i) % 12_000)
+        .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
+        .expect("a free port between 20000 and 32000")
+}
+
+/// A throwaway ed25519 key at `path` (and `path.pub`).
+pub fn keygen(path: &Path) {
+    let ok =
+        Command::new("ssh-keygen").args(["-q", "-t", "ed25519", "-N", "", "-f"]).arg(path).status().unwrap();
+    assert!(ok.success(), "ssh-keygen failed");
+}
+
+/// Starts `/usr/sbin/sshd -D` on a free loopback port with a fresh host key in `dir` and the
+/// given extra settings; answers once it accepts connections.
+pub fn spawn_sshd(dir: &Path, settings: &str) -> (Child, u16) {
+    let _ = std::fs::create_dir_all("/run/sshd");
+    keygen(&dir.join("host_key"));
+    let port = free_port();
+    let config = format!(
+        "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nKbdInteractiveAuthentication no\n\
+         UsePAM no\nPidFile {d}/sshd.pid\nAllowTcpForwarding yes\n{settings}",
+        d = dir.display()
+    );
+    std::fs::write(dir.join("sshd_config"), config).unwrap();
+    let child = Command::new("/usr/sbin/sshd")
+        .args(["-D", "-e", "-f"])
+        .arg(dir.join("sshd_config"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let up =
+        crate::helpers::wait_for(Duration::from_secs(10), || TcpStream::connect(("127.0.0.1", port)).ok());
+    assert!(up.is_some(), "sshd did not start on {port}");
+    (child, port)
 }
 
 pub struct Sshd {
@@ -37,37 +78,14 @@ impl Sshd {
         if !have_tool("/usr/sbin/sshd") || !have_tool("ssh-keygen") {
             return None;
         }
-        let _ = std::fs::create_dir_all("/run/sshd");
-        for key in ["host_key", "client_key"] {
-            let path = dir.join(key);
-            let ok = Command::new("ssh-keygen")
-                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
-                .arg(&path)
-                .status()
-                .unwrap()
-                .success();
-            assert!(ok, "ssh-keygen failed");
-        }
+        keygen(&dir.join("client_key"));
         std::fs::copy(dir.join("client_key.pub"), dir.join("authorized_keys")).unwrap();
-        let port = free_port();
-        let config = format!(
-            "Port {port}\nListenAddress 127.0.0.1\nHostKey {d}/host_key\nAuthorizedKeysFile {d}/authorized_keys\n\
-             StrictModes no\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nUsePAM no\n\
-             PermitRootLogin prohibit-password\nPidFile {d}/sshd.pid\nAllowTcpForwarding yes\n",
+        let settings = format!(
+            "AuthorizedKeysFile {d}/authorized_keys\nStrictModes no\nPasswordAuthentication no\n\
+             PermitRootLogin prohibit-password\n",
             d = dir.display()
         );
-        std::fs::write(dir.join("sshd_config"), config).unwrap();
-        let child = Command::new("/usr/sbin/sshd")
-            .args(["-D", "-e", "-f"])
-            .arg(dir.join("sshd_config"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let up = crate::helpers::wait_for(Duration::from_secs(10), || {
-            TcpStream::connect(("127.0.0.1", port)).ok()
-        });
-        assert!(up.is_some(), "sshd did not start on {port}");
+        let (child, port) = spawn_sshd(dir, &settings);
         let user = String::from_utf8(Command::new("id").arg("-un").output().unwrap().stdout)
             .unwrap()
             .trim()
