@@ -47,7 +47,7 @@ fn inside() {
     assert!(staged_group.lines().any(|l| l.starts_with("wss_tunnel:")), "the installer made no group");
 
     // The tunnel account: logged in (nologin answers; authentication failures exit 255).
-    let out = host.ssh(TUNNEL_USER, TUNNEL_PASSWORD, &["id"]);
+    let out = host.ssh(TUNNEL_USER, TUNNEL_PASSWORD, &[], &["id"]);
     assert!(
         out.status.code() == Some(1) && text(&out).contains("This account is currently not available"),
         "the tunnel account did not log in:\n{}",
@@ -59,11 +59,11 @@ fn inside() {
     run("useradd", &["-M", "-s", "/bin/sh", "normal1"]);
     set_password("normal1", "Normal-Pass-1");
     set_password("root", "Root-Pass-1");
-    refused(&host.ssh("normal1", "Normal-Pass-1", &["id"]), "normal1");
-    refused(&host.ssh("root", "Root-Pass-1", &["id"]), "root");
+    refused(&host.ssh("normal1", "Normal-Pass-1", &[], &["id"]), "normal1");
+    refused(&host.ssh("root", "Root-Pass-1", &[], &["id"]), "root");
 
     // The password was right: in the tunnel group, the same account gets in.
     run("gpasswd", &["--add", "normal1", TUNNEL_GROUP]);
-    let out = host.ssh("normal1", "Normal-Pass-1", &["id", "-un"]);
+    let out = host.ssh("normal1", "Normal-Pass-1", &[], &["id", "-un"]);
     assert!(out.status.success() && text(&out).contains("normal1"), "{}", text(&out));
 }

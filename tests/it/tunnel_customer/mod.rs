@@ -98,7 +98,11 @@ impl Host {
         let proxy = panel_dir.start_proxy();
         let created = panel.create_user(TUNNEL_USER, TUNNEL_PASSWORD, json!({}));
         assert_eq!(created.status, 201, "{:?}", created.json);
-        let usable = || (sandbox::password_status(TUNNEL_USER) == "P").then_some(());
+        // The runner makes the account after the API answers: `passwd -S` fails until then.
+        let usable = || {
+            let out = Command::new("passwd").args(["-S", TUNNEL_USER]).output().unwrap();
+            String::from_utf8_lossy(&out.stdout).split_whitespace().nth(1).filter(|s| *s == "P").map(drop)
+        };
         assert!(wait_for(Duration::from_secs(10), usable).is_some(), "the account got its password");
         Host { work, stage, sshd_port, panel, proxy, _sshd: Killed(sshd), _panel_dir: panel_dir }
     }
@@ -118,8 +122,8 @@ impl Host {
         )
     }
 
-    /// `ssh ARGS LOGIN@tunnel` through the tunnel, `password` given by SSH_ASKPASS.
-    pub fn ssh_command(&self, login: &str, password: &str, args: &[&str]) -> Command {
+    /// `ssh OPTIONS LOGIN@tunnel COMMAND...` through the tunnel, `password` given by SSH_ASKPASS.
+    pub fn ssh_command(&self, login: &str, password: &str, options: &[&str], command: &[&str]) -> Command {
         let askpass = self.work.path().join(format!("askpass-{login}"));
         std::fs::write(&askpass, format!("#!/bin/sh\necho '{password}'\n")).unwrap();
         std::fs::set_permissions(&askpass, std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
@@ -129,8 +133,9 @@ impl Host {
             .args(["-o", "ConnectTimeout=20", "-o", "LogLevel=ERROR"])
             .arg("-o")
             .arg(format!("ProxyCommand={}", self.proxy_command()))
-            .args(args)
+            .args(options)
             .arg(format!("{login}@tunnel"))
+            .args(command)
             .env("SSH_ASKPASS", &askpass)
             .env("SSH_ASKPASS_REQUIRE", "force")
             .env_remove("DISPLAY")
@@ -138,8 +143,8 @@ impl Host {
         ssh
     }
 
-    pub fn ssh(&self, login: &str, password: &str, args: &[&str]) -> Output {
-        self.ssh_command(login, password, args).output().unwrap()
+    pub fn ssh(&self, login: &str, password: &str, options: &[&str], command: &[&str]) -> Output {
+        self.ssh_command(login, password, options, command).output().unwrap()
     }
 }
 
