@@ -346,7 +346,7 @@ fi
   --data-dir /var/lib/wss-panel >/dev/null
 if [ -z "$ROOT" ]; then
   # Tunnel customers must not reach this host's own services; the panel re-applies this at start.
-  udpgw=$("$BINARY" install-helper show-config --file "$STATE_DIR/config.json" | sed -n 's/^udpgw_port=//p')
+  udpgw=$("$BINARY" install-helper show-config --file "$STATE_DIR/config.json" | sed -n 's/^udpgw_port=//p') || udpgw=7300
   "$BINARY" privileged guard-tunnels "${udpgw:-7300}" >/dev/null \
     || echo "warning: the tunnel firewall was not applied: tunnel users can reach this server's loopback services (see wss-panel doctor)"
 fi
