@@ -18,6 +18,8 @@ SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TEMPLATES="$SCRIPT_DIR/templates"
 BIN_PATH=/usr/local/bin/wss-panel
 USERNAME_RE='^[a-z_][a-z0-9_-]{0,31}$'
+# Every tunnel account's primary group (the helper's TUNNEL_GROUP): sshd and the firewall key on it.
+TUNNEL_GROUP=wss_tunnel
 PACKAGES=(openssh-server openssh-client stunnel4 sudo openssl nftables iproute2 passwd)
 
 die() { echo "install.sh: $*" >&2; exit 1; }
@@ -147,6 +149,7 @@ done
 for key in panel_user proxy_user; do
   [[ "${ANS[$key]}" =~ $USERNAME_RE ]] || die "$key '${ANS[$key]}' is not a valid account name ($USERNAME_RE)"
   [ "${ANS[$key]}" != root ] || die "$key must not be root"
+  [ "${ANS[$key]}" != "$TUNNEL_GROUP" ] || die "$key must not be $TUNNEL_GROUP (the tunnel customers' group)"
 done
 [ "${ANS[panel_user]}" != "${ANS[proxy_user]}" ] || die "panel_user and proxy_user must be different accounts"
 
@@ -313,6 +316,7 @@ touch "$MANIFEST"; chmod 0600 "$MANIFEST"
 record "data $INSTALLER_DIR"
 say "accounts"
 ensure_group shell_users
+ensure_group "$TUNNEL_GROUP"
 ensure_user "${ANS[panel_user]}" /var/lib/wss-panel
 ensure_user "${ANS[proxy_user]}" /nonexistent
 PANEL_IDS=$(ids_of "${ANS[panel_user]}")
@@ -340,6 +344,12 @@ fi
   --panel-port "${ANS[panel_port]}" --wss-http-port "${ANS[wss_http_port]}" --wss-tls-port "${ANS[wss_tls_port]}" \
   --stunnel-port "${ANS[stunnel_port]}" --internal-forward-port "${ANS[internal_forward_port]}" \
   --data-dir /var/lib/wss-panel >/dev/null
+if [ -z "$ROOT" ]; then
+  # Tunnel customers must not reach this host's own services; the panel re-applies this at start.
+  udpgw=$("$BINARY" install-helper show-config --file "$STATE_DIR/config.json" | sed -n 's/^udpgw_port=//p') || udpgw=7300
+  "$BINARY" privileged guard-tunnels "${udpgw:-7300}" >/dev/null \
+    || echo "warning: the tunnel firewall was not applied: tunnel users can reach this server's loopback services (see wss-panel doctor)"
+fi
 for key in "${ANSWER_KEYS[@]}"; do echo "$key=${ANS[$key]}"; done > "$TMP/answers"
 cmp -s "$TMP/answers" "$ANSWERS_FILE" || install -m 0600 "$TMP/answers" "$ANSWERS_FILE"
 chown -R "$PANEL_IDS" "$STATE_DIR"
@@ -354,8 +364,9 @@ put_file "$TMP/out/wss.conf" /etc/stunnel/wss.conf 0644
 ensure_dir /etc/sudoers.d 0755 0:0
 put_file "$TMP/out/99-wss-panel" /etc/sudoers.d/99-wss-panel 0440
 
-# Tunnels arrive at the main sshd from loopback: password logins there, nowhere else. Only a
-# drop-in, and only if the admin's sshd_config includes drop-ins; rolled back if sshd -t fails.
+# Tunnels arrive at the main sshd from loopback: password logins there for tunnel accounts (the
+# tunnel group) only; root and every other account keep the host's rules. Only a drop-in, and
+# only if the admin's sshd_config includes drop-ins; rolled back if sshd -t fails.
 main_sshd_dropin() {
   local main dropin=/etc/ssh/sshd_config.d/50-wss-panel.conf version
   main=$(R /etc/ssh/sshd_config)
@@ -372,7 +383,7 @@ main_sshd_dropin() {
       echo "# Every tunnel comes from 127.0.0.1: one bad client must not lock everyone out."
       echo "PerSourcePenaltyExemptList 127.0.0.1/32,::1/128"
     fi
-    echo "Match Address 127.0.0.1,::1"
+    echo "Match Group $TUNNEL_GROUP Address 127.0.0.1,::1"
     echo "    PasswordAuthentication yes"
     echo "    AllowTcpForwarding yes"
   } > "$TMP/50-wss-panel.conf"

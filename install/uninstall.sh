@@ -2,7 +2,7 @@
 # shellcheck disable=SC2015
 # wss-panel uninstaller: undoes exactly what install.sh recorded in its manifest, newest first
 # (services, units, sudoers, configs, accounts it created, directories it created, the
-# firewall table), restores files it had backed up, and leaves everything else alone: the
+# firewall tables), restores files it had backed up, and leaves everything else alone: the
 # admin's sshd, pre-existing accounts, packages. The data (/etc/wss-panel, /var/lib/wss-panel)
 # is deleted only with --purge or a "yes"; tunnel accounts only with --remove-tunnel-users.
 set -euo pipefail
@@ -87,7 +87,9 @@ undo() { # KIND ARG
       grep -q "^$arg:" "$(R /etc/passwd)" && account_tool userdel "$arg" ;;
     group)
       valid_name "$arg" || return 0
-      grep -q "^$arg:" "$(R /etc/group)" && account_tool groupdel "$arg" ;;
+      grep -q "^$arg:" "$(R /etc/group)" || return 0
+      # wss_tunnel stays while kept tunnel accounts still have it as their primary group.
+      account_tool groupdel "$arg" 2>/dev/null || echo "kept group $arg (an account still uses it)" ;;
   esac
   return 0
 }
@@ -104,13 +106,19 @@ if [ "$SYSTEMD" -eq 1 ]; then
   systemctl daemon-reload
   systemctl reload ssh 2>/dev/null || true
 fi
-# The helper's ban list: an nftables table, or (without nft) an iptables/ip6tables chain.
+# The helper's ban list and the tunnel customers' guard: nftables tables, or (without nft)
+# iptables/ip6tables chains.
 if [ -z "$ROOT" ]; then
-  if command -v nft >/dev/null; then nft delete table inet wss_panel 2>/dev/null || true; fi
+  if command -v nft >/dev/null; then
+    nft delete table inet wss_panel 2>/dev/null || true
+    nft delete table inet wss_panel_tunnel 2>/dev/null || true
+  fi
   for ipt in iptables ip6tables; do
     command -v "$ipt" >/dev/null || continue
     while "$ipt" -w -D INPUT -j WSS_IP_BLOCK 2>/dev/null; do :; done
     "$ipt" -w -F WSS_IP_BLOCK 2>/dev/null && "$ipt" -w -X WSS_IP_BLOCK 2>/dev/null || true
+    while "$ipt" -w -D OUTPUT -j WSS_TUNNEL_GUARD 2>/dev/null; do :; done
+    "$ipt" -w -F WSS_TUNNEL_GUARD 2>/dev/null && "$ipt" -w -X WSS_TUNNEL_GUARD 2>/dev/null || true
   done
 fi
 

@@ -167,8 +167,14 @@ fn show_config(file: &Path) -> Result<String, InstallError> {
     let c = crate::config::Config::load(file)?;
     Ok(format!(
         "panel_user={}\npanel_port={}\nwss_http_port={}\nwss_tls_port={}\nstunnel_port={}\n\
-         internal_forward_port={}\n",
-        c.panel_user, c.panel_port, c.wss_http_port, c.wss_tls_port, c.stunnel_port, c.internal_forward_port
+         internal_forward_port={}\nudpgw_port={}\n",
+        c.panel_user,
+        c.panel_port,
+        c.wss_http_port,
+        c.wss_tls_port,
+        c.stunnel_port,
+        c.internal_forward_port,
+        c.udpgw_port
     ))
 }
 

@@ -44,6 +44,7 @@ pub fn all(config_path: &Path, args: &DoctorArgs) -> Vec<Check> {
     }
     checks.push(sshd_config("sshd config", &args.sshd_config, "ssh"));
     checks.push(sshd_config("sshd_stunnel config", &args.sshd_stunnel_config, "sshd_stunnel"));
+    checks.push(super::tunnel_guard::tunnel_guard(&config));
     checks.push(tls_cert(&config));
     checks.push(store(&config));
     checks.push(clock());

@@ -2,11 +2,12 @@
 //! check gives one line, `OK` or `PROBLEM` with the fix an operator would type; `--json` for
 //! machines; exit code 0 only if every check passed. Read-only: it never changes anything.
 //!
-//! The checks live in [`checks`] and [`files`] (they run tools and open sockets); this file holds the
-//! report model and its two renderings (no I/O).
+//! The checks live in [`checks`], [`files`] and [`tunnel_guard`] (they run tools and open
+//! sockets); this file holds the report model and its two renderings (no I/O).
 
 pub mod checks;
 pub mod files;
+pub mod tunnel_guard;
 
 use serde::Serialize;
 use std::path::PathBuf;

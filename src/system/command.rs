@@ -56,6 +56,12 @@ pub enum SystemCommand {
     IsActive {
         service: Service,
     },
+    /// The tunnel group exists, every listed account has it as primary group, and the kernel
+    /// refuses the group's connections to this host's own addresses except the UDPGW port
+    /// (0: no UDPGW). See [`super::tunnel_guard`].
+    GuardTunnels {
+        udpgw_port: u16,
+    },
 }
 
 /// Why an argv is not a command: a usage error (unknown operation, wrong number of
@@ -90,6 +96,7 @@ pub const OPERATIONS: &[(&str, &str)] = &[
     ("restart", "SERVICE"),
     ("logs", "SERVICE LINES"),
     ("is-active", "SERVICE"),
+    ("guard-tunnels", "UDPGW_PORT"),
 ];
 
 impl SystemCommand {
@@ -110,6 +117,7 @@ impl SystemCommand {
             RestartService { .. } => "restart",
             ServiceLogs { .. } => "logs",
             IsActive { .. } => "is-active",
+            GuardTunnels { .. } => "guard-tunnels",
         }
     }
 
@@ -136,6 +144,7 @@ impl SystemCommand {
             BanIp { net } | UnbanIp { net } => vec![net.to_string()],
             RestartService { service } | IsActive { service } => vec![service.to_string()],
             ServiceLogs { service, lines } => vec![service.to_string(), lines.get().to_string()],
+            GuardTunnels { udpgw_port } => vec![udpgw_port.to_string()],
             other => other.user().map(|u| vec![u.to_string()]).unwrap_or_default(),
         }
     }
@@ -195,6 +204,7 @@ impl SystemCommand {
             "unban-ip" => UnbanIp { net: net()? },
             "restart" => RestartService { service: service()? },
             "is-active" => IsActive { service: service()? },
+            "guard-tunnels" => GuardTunnels { udpgw_port: validate::port(arg)? },
             _ => ServiceLogs { service: service()?, lines: LogLines::parse(&rest[1])? },
         };
         Ok(Parsed::Complete(command))

@@ -12,7 +12,7 @@ use super::accounts::State;
 use super::command::{ParseError, Parsed, SystemCommand};
 use super::tool::{self, RESTART_TIMEOUT};
 use super::validate::{self, ArgError, Service};
-use super::{firewall, users};
+use super::{firewall, tunnel_guard, users};
 use std::ffi::OsString;
 use std::io::Read;
 use std::process::ExitCode;
@@ -156,6 +156,7 @@ fn perform(command: &SystemCommand) -> Result<String, HelperError> {
             tool::run_ok("journalctl", &["-u", &unit, "-n", &n, "--no-pager"]).map(|o| o.stdout)
         }
         IsActive { service } => is_active(*service),
+        GuardTunnels { udpgw_port } => tunnel_guard::apply(&State::open()?, *udpgw_port),
         _ => users::perform(command, &State::open()?),
     }
 }

@@ -5,10 +5,10 @@
 //! <args>` ([`SystemCommand::helper_args`]; a password goes on stdin). The root side,
 //! [`helper::run`], parses the argv again with the same rules, checks accounts against its own
 //! list ([`accounts`]), and runs fixed argv with fixed tools ([`tool`], [`users`],
-//! [`firewall`]). [`sudoers`] renders the one sudoers rule that allows it.
+//! [`firewall`], [`tunnel_guard`]). [`sudoers`] renders the one sudoers rule that allows it.
 //!
 //! Pure: `command`, `validate`, `sudoers`. Root-side I/O: `helper`, `accounts`, `users`,
-//! `firewall`, `tool`.
+//! `firewall`, `tunnel_guard`, `tool`.
 
 pub mod accounts;
 pub mod command;
@@ -16,6 +16,7 @@ pub mod firewall;
 pub mod helper;
 pub mod sudoers;
 pub mod tool;
+pub mod tunnel_guard;
 pub mod users;
 pub mod validate;
 

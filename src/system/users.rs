@@ -2,6 +2,11 @@
 //! database already knows; every other operation refuses names missing from the helper's own
 //! list and accounts with a system uid. Names reach the tools only after `--` (or as the
 //! argument of an option), and a name cannot start with `-` anyway.
+//!
+//! Every tunnel account has [`TUNNEL_GROUP`] as its primary group: the main sshd allows
+//! password logins from loopback only to that group, and the kernel matches the group's
+//! sockets (`meta skgid`, the primary gid of sshd's session process) to keep tunnel customers
+//! off this host's own services ([`super::tunnel_guard`]).
 
 use super::accounts::State;
 use super::command::SystemCommand;
@@ -13,6 +18,8 @@ use std::time::Duration;
 
 /// The group whose members may log in on the stunnel sshd.
 pub const SHELL_GROUP: &str = "shell_users";
+/// The primary group of every tunnel account (install.sh and its sshd drop-in use the name).
+pub const TUNNEL_GROUP: &str = "wss_tunnel";
 pub const NOLOGIN_SHELL: &str = "/usr/sbin/nologin";
 pub const LOGIN_SHELL: &str = "/bin/bash";
 /// Accounts below this uid belong to the system, whatever the list says.
@@ -83,6 +90,7 @@ fn create(user: &Username, state: &State) -> Result<(), HelperError> {
     if matches!(Group::from_name(name), Ok(Some(_))) {
         return Err(HelperError::Refused(format!("a group named '{name}' already exists")));
     }
+    ensure_tunnel_group()?;
     state.add(user)?;
     let created = run_ok(
         "useradd",
@@ -90,7 +98,9 @@ fn create(user: &Username, state: &State) -> Result<(), HelperError> {
             "--no-create-home",
             "--shell",
             NOLOGIN_SHELL,
-            "--user-group",
+            "--gid",
+            TUNNEL_GROUP,
+            "--no-user-group",
             "--comment",
             "wss-panel tunnel user",
             "--",
@@ -102,6 +112,46 @@ fn create(user: &Username, state: &State) -> Result<(), HelperError> {
         let _ = state.remove(user);
     }
     created.map(drop)
+}
+
+/// The gid of [`TUNNEL_GROUP`], created (as a system group) if missing.
+pub fn ensure_tunnel_group() -> Result<u32, HelperError> {
+    if let Some(group) = group_named(TUNNEL_GROUP)? {
+        return Ok(group.gid.as_raw());
+    }
+    run_ok("groupadd", &["--system", "--", TUNNEL_GROUP])?;
+    group_named(TUNNEL_GROUP)?
+        .map(|g| g.gid.as_raw())
+        .ok_or_else(|| HelperError::State(format!("groupadd made no group {TUNNEL_GROUP}")))
+}
+
+fn group_named(name: &str) -> Result<Option<Group>, HelperError> {
+    Group::from_name(name).map_err(|e| HelperError::State(format!("cannot read the group database: {e}")))
+}
+
+/// Accounts on the helper's list made before the tunnel group existed (one own group each)
+/// get the tunnel group as primary group; their own group, now empty, goes. Returns how many
+/// accounts changed.
+pub fn adopt_listed_accounts(state: &State, gid: u32) -> Result<usize, HelperError> {
+    let mut changed = 0;
+    for user in state.accounts()? {
+        let Some(account) = lookup(&user)? else { continue };
+        let old_gid = account.gid.as_raw();
+        if old_gid == gid || account.uid.as_raw() < FIRST_REGULAR_UID {
+            continue;
+        }
+        run_ok("usermod", &["--gid", TUNNEL_GROUP, "--", user.as_str()])?;
+        changed += 1;
+        // useradd --user-group made a group of the same name; a later create-user of that
+        // name would be refused while it stays.
+        if let Some(own) = group_named(user.as_str())?
+            && own.gid.as_raw() == old_gid
+            && own.mem.is_empty()
+        {
+            run_ok("groupdel", &["--", user.as_str()])?;
+        }
+    }
+    Ok(changed)
 }
 
 fn delete(user: &Username, exists: bool, state: &State) -> Result<(), HelperError> {

@@ -39,6 +39,8 @@ pub enum ArgError {
     Service(String),
     #[error("line count {0}: expected a whole number from 1 to {MAX_LOG_LINES}")]
     Lines(String),
+    #[error("port {0}: expected a whole number from 0 to 65535")]
+    Port(String),
     #[error("password: {0}")]
     Password(DomainError),
     #[error("helper path {0}: expected an absolute path of letters, digits, '/', '.', '_', '-'")]
@@ -238,6 +240,15 @@ impl LogLines {
     pub fn get(self) -> u16 {
         self.0
     }
+}
+
+/// A TCP port: digits only (no sign, no spaces), 0 to 65535.
+pub fn port(raw: &str) -> Result<u16, ArgError> {
+    let refuse = || ArgError::Port(quote(raw));
+    if raw.is_empty() || raw.len() > 5 || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(refuse());
+    }
+    raw.parse().map_err(|_| refuse())
 }
 
 /// A path safe to put in a sudoers rule unquoted: absolute, and only characters sudoers

@@ -27,7 +27,7 @@ pub mod users;
 pub mod ws_ipc;
 pub mod ws_ui;
 
-use crate::actors::command_runner::{Backend, CommandRunner};
+use crate::actors::command_runner::{Backend, CommandRunner, Run};
 use crate::actors::fuse_decider::FuseDecider;
 use crate::actors::maintenance::MaintenanceScheduler;
 use crate::actors::node_hub::NodeHub;
@@ -37,6 +37,7 @@ use crate::actors::ui_hub::UiHub;
 use crate::actors::user_registry::UserRegistry;
 use crate::config::{CommandBackend, Config};
 use crate::store::Store;
+use crate::system::SystemCommand;
 use actix::prelude::*;
 use actix_web::http::Method;
 use actix_web::{App, HttpResponse, HttpServer, web};
@@ -192,6 +193,8 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     let panel_user = config.panel_user.clone();
     let runner = CommandRunner::new(backend_of(&config)).start();
     bans::reapply(&store, &runner)?;
+    // Rules live until reboot: every start applies the tunnel customers' firewall again.
+    runner.do_send(Run(SystemCommand::GuardTunnels { udpgw_port: config.udpgw_port }));
     let registry_store = store.clone();
     let registry_runner = runner.clone().recipient();
     let registry = SyncArbiter::start(1, move || {

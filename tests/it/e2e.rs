@@ -1,7 +1,7 @@
 //! The whole system with real parts: `wss-panel panel` (direct backend: the real root helper
 //! creates and locks Linux accounts) + `wss-panel proxy` + a real sshd with password logins +
-//! OpenSSH through `wss-panel connect`. Runs inside the private /etc and /var of the
-//! privileged sandbox, so the host's accounts are never touched.
+//! OpenSSH through `wss-panel connect`. Runs inside the private /etc, /var and network
+//! namespace of the privileged sandbox, so the host's accounts and firewall are never touched.
 
 use crate::helpers::net::{status_of, upgrade_head};
 use crate::helpers::sshd::spawn_sshd;
@@ -12,8 +12,10 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-const TOOLS: &[&str] =
-    &["unshare", "mount", "useradd", "usermod", "chpasswd", "passwd", "pkill", "sshd", "ssh", "setsid"];
+const TOOLS: &[&str] = &[
+    "unshare", "mount", "ip", "nft", "useradd", "usermod", "chpasswd", "passwd", "pkill", "sshd", "ssh",
+    "setsid",
+];
 
 /// An sshd for password logins on a loopback port (the tunnel customers' sshd).
 fn start_sshd(dir: &Path) -> (KillOnDrop, u16) {
@@ -89,7 +91,8 @@ fn a_user_created_through_the_api_logs_in_over_the_tunnel_and_the_limits_bite() 
     sandbox::scenario_test(
         module_path!(),
         "a_user_created_through_the_api_logs_in_over_the_tunnel_and_the_limits_bite",
-        false,
+        // The panel applies the tunnel firewall at start: in a private network namespace.
+        true,
         TOOLS,
         inside_whole_system,
     );

@@ -12,6 +12,7 @@ pub mod privileged;
 mod proxy;
 mod registry;
 mod store;
+mod tunnel_customer;
 mod ui_api;
 mod ui_browser;
 mod ui_live;

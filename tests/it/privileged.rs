@@ -8,3 +8,4 @@ mod hostile;
 mod runner;
 pub mod sandbox;
 mod sudo;
+mod tunnel_group;

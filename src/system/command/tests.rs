@@ -20,6 +20,7 @@ fn every_command() -> Vec<SystemCommand> {
         BanIp { net },
         UnbanIp { net },
         ServiceLogs { service: Service::WssPanel, lines: LogLines::new(200).unwrap() },
+        GuardTunnels { udpgw_port: 7300 },
     ];
     for service in Service::ALL {
         all.push(RestartService { service });

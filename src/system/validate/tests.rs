@@ -122,3 +122,13 @@ fn helper_paths_must_be_plain_and_absolute() {
         assert!(helper_path(bad).is_err(), "{bad:?}");
     }
 }
+
+#[test]
+fn ports_are_plain_numbers_up_to_65535() {
+    assert_eq!(port("7300"), Ok(7300));
+    assert_eq!(port("0"), Ok(0));
+    assert_eq!(port("65535"), Ok(65535));
+    for bad in ["65536", "-1", "+80", " 80", "80 ", "", "123456", "0x50", "7300/tcp"] {
+        assert!(port(bad).is_err(), "{bad:?}");
+    }
+}

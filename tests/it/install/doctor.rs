@@ -1,7 +1,7 @@
 //! `wss-panel doctor` against a real panel and proxy (and a real sshd standing in for
-//! sshd_stunnel): all checks pass, then each planted fault is found with its fix: a broken
-//! sudoers file, an expiring certificate, a secret that no longer matches the running panel,
-//! a stopped proxy, a port taken by another process.
+//! sshd_stunnel): all checks pass, then each planted fault is found with its fix: a missing or
+//! wrong tunnel firewall, a broken sudoers file, an expiring certificate, a secret that no
+//! longer matches the running panel, a stopped proxy, a port taken by another process.
 
 use crate::helpers::sshd::{Sshd, free_port, have_tool};
 use crate::helpers::{BIN, PanelDir, wait_for};
@@ -43,9 +43,22 @@ impl Doctor {
 
 #[test]
 fn doctor_passes_a_healthy_system_and_names_each_planted_fault_with_its_fix() {
+    // In a private network namespace: a healthy system has the tunnel customers' firewall.
+    sandbox::scenario_test(
+        module_path!(),
+        "doctor_passes_a_healthy_system_and_names_each_planted_fault_with_its_fix",
+        true,
+        &["unshare", "mount", "ip", "nft", "groupadd"],
+        inside_healthy,
+    );
+}
+
+fn inside_healthy() {
+    sandbox::enter();
     if !["visudo", "/usr/sbin/sshd", "ss", "openssl"].iter().all(|t| have_tool(t)) {
         return;
     }
+    sandbox::helper_ok(&["guard-tunnels", "7300"], None);
     let (http, tls) = (free_port(), free_port());
     let dir = PanelDir::new(json!({ "wss_http_port": http, "wss_tls_port": tls }));
     let _panel = dir.start();
@@ -75,13 +88,29 @@ fn doctor_passes_a_healthy_system_and_names_each_planted_fault_with_its_fix() {
     doctor.line("ipc", "OK");
     let (code, report) = doctor.run(&[]);
     assert_eq!(code, 0, "{report}");
-    for check in
-        ["config", "port panel", "port wss-http", "port wss-tls", "port sshd_stunnel", "secret", "sudoers"]
-    {
+    for check in [
+        "config",
+        "port panel",
+        "port wss-http",
+        "port wss-tls",
+        "port sshd_stunnel",
+        "secret",
+        "sudoers",
+        "tunnel guard",
+    ] {
         assert!(report.lines().any(|l| l.starts_with(&format!("OK       {check}:"))), "{check}:\n{report}");
     }
     let (_, json) = doctor.run(&["--json"]);
     assert_eq!(serde_json::from_str::<serde_json::Value>(&json).unwrap()["ok"], true);
+
+    // The tunnel guard: gone, or letting a different UDPGW port through.
+    sandbox::run("nft", &["delete", "table", "inet", "wss_panel_tunnel"]);
+    let line = doctor.line("tunnel guard", "PROBLEM");
+    assert!(line.contains("wss_panel_tunnel") && line.contains("guard-tunnels 7300"), "{line}");
+    sandbox::helper_ok(&["guard-tunnels", "7301"], None);
+    assert!(doctor.line("tunnel guard", "PROBLEM").contains("udpgw_port 7300"));
+    sandbox::helper_ok(&["guard-tunnels", "7300"], None);
+    doctor.line("tunnel guard", "OK");
 
     std::fs::write(&sudoers, "tunadmin ALL=(root) NOPASSWD /usr/local/bin/wss-panel privileged *\n").unwrap();
     let line = doctor.line("sudoers", "PROBLEM");

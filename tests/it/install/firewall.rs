@@ -1,6 +1,6 @@
 //! uninstall.sh for real (no `--root`) inside the sandbox with a private network namespace:
-//! the ban table the helper made goes away with `--purge`, and so does the data the manifest
-//! lists. The host's firewall, /etc and /var are untouched (the sandbox checks).
+//! the ban table and the tunnel guard table the helper made go away with `--purge`, and so does
+//! the data the manifest lists. The host's firewall, /etc and /var are untouched (the sandbox checks).
 
 use super::{script, text};
 use crate::privileged::sandbox::{self, helper_ok};
@@ -12,7 +12,7 @@ fn uninstall_removes_the_helpers_ban_table_and_the_listed_data() {
         module_path!(),
         "uninstall_removes_the_helpers_ban_table_and_the_listed_data",
         true,
-        &["unshare", "mount", "nft", "ip"],
+        &["unshare", "mount", "nft", "ip", "groupadd"],
         inside,
     );
 }
@@ -20,8 +20,11 @@ fn uninstall_removes_the_helpers_ban_table_and_the_listed_data() {
 fn inside() {
     sandbox::enter();
     helper_ok(&["ban-ip", "203.0.113.7"], None);
-    let listed = || Command::new("nft").args(["list", "table", "inet", "wss_panel"]).output().unwrap();
-    assert!(listed().status.success(), "the helper made no table");
+    helper_ok(&["guard-tunnels", "7300"], None);
+    let listed = |table: &str| Command::new("nft").args(["list", "table", "inet", table]).output().unwrap();
+    for table in ["wss_panel", "wss_panel_tunnel"] {
+        assert!(listed(table).status.success(), "the helper made no table {table}");
+    }
 
     std::fs::create_dir_all("/var/lib/wss-panel-installer").unwrap();
     std::fs::create_dir_all("/var/lib/wss-panel").unwrap();
@@ -33,7 +36,9 @@ fn inside() {
     .unwrap();
     let out = Command::new(script("uninstall.sh")).args(["--purge"]).output().unwrap();
     assert!(out.status.success(), "{}", text(&out));
-    assert!(!listed().status.success(), "the ban table is still there");
+    for table in ["wss_panel", "wss_panel_tunnel"] {
+        assert!(!listed(table).status.success(), "the table {table} is still there");
+    }
     assert!(!std::path::Path::new("/var/lib/wss-panel").exists());
     assert!(!std::path::Path::new("/var/lib/wss-panel-installer").exists());
 }

@@ -81,7 +81,8 @@ fn a_staged_install_passes_visudo_sshd_systemd_analyze_and_stunnel() {
 }
 
 /// `sshd -t` on the admin's config with the staged drop-in, and the effective settings: password
-/// logins from loopback only.
+/// logins from loopback only, and for the tunnel group only (which exists in the staged root, not
+/// here: `tunnel_customer::logins` proves the group's logins with a real sshd).
 fn main_sshd_dropin_is_valid_and_loopback_only(stage: &Stage) {
     let main = read(stage, "/etc/ssh/sshd_config")
         .replace("/etc/ssh/sshd_config.d", stage.path("/etc/ssh/sshd_config.d").to_str().unwrap());
@@ -90,9 +91,11 @@ fn main_sshd_dropin_is_valid_and_loopback_only(stage: &Stage) {
     let copy = copy.to_str().unwrap();
     checked("/usr/sbin/sshd", &["-t", "-f", copy]);
     let effective = |addr: &str| {
-        checked("/usr/sbin/sshd", &["-T", "-f", copy, "-C", &format!("user=u,host=h,addr={addr}")])
+        checked("/usr/sbin/sshd", &["-T", "-f", copy, "-C", &format!("user=root,host=h,addr={addr}")])
     };
-    assert!(effective("127.0.0.1").lines().any(|l| l == "passwordauthentication yes"));
+    let dropin = read(stage, "/etc/ssh/sshd_config.d/50-wss-panel.conf");
+    assert!(dropin.contains("\nMatch Group wss_tunnel Address 127.0.0.1,::1\n"), "{dropin}");
+    assert!(effective("127.0.0.1").lines().any(|l| l == "passwordauthentication no"), "root from loopback");
     assert!(effective("203.0.113.9").lines().any(|l| l == "passwordauthentication no"));
 }
 

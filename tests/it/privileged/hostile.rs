@@ -20,6 +20,7 @@ const OPERATIONS: &[&str] = &[
     "restart",
     "logs",
     "is-active",
+    "guard-tunnels",
 ];
 
 const TOOLS: &[&str] = &["unshare", "mount", "ip", "useradd", "nft"];
@@ -114,6 +115,9 @@ fn inside_hostile_table() {
     }
     for lines in ["0", "1001", "-1", "+5", "1e3", "10 ", "ten", ""] {
         assert_refused(REFUSED, &["logs", "wss", lines], None, &before);
+    }
+    for port in ["65536", "-1", "+7300", "7300 ", "0x1c", "7300/tcp", "1e3"] {
+        assert_refused(REFUSED, &["guard-tunnels", port], None, &before);
     }
     for pw in ["a\nroot:x:0:0::/:/bin/sh\n", "a\rb\n", "a\0b\n", "a:b\n", "\n", ""] {
         assert_refused(REFUSED, &["set-password", "victim"], Some(pw), &before);
