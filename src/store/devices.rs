@@ -57,9 +57,65 @@ pub fn put(
     Ok(())
 }
 
+/// Addresses of the logins that issued the devices still valid at `now`: IPs the admin
+/// logged in from, remembered across panel restarts.
+pub fn issuing_ips(
+    table: &impl ReadableTable<&'static str, &'static [u8]>,
+    now: i64,
+) -> Result<Vec<String>, StoreError> {
+    let mut ips = Vec::new();
+    for entry in table.iter()? {
+        let (_, v) = entry?;
+        if let Ok(d) = RememberedDevice::decode(v.value())
+            && d.expires_at > now
+        {
+            ips.push(d.ip);
+        }
+    }
+    Ok(ips)
+}
+
 /// Forgets every device (a password change); returns how many there were.
 pub fn clear(table: &mut Table<&str, &[u8]>) -> Result<u64, StoreError> {
     let n = table.len()?;
     table.retain(|_, _| false)?;
     Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tables::ADMIN_DEVICES;
+
+    fn device(created_at: i64, expires_at: i64) -> RememberedDevice {
+        RememberedDevice { created_at, expires_at, password_tag: "t".into(), ip: String::new() }
+    }
+
+    #[test]
+    fn put_drops_expired_devices_and_the_oldest_past_the_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&dir.path().join("s.redb")).unwrap();
+        let put_at = |key: &str, d: RememberedDevice, now: i64| {
+            store.write(|txn| put(&mut txn.open_table(ADMIN_DEVICES)?, key, &d, now, 3)).unwrap()
+        };
+        put_at("expired", device(0, 50), 0);
+        put_at("a", device(10, 1000), 10);
+        put_at("b", device(20, 1000), 20);
+        put_at("c", device(30, 1000), 100);
+        let keys = |store: &crate::store::Store| {
+            store
+                .read(|txn| {
+                    let t = txn.open_table(ADMIN_DEVICES)?;
+                    let keys: Result<Vec<String>, redb::StorageError> =
+                        t.iter()?.map(|e| e.map(|(k, _)| k.value().to_owned())).collect();
+                    Ok::<_, StoreError>(keys?)
+                })
+                .unwrap()
+        };
+        assert_eq!(keys(&store), ["a", "b", "c"], "the expired one went");
+        put_at("d", device(40, 1000), 100);
+        assert_eq!(keys(&store), ["b", "c", "d"], "the oldest went past the cap");
+        store.write(|txn| clear(&mut txn.open_table(ADMIN_DEVICES)?)).unwrap();
+        assert!(keys(&store).is_empty());
+    }
 }

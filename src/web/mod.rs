@@ -227,6 +227,7 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     aggregator.do_send(Subscribe(ui.clone().recipient()));
     let admin_hash_path = config.admin_password_path();
     let sessions = session::Sessions::new(store.clone(), session::Clock::from_env());
+    let known_ips = known_admin_ips(&store, &sessions)?;
     let state = web::Data::new(AppState {
         registry,
         hub,
@@ -237,7 +238,7 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         store,
         sessions,
         system,
-        throttle: Mutex::new(throttle::Throttle::default()),
+        throttle: Mutex::new(throttle::Throttle::knowing(known_ips)),
         login_failures: Default::default(),
         audit_max_rows: config.audit_max_rows,
         audit_max_age_days: config.audit_max_age_days,
@@ -298,6 +299,17 @@ pub fn ensure_admin_token(path: &Path) -> std::io::Result<String> {
     file.write_all(token.as_bytes())?;
     file.sync_all()?;
     Ok(token)
+}
+
+/// IPs the admin logged in from, as the stored remembered devices say.
+fn known_admin_ips(
+    store: &Store,
+    sessions: &session::Sessions,
+) -> Result<Vec<String>, crate::store::StoreError> {
+    let now = sessions.clock.now();
+    store.read(|txn| {
+        crate::store::devices::issuing_ips(&txn.open_table(crate::store::tables::ADMIN_DEVICES)?, now)
+    })
 }
 
 /// Creates a directory (and parents) readable only by its owner.

@@ -4,7 +4,7 @@
 //! blocked, for `WINDOW` the first time and twice as long at each further lockout (capped).
 //! At most `MAX_VERIFIES_PER_IP` verifies run at once per IP and `MAX_VERIFIES_GLOBAL` for
 //! untrusted attempts overall. A trusted attempt (remembered device, or an IP that logged in
-//! before) is not held by the name's lock or the global cap, only by its IP's limits, so
+//! before: since start, or that issued a still-valid device) is not held by the name's lock or the global cap, only by its IP's limits, so
 //! strangers guessing at `admin` cannot lock the admin out. Unknown names are throttled
 //! exactly like the real one. Pure: the caller passes `now`. No I/O.
 
@@ -21,8 +21,8 @@ pub const MAX_VERIFIES_PER_IP: u32 = 2;
 pub const MAX_VERIFIES_GLOBAL: u32 = 4;
 /// Bounds memory under a flood of made-up names or addresses.
 const MAX_KEYS: usize = 50_000;
-/// IPs remembered as having logged in (in memory; the remembered-device cookie is the
-/// durable form of trust).
+/// IPs remembered as having logged in (in memory, seeded at start from the remembered
+/// devices' issuing IPs).
 const MAX_KNOWN_IPS: usize = 64;
 
 #[derive(Debug, Clone)]
@@ -66,7 +66,15 @@ impl Throttle {
             .any(|k| self.entries.get(k).and_then(|e| e.blocked_until).is_some_and(|until| now < until))
     }
 
-    /// Has an admin logged in from `ip` (since the panel started)?
+    /// Starts with `ips` known (the issuing IPs of the stored remembered devices).
+    pub fn knowing(ips: impl IntoIterator<Item = String>) -> Throttle {
+        let mut t = Throttle::default();
+        ips.into_iter().for_each(|ip| t.remember_ip(&ip));
+        t
+    }
+
+    /// Has an admin logged in from `ip` (since the panel started, or with a device still
+    /// remembered)?
     pub fn known_ip(&self, ip: &str) -> bool {
         self.known_ips.contains(ip)
     }

@@ -87,3 +87,18 @@ fn a_locked_admin_name_still_admits_a_remembered_device_and_a_known_ip_but_not_a
     let revoked = login_from("127.0.0.64", &panel, "admin", "new-pass-4567", Some(&fresh_device));
     assert_eq!(revoked.status, 429, "a device from before the password change means nothing");
 }
+
+#[test]
+fn an_ip_the_admin_logged_in_from_stays_trusted_after_a_panel_restart() {
+    let dir = PanelDir::new(json!({}));
+    let mut panel = dir.start();
+    assert_eq!(login_from("127.0.0.2", &panel, "admin", ADMIN_PASSWORD, None).status, 200);
+    panel.kill9();
+    let panel = dir.start();
+    for i in 10..10 + MAX_FAILURES {
+        assert_eq!(login_from(&format!("127.0.0.{i}"), &panel, "admin", "guess", None).status, 401);
+    }
+    assert_eq!(login_from("127.0.0.50", &panel, "admin", ADMIN_PASSWORD, None).status, 429);
+    let known = login_from("127.0.0.2", &panel, "admin", ADMIN_PASSWORD, None);
+    assert_eq!(known.status, 200, "remembered through its device record: {}", known.body);
+}
