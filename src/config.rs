@@ -64,9 +64,14 @@ pub struct RawConfig {
     pub helper_path: Option<PathBuf>,
     /// How long a verified tunnel password is remembered (default 300 s, 0 = off).
     pub auth_cache_secs: Option<u64>,
-    /// Accept `/internal`, `/ipc` and `/metrics` from other hosts (remote proxy nodes); the
-    /// secret is still required. Default: loopback only.
+    /// Accept `/internal` and `/ipc` from other hosts (remote proxy nodes); the secret is
+    /// required either way. Default: loopback only.
     pub internal_allow_remote: Option<bool>,
+    /// Audit log retention: at most this many records (default 100000); the oldest go first,
+    /// pruned at each maintenance tick.
+    pub audit_max_rows: Option<u64>,
+    /// Audit log retention: records older than this many days are pruned (default 365).
+    pub audit_max_age_days: Option<u64>,
     // Keys of the original that no longer mean anything; kept readable for upgrades.
     pub internal_api_port: Option<u16>,
     pub panel_api_url: Option<String>,
@@ -100,6 +105,8 @@ pub struct Config {
     pub helper_path: PathBuf,
     pub auth_cache_secs: u64,
     pub internal_allow_remote: bool,
+    pub audit_max_rows: u64,
+    pub audit_max_age_days: u64,
 }
 
 /// How system commands are run; see `RawConfig::command_backend`.
@@ -148,6 +155,11 @@ impl Config {
     /// it nobody can log in to the panel: there is no default password.
     pub fn admin_password_path(&self) -> PathBuf {
         self.config_dir().join("admin_password.hash")
+    }
+
+    /// Bearer token Prometheus sends to `/metrics`; created 0600 by the panel at first start.
+    pub fn metrics_token_path(&self) -> PathBuf {
+        self.data_dir.join("metrics_token")
     }
 
     pub fn store_path(&self) -> PathBuf {
@@ -202,6 +214,14 @@ impl RawConfig {
             "recording" => CommandBackend::Recording,
             other => return invalid(format!("command_backend '{other}' must be sudo, direct or recording")),
         };
+        let audit_max_rows = self.audit_max_rows.unwrap_or(100_000);
+        if !(1..=100_000_000).contains(&audit_max_rows) {
+            return invalid(format!("audit_max_rows {audit_max_rows} is out of range 1..=100000000"));
+        }
+        let audit_max_age_days = self.audit_max_age_days.unwrap_or(365);
+        if !(1..=36_500).contains(&audit_max_age_days) {
+            return invalid(format!("audit_max_age_days {audit_max_age_days} is out of range 1..=36500"));
+        }
         let data_dir = self.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into());
         let ports = [
             ("panel_port", self.panel_port.unwrap_or(54321)),
@@ -247,6 +267,8 @@ impl RawConfig {
             helper_path: self.helper_path.unwrap_or_else(|| crate::system::DEFAULT_HELPER_PATH.into()),
             auth_cache_secs: self.auth_cache_secs.unwrap_or(300).min(3600),
             internal_allow_remote: self.internal_allow_remote.unwrap_or(false),
+            audit_max_rows,
+            audit_max_age_days,
         })
     }
 }

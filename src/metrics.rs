@@ -12,6 +12,8 @@ pub struct Metrics {
     pub fuse_trips: AtomicU64,
     pub bytes_up: AtomicU64,
     pub bytes_down: AtomicU64,
+    /// bcrypt verifies of the admin password: what a login flood costs the panel.
+    pub admin_verifies: AtomicU64,
 }
 
 impl Metrics {

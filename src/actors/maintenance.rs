@@ -11,18 +11,30 @@ use std::time::Duration;
 
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(60);
 
+/// Other periodic work run at each tick (audit retention); it must not block: it spawns.
+pub type Housekeeping = Box<dyn Fn()>;
+
 pub struct MaintenanceScheduler {
     registry: Addr<UserRegistry>,
     hub: Addr<NodeHub>,
     interval: Duration,
+    housekeeping: Option<Housekeeping>,
 }
 
 impl MaintenanceScheduler {
     pub fn new(registry: Addr<UserRegistry>, hub: Addr<NodeHub>, interval: Duration) -> Self {
-        MaintenanceScheduler { registry, hub, interval }
+        MaintenanceScheduler { registry, hub, interval, housekeeping: None }
+    }
+
+    pub fn with_housekeeping(mut self, work: Housekeeping) -> Self {
+        self.housekeeping = Some(work);
+        self
     }
 
     fn sync(&mut self, ctx: &mut Context<Self>) {
+        if let Some(work) = &self.housekeeping {
+            work();
+        }
         self.registry
             .send(SettleAll { now: now_unix() })
             .into_actor(self)

@@ -47,3 +47,88 @@ pub fn page(
     }
     Ok((out, total))
 }
+
+/// Rewrites record `seq` if it still exists (retention may have pruned it meanwhile).
+pub fn replace(table: &mut Table<u64, &[u8]>, seq: u64, record: &AuditRecord) -> Result<(), StoreError> {
+    if table.get(seq)?.is_some() {
+        table.insert(seq, record.encode().as_slice())?;
+    }
+    Ok(())
+}
+
+/// Retention: removes the oldest records while more than `max_rows` remain or while they
+/// are older than `cutoff_at` (unix seconds), at most `batch` per call so that one
+/// transaction stays short; returns how many went. The newest record always stays, so
+/// sequence numbers are never reused.
+pub fn prune(
+    table: &mut Table<u64, &[u8]>,
+    max_rows: u64,
+    cutoff_at: i64,
+    batch: u64,
+) -> Result<u64, StoreError> {
+    let mut remaining = table.len()?;
+    let mut removed = 0;
+    while removed < batch {
+        let (seq, old) = match table.first()? {
+            Some((k, v)) => (k.value(), AuditRecord::decode(v.value()).is_ok_and(|r| r.at < cutoff_at)),
+            None => break,
+        };
+        if remaining <= 1 || (remaining <= max_rows && !old) {
+            break;
+        }
+        table.remove(seq)?;
+        remaining -= 1;
+        removed += 1;
+    }
+    Ok(removed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(at: i64) -> AuditRecord {
+        AuditRecord {
+            at,
+            who: "t".into(),
+            ip: String::new(),
+            action: "X".into(),
+            target: String::new(),
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn prune_keeps_the_newest_rows_by_count_and_age_in_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(&dir.path().join("s.redb")).unwrap();
+        let seqs = |store: &crate::store::Store| {
+            store
+                .read(|txn| page(txn, None, 100))
+                .unwrap()
+                .0
+                .into_iter()
+                .map(|(s, _)| s)
+                .rev()
+                .collect::<Vec<_>>()
+        };
+        let prune_with = |max, cutoff, batch| {
+            store.write(|txn| prune(&mut txn.open_table(AUDIT)?, max, cutoff, batch)).unwrap()
+        };
+        store
+            .write(|txn| {
+                let mut t = txn.open_table(AUDIT)?;
+                (1..=10).try_for_each(|i| append(&mut t, &at(i * 100)).map(|_| ()))
+            })
+            .unwrap();
+        assert_eq!(prune_with(6, 0, 3), 3, "one batch");
+        assert_eq!(prune_with(6, 0, 3), 1);
+        assert_eq!(seqs(&store), [5, 6, 7, 8, 9, 10]);
+        assert_eq!(prune_with(100, 801, 100), 4, "records before t=801 go");
+        assert_eq!(seqs(&store), [9, 10]);
+        assert_eq!(prune_with(100, i64::MAX, 100), 1, "the newest always stays");
+        assert_eq!(seqs(&store), [10]);
+        let next = store.write(|txn| append(&mut txn.open_table(AUDIT)?, &at(0))).unwrap();
+        assert_eq!(next, 11, "numbers are not reused");
+    }
+}

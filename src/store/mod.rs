@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod codec;
+pub mod devices;
 pub mod fixture;
 pub mod hosts;
 pub mod ip_bans;
@@ -65,6 +66,7 @@ impl Store {
             txn.open_table(tables::AUDIT)?;
             txn.open_table(tables::NODE_SEQ)?;
             txn.open_table(tables::ADMIN_SESSIONS)?;
+            txn.open_table(tables::ADMIN_DEVICES)?;
             let mut meta = txn.open_table(tables::META)?;
             if meta.get("format")?.is_none() {
                 meta.insert("format", FORMAT_TAG)?;

@@ -21,3 +21,5 @@ pub const NODE_SEQ: TableDefinition<&str, u64> = TableDefinition::new("node_seq"
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// sha256(session id) hex → `AdminSession`; the raw id lives only in the admin's cookie
 pub const ADMIN_SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("admin_sessions");
+/// sha256(device token) hex → `RememberedDevice`; the raw token lives only in the admin's cookie
+pub const ADMIN_DEVICES: TableDefinition<&str, &[u8]> = TableDefinition::new("admin_devices");

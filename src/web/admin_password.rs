@@ -1,6 +1,7 @@
 //! `PUT /api/admin/password`: the panel admin changes their password. The current password
 //! is required (and throttled like a login); the new hash replaces the file atomically; every
-//! session ends, this one included, and every live socket closes.
+//! session ends, this one included, every live socket closes, every remembered device is
+//! forgotten.
 
 use super::AppState;
 use super::admin_auth::{Admin, SESSION_ADMIN};
@@ -67,16 +68,19 @@ pub async fn change(
     if let Some(why) = refuse(&new) {
         return Err(ApiError::BadRequest(why));
     }
-    let keys = throttle::keys(&by.ip, SESSION_ADMIN);
-    if state.throttle.lock().map_err(ApiError::internal)?.blocked(&keys, Instant::now()) {
-        return Err(ApiError::TooManyAttempts);
-    }
+    // A session holder is not held by strangers' lock on the name; its IP's limits hold.
+    let admitted =
+        state.throttle.lock().map_err(ApiError::internal)?.admit(&by.ip, SESSION_ADMIN, true, Instant::now());
+    let Ok(attempt) = admitted else { return Err(ApiError::TooManyAttempts) };
+    let mut slot = throttle::Slot::new(&state.throttle, attempt);
     if !login::password_ok(&state, current).await? {
-        state.throttle.lock().map_err(ApiError::internal)?.fail(&keys, Instant::now());
+        drop(slot);
         audit::record(&state, &by, "ADMIN_PASSWORD_CHANGE_FAILED", SESSION_ADMIN, "wrong current password")
             .await?;
         return Err(ApiError::Forbidden("the current password is wrong".into()));
     }
+    slot.succeeded();
+    drop(slot);
     let cost = state.bcrypt_cost;
     let hash = web::block(move || bcrypt::non_truncating_hash(new, cost))
         .await
@@ -95,6 +99,7 @@ pub async fn change(
         .map_err(ApiError::internal)?
         .map_err(ApiError::internal)?;
     state.ui.do_send(CloseSessions { key: None });
+    super::devices::revoke_all(&state).await?;
     audit::record(&state, &by, "ADMIN_PASSWORD_CHANGED", SESSION_ADMIN, &format!("{ended} sessions ended"))
         .await?;
     Ok(HttpResponse::Ok()

@@ -1,4 +1,6 @@
-//! `/api/audit`: the audit log, newest first, paged by sequence number.
+//! `/api/audit`: the audit log, newest first, paged by sequence number; and its upkeep at
+//! each maintenance tick: the anonymous login-failure counts, then retention (count and age,
+//! from config).
 
 use super::AppState;
 use super::admin_auth::Admin;
@@ -18,6 +20,7 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    state.login_failures.flush(&state).await?;
     let limit = query.limit.unwrap_or(50).clamp(1, 500);
     let before = query.before;
     let store = state.store.clone();
@@ -64,4 +67,29 @@ pub async fn record(
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
     Ok(())
+}
+
+/// Records removed per tick at most, so that a long backlog never holds one long transaction.
+const PRUNE_BATCH: u64 = 10_000;
+
+/// The maintenance tick's audit work: flush the anonymous-failure counts, then prune.
+pub async fn housekeeping(state: &AppState) {
+    if let Err(e) = state.login_failures.flush(state).await {
+        tracing::error!(event = "AUDIT_FLUSH_FAILED", error = %e);
+    }
+    let cutoff = state.sessions.clock.now() - (state.audit_max_age_days as i64).saturating_mul(86_400);
+    let max_rows = state.audit_max_rows;
+    let store = state.store.clone();
+    let pruned = web::block(move || {
+        store.write(|txn| {
+            audit::prune(&mut txn.open_table(crate::store::tables::AUDIT)?, max_rows, cutoff, PRUNE_BATCH)
+        })
+    })
+    .await;
+    match pruned {
+        Ok(Ok(0)) => {}
+        Ok(Ok(removed)) => tracing::info!(event = "AUDIT_PRUNED", removed, max_rows, cutoff),
+        Ok(Err(e)) => tracing::error!(event = "AUDIT_PRUNE_FAILED", error = %e),
+        Err(e) => tracing::error!(event = "AUDIT_PRUNE_FAILED", error = %e),
+    }
 }

@@ -53,7 +53,7 @@ impl ResponseError for ApiError {
 
     fn error_response(&self) -> HttpResponse {
         if let ApiError::Internal(cause) = self {
-            tracing::error!(event = "API_INTERNAL_ERROR", %cause);
+            tracing::error!(event = "API_INTERNAL_ERROR", ?cause);
         }
         HttpResponse::build(self.status_code()).json(serde_json::json!({ "error": self.to_string() }))
     }

@@ -91,7 +91,7 @@ pub async fn csrf<B: MessageBody + 'static>(
         own_origin: &own,
     };
     if !csrf_allows(&facts) {
-        tracing::warn!(event = "CSRF_REFUSED", path = %req.path(), peer = %super::admin_auth::client_ip(req.request()));
+        tracing::warn!(event = "CSRF_REFUSED", path = ?req.path(), peer = %super::admin_auth::client_ip(req.request()));
         let response = ApiError::Forbidden("cross-site request refused".into()).error_response();
         return Ok(req.into_response(response).map_into_right_body());
     }

@@ -1,6 +1,8 @@
-//! `/internal/*`: the API proxies call. Guarded by the internal secret (constant time) and,
-//! unless configured otherwise, by a loopback peer address. The proxy never hashes: it asks
-//! here, and bcrypt runs on the blocking pool.
+//! `/internal/*`: the API proxies call. Guarded by the internal secret (constant time), from
+//! loopback peers too (a tunnel customer reaches this host's loopback through SSH port
+//! forwarding), and unless configured otherwise also by a loopback peer address. The proxy
+//! never hashes: it asks here, and bcrypt runs on the blocking pool. Names and paths are
+//! logged with `?` (escaped): a newline from a client never starts a journal line.
 
 use super::AppState;
 use super::admin_auth::{client_ip, secrets_match};
@@ -14,14 +16,14 @@ use crate::wire::{
 };
 use actix_web::{HttpRequest, HttpResponse, web};
 
-/// Refuses callers without the internal secret.
+/// Refuses callers without the internal secret; a loopback peer is never enough on its own.
 pub fn check_secret(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
     let given = req.headers().get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
     let peer_ok = state.internal_allow_remote || req.peer_addr().is_some_and(|a| a.ip().is_loopback());
     if peer_ok && secrets_match(given, state.internal_secret.as_bytes()) {
         return Ok(());
     }
-    tracing::warn!(event = "INTERNAL_UNAUTHORIZED", peer = %client_ip(req), path = %req.path());
+    tracing::warn!(event = "INTERNAL_UNAUTHORIZED", peer = %client_ip(req), path = ?req.path());
     Err(ApiError::Unauthorized)
 }
 
@@ -59,7 +61,7 @@ pub async fn auth(
     });
     let connections_elsewhere = match &verdict {
         AuthVerdict::Deny { reason } => {
-            tracing::info!(event = "PANEL_AUTH_DENIED", user = %username, ?reason);
+            tracing::info!(event = "PANEL_AUTH_DENIED", user = ?username, ?reason);
             0
         }
         AuthVerdict::Allow { .. } => {

@@ -2,11 +2,14 @@
 //! account, named `admin`, whose bcrypt hash lives in `<config dir>/admin_password.hash`
 //! (written by the installer or `up`; there is no default password: without the file nobody
 //! logs in). Unknown names cost one bcrypt like the real one and get the same answer.
+//! Every attempt passes the throttle (`throttle.rs`) before its bcrypt; a successful login
+//! also remembers the browser (`devices.rs`), so that strangers' guesses cannot lock it out.
 
 use super::AppState;
 use super::admin_auth::{Admin, SESSION_ADMIN, client_ip, secrets_match};
 use super::error::ApiError;
-use super::{audit, session, throttle};
+use super::login_failures::Kind;
+use super::{audit, devices, session, throttle};
 use crate::actors::user_registry::Origin;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
@@ -47,6 +50,7 @@ pub async fn password_ok(state: &AppState, password: String) -> Result<bool, Api
         Some(h) => (h, true),
         None => (state.dummy_hash.clone(), false),
     };
+    state.metrics.admin_verifies.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let ok = web::block(move || bcrypt::non_truncating_verify(password, &hash).unwrap_or(false))
         .await
         .map_err(ApiError::internal)?;
@@ -60,22 +64,40 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let ip = client_ip(&req);
     let LoginInput { username, password } = body.into_inner();
-    let keys = throttle::keys(&ip, &username);
-    if state.throttle.lock().map_err(ApiError::internal)?.blocked(&keys, Instant::now()) {
-        tracing::warn!(event = "ADMIN_LOGIN_THROTTLED", %ip);
-        return Err(ApiError::TooManyAttempts);
-    }
+    let device = devices::cookie_token(&req);
+    let remembered = match device.clone() {
+        Some(token) => devices::trusted(&state, token).await?,
+        None => false,
+    };
+    let admitted = {
+        let mut throttle = state.throttle.lock().map_err(ApiError::internal)?;
+        let trusted = remembered || throttle.known_ip(&ip);
+        throttle.admit(&ip, &username, trusted, Instant::now())
+    };
+    let mut slot = match admitted {
+        Ok(attempt) => throttle::Slot::new(&state.throttle, attempt),
+        Err(refusal) => {
+            tracing::warn!(event = "ADMIN_LOGIN_THROTTLED", %ip, ?refusal);
+            state.login_failures.record(&state, &ip, Kind::Throttled).await?;
+            return Err(ApiError::TooManyAttempts);
+        }
+    };
     let sane = username.len() <= MAX_INPUT && password.len() <= MAX_INPUT;
     let name_ok = secrets_match(username.as_bytes(), SESSION_ADMIN.as_bytes());
     let pw_ok = password_ok(&state, if sane { password } else { String::new() }).await?;
     let by = Origin { who: SESSION_ADMIN.into(), ip: ip.clone() };
     if !(sane && name_ok && pw_ok) {
-        state.throttle.lock().map_err(ApiError::internal)?.fail(&keys, Instant::now());
-        let shown: String = username.chars().take(64).collect();
-        audit::record(&state, &by, "LOGIN_FAILED", &shown, "").await?;
+        drop(slot);
+        if sane && name_ok {
+            audit::record(&state, &by, "LOGIN_FAILED", SESSION_ADMIN, "").await?;
+        } else {
+            // Strangers' names are not stored: one counted row per IP and minute.
+            state.login_failures.record(&state, &ip, Kind::UnknownName).await?;
+        }
         return Err(ApiError::BadLogin);
     }
-    state.throttle.lock().map_err(ApiError::internal)?.succeed(&keys);
+    slot.succeeded();
+    drop(slot);
     let sessions = state.sessions.clone();
     let old = session::cookie_id(&req);
     let session_ip = ip.clone();
@@ -89,9 +111,18 @@ pub async fn login(
     .await
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
-    audit::record(&state, &by, "LOGIN_SUCCESS", SESSION_ADMIN, "").await?;
+    let device_cookie = devices::issue(&state, &ip, device, is_tls(&req)).await?;
+    audit::record(
+        &state,
+        &by,
+        "LOGIN_SUCCESS",
+        SESSION_ADMIN,
+        if remembered { "remembered device" } else { "" },
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .cookie(session::cookie(&id, is_tls(&req)))
+        .cookie(device_cookie)
         .json(serde_json::json!({ "username": SESSION_ADMIN })))
 }
 

@@ -1,8 +1,10 @@
 //! `/metrics`: Prometheus text for the operator's monitoring: tunnels, users online, bytes,
-//! auth results by reason, fuse trips, connected proxy nodes. Loopback only (or the internal
-//! secret), like the rest of the internal surface.
+//! auth results by reason, fuse trips, connected proxy nodes, admin login verifies. Every
+//! caller needs `Authorization: Bearer <data_dir>/metrics_token`, loopback peers too: a tunnel
+//! customer reaches this host's loopback through SSH port forwarding.
 
 use super::AppState;
+use super::admin_auth::{bearer, client_ip, secrets_match};
 use super::error::ApiError;
 use crate::actors::node_hub::ListNodes;
 use crate::actors::stats_aggregator::GetLiveView;
@@ -11,9 +13,10 @@ use std::fmt::Write;
 use std::sync::atomic::Ordering;
 
 pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let loopback = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
-    if !loopback {
-        super::internal::check_secret(&req, &state)?;
+    let given = bearer(&req).unwrap_or_default();
+    if !secrets_match(given.as_bytes(), state.metrics_token.as_bytes()) {
+        tracing::warn!(event = "METRICS_UNAUTHORIZED", peer = %client_ip(&req));
+        return Err(ApiError::Unauthorized);
     }
     let view = state.aggregator.send(GetLiveView).await?;
     let nodes = state.hub.send(ListNodes).await?;
@@ -37,6 +40,12 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         "Summed download speed, KiB/s.",
         "gauge",
         format!("{:.1}", view.speed_down_kbps),
+    );
+    gauge(
+        "wss_admin_login_verifies_total",
+        "Admin password verifies (bcrypt) run for logins and password changes.",
+        "counter",
+        m.admin_verifies.load(Ordering::Relaxed).to_string(),
     );
     let _ = writeln!(
         out,

@@ -7,12 +7,14 @@ pub mod audit;
 pub mod audited;
 pub mod auth_cache;
 pub mod bans;
+pub mod devices;
 pub mod error;
 pub mod guard;
 pub mod host_metrics;
 pub mod hosts;
 pub mod internal;
 pub mod login;
+pub mod login_failures;
 pub mod metrics;
 pub mod nodes;
 pub mod ports;
@@ -59,10 +61,15 @@ pub struct AppState {
     pub sessions: session::Sessions,
     pub system: system::SystemSources,
     pub throttle: Mutex<throttle::Throttle>,
+    pub login_failures: login_failures::LoginFailures,
+    pub audit_max_rows: u64,
+    pub audit_max_age_days: u64,
     /// The panel admin's bcrypt hash; `None` until the installer or `up` wrote one.
     pub admin_hash: RwLock<Option<String>>,
     pub admin_hash_path: PathBuf,
     pub admin_token: String,
+    /// Bearer token for `/metrics` (Prometheus), from `<data_dir>/metrics_token`.
+    pub metrics_token: String,
     pub internal_secret: String,
     pub internal_allow_remote: bool,
     pub bcrypt_cost: u32,
@@ -72,15 +79,16 @@ pub struct AppState {
 
 /// Who may call a route. `Admin`: a session cookie or the admin token; `Public`: anyone
 /// (only the login); `Internal`: proxies with the internal secret; `AdminSocket`: the live
-/// socket, same-origin with a session; `LoopbackOrSecret`: anyone on this host, others with
-/// the internal secret (Prometheus `/metrics`).
+/// socket, same-origin with a session; `MetricsToken`: Prometheus with the bearer token of
+/// `<data_dir>/metrics_token`. No route trusts a loopback peer: every tunnel customer reaches
+/// this host's loopback through SSH port forwarding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
     Public,
     Admin,
     Internal,
     AdminSocket,
-    LoopbackOrSecret,
+    MetricsToken,
 }
 
 #[derive(Debug)]
@@ -137,7 +145,7 @@ route_table! {
     Admin GET "/api/system/services/{name}/logs" => system::logs;
     Internal POST "/internal/auth" => internal::auth;
     Internal GET "/internal/nodes" => nodes::list;
-    LoopbackOrSecret GET "/metrics" => metrics::metrics;
+    MetricsToken GET "/metrics" => metrics::metrics;
     Internal GET "/ipc" => ws_ipc::ipc;
     AdminSocket GET "/ws/ui" => ws_ui::ui;
 }
@@ -190,6 +198,7 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     // The store holds password hashes: owner only.
     set_mode(&config.store_path(), 0o600)?;
     let admin_token = ensure_admin_token(&config.admin_token_path())?;
+    let metrics_token = ensure_admin_token(&config.metrics_token_path())?;
     let panel_user = config.panel_user.clone();
     let runner = CommandRunner::new(backend_of(&config)).start();
     bans::reapply(&store, &runner)?;
@@ -208,8 +217,6 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     let fuse = FuseDecider::new(registry.clone(), hub.clone(), threshold, metrics.clone()).start();
     aggregator.do_send(Subscribe(fuse.clone().recipient()));
     aggregator.do_send(KickVia(hub.clone().recipient()));
-    let interval = std::time::Duration::from_secs(config.maintenance_interval_secs);
-    MaintenanceScheduler::new(registry.clone(), hub.clone(), interval).start();
     let dummy_hash = bcrypt::non_truncating_hash(random_hex(16), config.bcrypt_cost)?;
     let system = system::SystemSources {
         registry: registry.clone(),
@@ -223,6 +230,7 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     aggregator.do_send(Subscribe(ui.clone().recipient()));
     let admin_hash_path = config.admin_password_path();
     let sessions = session::Sessions::new(store.clone(), session::Clock::from_env());
+    let known_ips = known_admin_ips(&store, &sessions)?;
     let state = web::Data::new(AppState {
         registry,
         hub,
@@ -233,10 +241,14 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         store,
         sessions,
         system,
-        throttle: Mutex::new(throttle::Throttle::default()),
+        throttle: Mutex::new(throttle::Throttle::knowing(known_ips)),
+        login_failures: Default::default(),
+        audit_max_rows: config.audit_max_rows,
+        audit_max_age_days: config.audit_max_age_days,
         admin_hash: RwLock::new(load_admin_hash(&admin_hash_path)?),
         admin_hash_path,
         admin_token,
+        metrics_token,
         internal_secret: config.internal_api_secret.clone(),
         internal_allow_remote: config.internal_allow_remote,
         metrics,
@@ -244,6 +256,15 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         bcrypt_cost: config.bcrypt_cost,
         dummy_hash,
     });
+    let interval = std::time::Duration::from_secs(config.maintenance_interval_secs);
+    let upkeep = state.clone();
+    let housekeeping = move || {
+        let state = upkeep.clone();
+        actix_web::rt::spawn(async move { audit::housekeeping(&state).await });
+    };
+    MaintenanceScheduler::new(state.registry.clone(), state.hub.clone(), interval)
+        .with_housekeeping(Box::new(housekeeping))
+        .start();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -266,8 +287,9 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads the admin token, creating it (mode 0600, owned by whoever runs the panel) on first
-/// start. Only root and the panel user can read it; the `user` CLI does.
+/// Reads a token file (the admin token, the metrics token), creating it (mode 0600, owned by
+/// whoever runs the panel) on first start. Only root and the panel user can read it; the
+/// `user` CLI reads the admin token, Prometheus a copy of the metrics token.
 pub fn ensure_admin_token(path: &Path) -> std::io::Result<String> {
     match std::fs::read_to_string(path) {
         Ok(token) if !token.trim().is_empty() => return Ok(token.trim().to_owned()),
@@ -280,6 +302,17 @@ pub fn ensure_admin_token(path: &Path) -> std::io::Result<String> {
     file.write_all(token.as_bytes())?;
     file.sync_all()?;
     Ok(token)
+}
+
+/// IPs the admin logged in from, as the stored remembered devices say.
+fn known_admin_ips(
+    store: &Store,
+    sessions: &session::Sessions,
+) -> Result<Vec<String>, crate::store::StoreError> {
+    let now = sessions.clock.now();
+    store.read(|txn| {
+        crate::store::devices::issuing_ips(&txn.open_table(crate::store::tables::ADMIN_DEVICES)?, now)
+    })
 }
 
 /// Creates a directory (and parents) readable only by its owner.

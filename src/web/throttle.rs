@@ -1,16 +1,29 @@
-//! Login throttling, per client IP and per submitted account name. After `MAX_FAILURES`
-//! failures within `WINDOW` a key is blocked, for `WINDOW` the first time and twice as long
-//! at each further lockout (capped). Unknown names are throttled exactly like the real one,
-//! so the answer never tells them apart. Pure: the caller passes `now`. No I/O.
+//! Login throttling, per client IP and per submitted account name. An attempt is counted
+//! when it is admitted, before its bcrypt verify, so concurrent guesses cannot all pass the
+//! check; a success forgets it again. After `MAX_FAILURES` attempts within `WINDOW` a key is
+//! blocked, for `WINDOW` the first time and twice as long at each further lockout (capped).
+//! At most `MAX_VERIFIES_PER_IP` verifies run at once per IP and `MAX_VERIFIES_GLOBAL` for
+//! untrusted attempts overall. A trusted attempt (remembered device, or an IP that logged in
+//! before: since start, or that issued a still-valid device) is not held by the name's lock or the global cap, only by its IP's limits, so
+//! strangers guessing at `admin` cannot lock the admin out. Unknown names are throttled
+//! exactly like the real one. Pure: the caller passes `now`. No I/O.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 pub const MAX_FAILURES: u32 = 10;
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 const MAX_BACKOFF: Duration = Duration::from_secs(24 * 3600);
+/// bcrypt verifies in flight from one IP; more concurrent attempts get 429 at once.
+pub const MAX_VERIFIES_PER_IP: u32 = 2;
+/// bcrypt verifies in flight for untrusted attempts from all IPs together.
+pub const MAX_VERIFIES_GLOBAL: u32 = 4;
 /// Bounds memory under a flood of made-up names or addresses.
 const MAX_KEYS: usize = 50_000;
+/// IPs remembered as having logged in (in memory, seeded at start from the remembered
+/// devices' issuing IPs).
+const MAX_KNOWN_IPS: usize = 64;
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -20,9 +33,30 @@ struct Entry {
     lockouts: u32,
 }
 
+/// Why an attempt was not admitted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// A key is locked out.
+    Blocked,
+    /// Too many verifies in flight (this IP's or everybody's).
+    Busy,
+}
+
+/// An admitted attempt: the keys it was counted against and the verify slot it holds.
+#[derive(Debug)]
+pub struct Attempt {
+    pub keys: Vec<String>,
+    ip: String,
+    global: bool,
+}
+
 #[derive(Debug, Default)]
 pub struct Throttle {
     entries: HashMap<String, Entry>,
+    in_flight: HashMap<String, u32>,
+    global_in_flight: u32,
+    known_ips: HashSet<String>,
+    known_order: VecDeque<String>,
 }
 
 impl Throttle {
@@ -30,6 +64,72 @@ impl Throttle {
     pub fn blocked(&self, keys: &[String], now: Instant) -> bool {
         keys.iter()
             .any(|k| self.entries.get(k).and_then(|e| e.blocked_until).is_some_and(|until| now < until))
+    }
+
+    /// Starts with `ips` known (the issuing IPs of the stored remembered devices).
+    pub fn knowing(ips: impl IntoIterator<Item = String>) -> Throttle {
+        let mut t = Throttle::default();
+        ips.into_iter().for_each(|ip| t.remember_ip(&ip));
+        t
+    }
+
+    /// Has an admin logged in from `ip` (since the panel started, or with a device still
+    /// remembered)?
+    pub fn known_ip(&self, ip: &str) -> bool {
+        self.known_ips.contains(ip)
+    }
+
+    /// Admits one login attempt, counting it now, or says why not. The returned attempt
+    /// holds a verify slot until `finish`.
+    pub fn admit(
+        &mut self,
+        ip: &str,
+        username: &str,
+        trusted: bool,
+        now: Instant,
+    ) -> Result<Attempt, Refusal> {
+        let mut keys = keys(ip, username);
+        if trusted {
+            keys.truncate(1); // the IP key only
+        }
+        if self.blocked(&keys, now) {
+            return Err(Refusal::Blocked);
+        }
+        let mine = self.in_flight.get(ip).copied().unwrap_or(0);
+        if mine >= MAX_VERIFIES_PER_IP || (!trusted && self.global_in_flight >= MAX_VERIFIES_GLOBAL) {
+            return Err(Refusal::Busy);
+        }
+        self.fail(&keys, now);
+        *self.in_flight.entry(ip.to_owned()).or_default() += 1;
+        self.global_in_flight += u32::from(!trusted);
+        Ok(Attempt { keys, ip: ip.to_owned(), global: !trusted })
+    }
+
+    /// Releases the attempt's slot; a success forgets its keys' failures and trusts its IP.
+    pub fn finish(&mut self, attempt: &Attempt, ok: bool) {
+        if let Some(n) = self.in_flight.get_mut(&attempt.ip) {
+            *n -= 1;
+            if *n == 0 {
+                self.in_flight.remove(&attempt.ip);
+            }
+        }
+        self.global_in_flight -= u32::from(attempt.global);
+        if ok {
+            self.succeed(&attempt.keys);
+            self.remember_ip(&attempt.ip);
+        }
+    }
+
+    fn remember_ip(&mut self, ip: &str) {
+        if !self.known_ips.insert(ip.to_owned()) {
+            return;
+        }
+        self.known_order.push_back(ip.to_owned());
+        if self.known_order.len() > MAX_KNOWN_IPS
+            && let Some(old) = self.known_order.pop_front()
+        {
+            self.known_ips.remove(&old);
+        }
     }
 
     pub fn fail(&mut self, keys: &[String], now: Instant) {
@@ -68,7 +168,32 @@ impl Throttle {
     }
 }
 
-/// The throttle keys of one attempt.
+/// An admitted attempt whose slot is released when it is dropped, also when the handler
+/// fails or the client goes away mid-verify.
+pub struct Slot<'a> {
+    throttle: &'a Mutex<Throttle>,
+    attempt: Attempt,
+    ok: bool,
+}
+
+impl<'a> Slot<'a> {
+    pub fn new(throttle: &'a Mutex<Throttle>, attempt: Attempt) -> Slot<'a> {
+        Slot { throttle, attempt, ok: false }
+    }
+
+    /// Marks the attempt successful; the release happens at drop.
+    pub fn succeeded(&mut self) {
+        self.ok = true;
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        self.throttle.lock().unwrap_or_else(|p| p.into_inner()).finish(&self.attempt, self.ok);
+    }
+}
+
+/// The throttle keys of one attempt: the IP's first.
 pub fn keys(ip: &str, username: &str) -> Vec<String> {
     let name: String = username.trim().to_lowercase().chars().take(64).collect();
     vec![format!("ip:{ip}"), format!("user:{name}")]
@@ -111,5 +236,51 @@ mod tests {
         assert!(t.blocked(&keys("1.1.1.1", "nobody"), now));
         t.succeed(&keys("1.1.1.1", "nobody"));
         assert!(!t.blocked(&keys("1.1.1.1", "nobody"), now));
+    }
+
+    #[test]
+    fn attempts_count_when_admitted_and_verifies_in_flight_are_capped() {
+        let mut t = Throttle::default();
+        let now = Instant::now();
+        let held: Vec<_> =
+            (0..MAX_VERIFIES_PER_IP).map(|_| t.admit("1.1.1.1", "admin", false, now)).collect();
+        assert!(held.iter().all(Result::is_ok));
+        assert_eq!(t.admit("1.1.1.1", "admin", false, now).unwrap_err(), Refusal::Busy);
+        for a in held {
+            t.finish(&a.unwrap(), false);
+        }
+        // Counted at admission (finishing a failed verify adds nothing): ten admitted in all.
+        let mut admitted = MAX_VERIFIES_PER_IP;
+        while let Ok(a) = t.admit("1.1.1.1", "admin", false, now) {
+            admitted += 1;
+            t.finish(&a, false);
+        }
+        assert_eq!(admitted, MAX_FAILURES);
+        let ips: Vec<_> = (0..MAX_VERIFIES_GLOBAL).map(|i| format!("2.0.0.{i}")).collect();
+        for ip in &ips {
+            t.admit(ip, "x", false, now).unwrap();
+        }
+        assert_eq!(t.admit("3.3.3.3", "x", false, now).unwrap_err(), Refusal::Busy, "global cap");
+        assert!(t.admit("3.3.3.3", "x", true, now).is_ok(), "a trusted attempt skips the global cap");
+    }
+
+    #[test]
+    fn a_locked_name_does_not_lock_out_a_trusted_attempt_but_its_ip_limit_holds() {
+        let mut t = Throttle::default();
+        let now = Instant::now();
+        for i in 0..MAX_FAILURES {
+            let a = t.admit(&format!("6.6.6.{i}"), "admin", false, now).unwrap();
+            t.finish(&a, false);
+        }
+        assert_eq!(t.admit("7.7.7.7", "admin", false, now).unwrap_err(), Refusal::Blocked);
+        let a = t.admit("7.7.7.7", "admin", true, now).unwrap();
+        t.finish(&a, true);
+        assert!(t.known_ip("7.7.7.7") && !t.known_ip("6.6.6.1"));
+        assert!(t.blocked(&keys("8.8.8.8", "admin"), now), "the success did not unlock the name");
+        for _ in 0..MAX_FAILURES {
+            let a = t.admit("7.7.7.7", "admin", true, now).unwrap();
+            t.finish(&a, false);
+        }
+        assert_eq!(t.admit("7.7.7.7", "admin", true, now).unwrap_err(), Refusal::Blocked);
     }
 }

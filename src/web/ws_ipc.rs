@@ -62,7 +62,7 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for IpcSession {
                     self.aggregator.do_send(ApplyStatsReport { report, reply_to });
                 }
                 Err(e) => {
-                    tracing::warn!(event = "IPC_BAD_MESSAGE", node = %self.node_id, error = %e)
+                    tracing::warn!(event = "IPC_BAD_MESSAGE", node = %self.node_id, error = ?e.to_string())
                 }
             },
             Ok(ws::Message::Ping(p)) => ctx.pong(&p),
@@ -72,7 +72,7 @@ impl StreamHandler<Result<ws::Message, ws::ProtocolError>> for IpcSession {
             }
             Ok(_) => {}
             Err(e) => {
-                tracing::warn!(event = "IPC_PROTOCOL_ERROR", node = %self.node_id, error = %e);
+                tracing::warn!(event = "IPC_PROTOCOL_ERROR", node = %self.node_id, error = ?e.to_string());
                 ctx.stop();
             }
         }

@@ -201,9 +201,7 @@ fn metrics_count_tunnel_auth_results_and_speak_prometheus_text() {
     panel.proxy_auth("mia", Some("pw-mia-1"));
     panel.proxy_auth("mia", Some("pw-mia-1"));
     panel.proxy_auth("mia", Some("wrong"));
-    let mut response = agent().get(&format!("{}/metrics", panel.url)).call().unwrap();
-    assert_eq!(response.status().as_u16(), 200);
-    let text = response.body_mut().read_to_string().unwrap();
+    let text = panel.metrics();
     for line in [
         "wss_auth_total{result=\"allow\"} 2",
         "wss_auth_total{result=\"bad_credentials\"} 1",

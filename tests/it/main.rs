@@ -2,12 +2,14 @@
 //! files in temp dirs.
 
 mod api;
+mod audit_retention;
 mod caps;
 mod cli;
 mod control;
 mod e2e;
 mod helpers;
 mod install;
+mod panel_loopback;
 pub mod privileged;
 mod proxy;
 mod registry;
@@ -16,6 +18,7 @@ mod tunnel_customer;
 mod ui_api;
 mod ui_browser;
 mod ui_live;
+mod ui_login_flood;
 mod ui_security;
 mod ui_sessions;
 mod up;

@@ -314,11 +314,7 @@ fn sigterm_stops_accepting_drains_tunnels_and_reports_every_byte() {
 fn a_silent_node_is_dropped_and_its_tunnels_stop_counting() {
     let r = rig(json!({}));
     let _s = open_tunnel(r.proxy.http, "tun", "pw-tun-1");
-    let metric = |name: &str| {
-        let mut resp = crate::helpers::agent().get(&format!("{}/metrics", r.panel.url)).call().unwrap();
-        let text = resp.body_mut().read_to_string().unwrap();
-        text.lines().find_map(|l| l.strip_prefix(&format!("{name} ")).map(str::to_owned)).unwrap()
-    };
+    let metric = |name: &str| r.panel.metric(name);
     assert!(wait_for(Duration::from_secs(5), || (metric("wss_tunnels") == "1").then_some(())).is_some());
     assert_eq!(metric("wss_ipc_nodes"), "1");
     let pid = r.proxy.child.id().to_string();

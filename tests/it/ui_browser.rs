@@ -204,9 +204,10 @@ fn ui_browser_pages_10000_users_quickly_and_shows_hostile_text_as_text() {
     let hostile = "<img src=x id=pwned onerror=\"document.title='pwned'\">";
     let note = json!({ "note": hostile });
     assert_eq!(panel.create_user("zz_hostile", "pw-1234", note).status, 201);
-    // A failed login with markup as the name lands in the audit log (the original's XSS).
-    let reply = crate::helpers::browser_session::login_raw(&panel, hostile, "x", None);
-    assert_eq!(reply.status, 401);
+    // Markup in an audit detail (the original's XSS came through a failed login's name, which
+    // is no longer stored): a ban reason.
+    let ban = panel.api("POST", "/api/bans", Some(json!({ "ip": "203.0.113.9", "reason": hostile })));
+    assert_eq!(ban.status, 201, "{:?}", ban.json);
     runtime().block_on(async {
         let Some(b) = Browser::start().await else { return };
         log_in(&b, &panel.url).await;
@@ -238,7 +239,7 @@ fn ui_browser_pages_10000_users_quickly_and_shows_hostile_text_as_text() {
         b.client.goto(&format!("{}/#settings", panel.url)).await.unwrap();
         b.wait_text("#audit-body", Duration::from_secs(5), |t| t.contains(hostile))
             .await
-            .expect("audit shows the name");
+            .expect("audit shows the reason");
         let injected = b.js("return [document.querySelectorAll('#pwned').length, document.title];").await;
         assert_eq!(injected, json!([0, "WSS Panel"]), "no element or script came from the data");
         b.quit().await;

@@ -298,6 +298,28 @@ impl Panel {
         wait_log(&self.log, 0, parts)
     }
 
+    /// The bearer token Prometheus would use (`<data_dir>/metrics_token`).
+    pub fn metrics_token(&self) -> String {
+        std::fs::read_to_string(self.config.parent().unwrap().join("data/metrics_token")).unwrap()
+    }
+
+    /// `GET /metrics` with the metrics token: the Prometheus text.
+    pub fn metrics(&self) -> String {
+        let auth = format!("Bearer {}", self.metrics_token());
+        let mut resp =
+            agent().get(&format!("{}/metrics", self.url)).header("Authorization", &auth).call().unwrap();
+        assert_eq!(resp.status().as_u16(), 200);
+        resp.body_mut().read_to_string().unwrap()
+    }
+
+    /// One unlabelled sample of the Prometheus text, e.g. `wss_tunnels`.
+    pub fn metric(&self, name: &str) -> String {
+        let text = self.metrics();
+        text.lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")).map(str::to_owned))
+            .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+    }
+
     pub fn audit_total(&self) -> u64 {
         self.api("GET", "/api/audit?limit=1", None).json["total"].as_u64().unwrap()
     }
@@ -324,5 +346,6 @@ pub fn cli_with_config(config: &Path, args: &[&str], stdin: &str) -> Output {
 }
 pub mod browser;
 pub mod browser_session;
+pub mod from_ip;
 pub mod net;
 pub mod sshd;
