@@ -187,7 +187,9 @@ impl RawConfig {
         if panel_user == "root"
             || matches!(nix::unistd::User::from_name(&panel_user), Ok(Some(u)) if u.uid.is_root())
         {
-            return invalid(format!("panel_user '{panel_user}' is root (uid 0); the panel never runs as root"));
+            return invalid(format!(
+                "panel_user '{panel_user}' is root (uid 0); the panel never runs as root"
+            ));
         }
         let bcrypt_cost = self.bcrypt_cost.unwrap_or(DEFAULT_BCRYPT_COST);
         if !(4..=15).contains(&bcrypt_cost) {

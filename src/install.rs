@@ -125,7 +125,9 @@ fn use_cert(dir: &Path, cert: &Path, key: &Path) -> Result<String, InstallError>
     for (from, name) in [(key, "key.pem"), (cert, "cert.pem")] {
         let bytes = std::fs::read(from).map_err(io(from))?;
         let to = dir.join(name);
-        if std::fs::read(&to).is_ok_and(|old| old == bytes) && !std::fs::symlink_metadata(&to).is_ok_and(|m| m.is_symlink()) {
+        if std::fs::read(&to).is_ok_and(|old| old == bytes)
+            && !std::fs::symlink_metadata(&to).is_ok_and(|m| m.is_symlink())
+        {
             said += &format!("kept {}\n", to.display());
             continue;
         }

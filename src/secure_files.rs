@@ -91,7 +91,8 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = format!(".{}.{}.tmp", name.to_string_lossy(), random_hex(8));
     let flags = OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
     let fd = openat(&dir, tmp.as_str(), flags, Mode::from_bits_truncate(0o600)).map_err(Error::from)?;
-    let written = fill(fd, bytes, &dir_stat).and_then(|()| renameat(&dir, tmp.as_str(), &dir, name).map_err(Error::from));
+    let written = fill(fd, bytes, &dir_stat)
+        .and_then(|()| renameat(&dir, tmp.as_str(), &dir, name).map_err(Error::from));
     if let Err(e) = written {
         let _ = unlinkat(&dir, tmp.as_str(), nix::unistd::UnlinkatFlags::NoRemoveDir);
         return Err(Error::new(e.kind(), format!("{}: {e}", path.display())));
@@ -103,8 +104,9 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// write it could swap names under us.
 fn open_dir(path: &Path) -> std::io::Result<OwnedFd> {
     let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-    let dir = nix::fcntl::open(path, flags, Mode::empty())
-        .map_err(|e| Error::new(Error::from(e).kind(), format!("{}: cannot open the directory: {e}", path.display())))?;
+    let dir = nix::fcntl::open(path, flags, Mode::empty()).map_err(|e| {
+        Error::new(Error::from(e).kind(), format!("{}: cannot open the directory: {e}", path.display()))
+    })?;
     let st = fstat(&dir).map_err(Error::from)?;
     if st.st_mode & 0o022 != 0 {
         return Err(Error::new(
@@ -152,7 +154,8 @@ mod tests {
         assert!(open_private(&link).is_err());
         assert!(read_nofollow(&link).unwrap_err().to_string().contains("symbolic link"));
         assert_eq!(std::fs::read(&victim).unwrap(), b"keep");
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let leftovers: Vec<_> =
+            std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers.len(), 3, "{leftovers:?}");
     }
 

@@ -39,14 +39,18 @@ pub fn installed_panel_user(path: &Path) -> Result<String, String> {
         || user == "root"
         || matches!(nix::unistd::User::from_name(user), Ok(Some(u)) if u.uid.is_root())
     {
-        return Err(format!("{} names panel_user {user:?}, which is not a plain non-root account", path.display()));
+        return Err(format!(
+            "{} names panel_user {user:?}, which is not a plain non-root account",
+            path.display()
+        ));
     }
     Ok(user.to_owned())
 }
 
 pub fn sudoers(config: &Config, file: &Path) -> Check {
     // The rule is compared with root's own record of the panel account when there is one.
-    let user = installed_panel_user(Path::new(INSTALLER_ANSWERS)).unwrap_or_else(|_| config.panel_user.clone());
+    let user =
+        installed_panel_user(Path::new(INSTALLER_ANSWERS)).unwrap_or_else(|_| config.panel_user.clone());
     let regenerate = format!(
         "wss-panel privileged --print-sudoers {user} > /tmp/99-wss-panel && visudo -c -f /tmp/99-wss-panel && install -m 0440 /tmp/99-wss-panel {f}",
         f = file.display()

@@ -46,22 +46,21 @@ fn inside_hostile_config() {
     std::fs::set_permissions(PLANTED, std::fs::Permissions::from_mode(0o755)).unwrap();
 
     for root_alias in ["root", "toor"] {
-        let dir =
-            PanelDir::new(json!({ "command_backend": "sudo", "panel_user": root_alias, "helper_path": PLANTED }));
+        let dir = PanelDir::new(
+            json!({ "command_backend": "sudo", "panel_user": root_alias, "helper_path": PLANTED }),
+        );
         let report = Doctor { args: vec![], config: dir.config_path() }.run(&[]).1;
         let line = report_line(&report, "config");
         assert!(line.starts_with("PROBLEM") && line.contains("is root (uid 0)"), "{report}");
         assert!(!Path::new(VICTIM).exists(), "doctor ran the planted program as {root_alias}");
     }
 
-    let dir = PanelDir::new(json!({ "command_backend": "sudo", "panel_user": "alice", "helper_path": PLANTED }));
+    let dir =
+        PanelDir::new(json!({ "command_backend": "sudo", "panel_user": "alice", "helper_path": PLANTED }));
     let doctor = Doctor { args: vec![], config: dir.config_path() };
     let report = doctor.run(&[]).1;
     let line = report_line(&report, "sudo helper");
-    assert!(
-        line.starts_with("OK") && line.contains("tunadmin reaches /usr/local/bin/wss-panel"),
-        "{report}"
-    );
+    assert!(line.starts_with("OK") && line.contains("tunadmin reaches /usr/local/bin/wss-panel"), "{report}");
     assert!(!Path::new(VICTIM).exists(), "doctor ran the planted helper_path through alice's sudo");
 
     // A record someone other than root could have written is not trusted either.

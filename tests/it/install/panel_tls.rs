@@ -6,8 +6,8 @@
 //! answers.
 
 use super::{BIN, Stage, TOOLS, text};
-use crate::helpers::sshd::free_port;
 use crate::helpers::spawn_until;
+use crate::helpers::sshd::free_port;
 use crate::privileged::sandbox::ready;
 use serde_json::{Value, json};
 use std::path::Path;

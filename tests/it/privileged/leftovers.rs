@@ -73,7 +73,9 @@ fn inside_leftovers() {
 
     helper_ok(&["delete-user", "gone1"], None);
     assert_eq!(owned_by(uid), Vec::<String>::new());
-    for gone in [home.as_str(), spool, "/tmp/gone1.txt", "/tmp/gone1-dir", "/tmp/gone1-link", "/var/tmp/gone1.txt"] {
+    for gone in
+        [home.as_str(), spool, "/tmp/gone1.txt", "/tmp/gone1-dir", "/tmp/gone1-link", "/var/tmp/gone1.txt"]
+    {
         assert!(std::fs::symlink_metadata(gone).is_err(), "{gone} is still there");
     }
     assert!(!Path::new("/dev/shm/gone1-shm").exists());

@@ -42,9 +42,26 @@ fn write_config() -> Output {
     let out = format!("{DIR}/config.json");
     wss(
         &[
-            "install-helper", "write-config", "--out", &out, "--panel-user", "tunadmin", "--panel-port", "54321",
-            "--wss-http-port", "80", "--wss-tls-port", "443", "--stunnel-port", "444",
-            "--internal-forward-port", "22", "--data-dir", "/var/lib/wss-panel", "--panel-local-port", "54320",
+            "install-helper",
+            "write-config",
+            "--out",
+            &out,
+            "--panel-user",
+            "tunadmin",
+            "--panel-port",
+            "54321",
+            "--wss-http-port",
+            "80",
+            "--wss-tls-port",
+            "443",
+            "--stunnel-port",
+            "444",
+            "--internal-forward-port",
+            "22",
+            "--data-dir",
+            "/var/lib/wss-panel",
+            "--panel-local-port",
+            "54320",
         ],
         "",
     )
@@ -115,7 +132,13 @@ fn inside_planted_links() {
     std::fs::copy(&key, &ext_key).unwrap();
     plant("cert.pem", VICTIM);
     let use_cert = [
-        "install-helper", "use-cert", "--dir", DIR, "--cert", ext_cert.to_str().unwrap(), "--key",
+        "install-helper",
+        "use-cert",
+        "--dir",
+        DIR,
+        "--cert",
+        ext_cert.to_str().unwrap(),
+        "--key",
         ext_key.to_str().unwrap(),
     ];
     assert_refused(&wss(&use_cert, ""), "use-cert");
