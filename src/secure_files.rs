@@ -36,11 +36,11 @@ pub fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
         .create(true)
         .truncate(true)
         .mode(0o600)
-        .custom_flags(libc_nofollow())
+        .custom_flags(nofollow_flag())
         .open(path)
 }
 
-fn libc_nofollow() -> i32 {
+fn nofollow_flag() -> i32 {
     OFlag::O_NOFOLLOW.bits()
 }
 
@@ -49,7 +49,7 @@ fn libc_nofollow() -> i32 {
 pub fn read_nofollow(path: &Path) -> std::io::Result<Option<String>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
-    let opened = std::fs::OpenOptions::new().read(true).custom_flags(libc_nofollow()).open(path);
+    let opened = std::fs::OpenOptions::new().read(true).custom_flags(nofollow_flag()).open(path);
     let mut file = match opened {
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
