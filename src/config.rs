@@ -319,6 +319,12 @@ mod tests {
         assert_eq!((c.panel_port, c.wss_http_port, c.wss_tls_port), (54321, 80, 443));
         assert_eq!((c.stunnel_port, c.internal_forward_port), (444, 22));
         assert_eq!(c.panel_user, "admin");
+        assert_eq!(
+            (c.panel_tls, c.panel_local_port, c.panel_url.as_str()),
+            (false, None, "http://127.0.0.1:54321")
+        );
+        let tls = load_str(&format!(r#"{{{SECRET},"panel_tls":true,"panel_local_port":54320}}"#)).unwrap();
+        assert_eq!(tls.panel_url, "http://127.0.0.1:54320");
         assert!(!format!("{c:?}").contains("0123456789abcdef"));
     }
 
@@ -341,6 +347,8 @@ mod tests {
             (&format!(r#"{{{SECRET},"panel_prot":1}}"#), "unknown field `panel_prot`"),
             (&format!(r#"{{{SECRET},"wss_http_port":8080,"panel_port":8080}}"#), "both 8080"),
             (&format!(r#"{{{SECRET},"bcrypt_cost":40}}"#), "bcrypt_cost"),
+            (&format!(r#"{{{SECRET},"panel_user":"root"}}"#), "is root (uid 0)"),
+            (&format!(r#"{{{SECRET},"panel_tls":true,"panel_local_port":54321}}"#), "other than panel_port"),
             ("{not json", "not valid config JSON"),
         ];
         for (text, expected) in cases {
