@@ -40,6 +40,7 @@ Usage: install.sh [options]
   --panel-local-port N      the panel's plain-HTTP port on 127.0.0.1, for the proxy (54320)
   --panel-http              serve the panel over plain HTTP on 127.0.0.1 only (reach it
                             through an SSH tunnel); default: HTTPS on every address
+  --panel-https             back to HTTPS after an earlier --panel-http (answers are kept)
   --forward-port N          sshd the tunnels go to (22)         env INTERNAL_FORWARD_PORT
   --stunnel-sshd-port N     sshd behind stunnel (2222)          env SSHD_STUNNEL_PORT
   --panel-user NAME         panel service account (admin)       env PANEL_USER
@@ -79,6 +80,7 @@ while [ $# -gt 0 ]; do
     --binary) need_value "$@"; BINARY=$2; shift ;;
     --build) BUILD=1 ;;
     --panel-http) PANEL_HTTP=1 ;;
+    --panel-https) PANEL_HTTP=0 ;;
     --wss-http-port|--wss-tls-port|--stunnel-port|--panel-port|--panel-local-port|--stunnel-sshd-port|--panel-user|--proxy-user)
       need_value "$@"; key=${1#--}; key=${key//-/_}
       [ "$key" = stunnel_sshd_port ] && key=sshd_stunnel_port

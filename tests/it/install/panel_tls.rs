@@ -63,6 +63,10 @@ fn the_installed_panel_is_https_by_default_and_plain_http_only_on_loopback() {
     let out = plain.install(Path::new(BIN), &[]);
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(staged_config(&plain)["panel_tls"], false, "a re-run turned the --panel-http answer around");
+    let out = plain.install(Path::new(BIN), &["--panel-https"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let config = staged_config(&plain);
+    assert_eq!((&config["panel_tls"], &config["panel_bind"]), (&json!(true), &json!("0.0.0.0")));
 }
 
 /// The staged config on free loopback ports: HSTS over TLS, and the proxies' plain listener.
