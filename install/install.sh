@@ -38,7 +38,11 @@ Usage: install.sh [options]
   --wss-http-port N         WSS over HTTP (default 80)          env WSS_HTTP_PORT
   --wss-tls-port N          WSS over TLS (default 443)          env WSS_TLS_PORT
   --stunnel-port N          SSH over TLS via stunnel (444)      env STUNNEL_PORT
-  --panel-port N            admin panel (54321)                 env PANEL_PORT
+  --panel-port N            admin panel over HTTPS (54321)      env PANEL_PORT
+  --panel-local-port N      the panel's plain-HTTP port on 127.0.0.1, for the proxy (54320)
+  --panel-http              serve the panel over plain HTTP on 127.0.0.1 only (reach it
+                            through an SSH tunnel); default: HTTPS on every address
+  --panel-https             back to HTTPS after an earlier --panel-http (answers are kept)
   --forward-port N          sshd the tunnels go to (22)         env INTERNAL_FORWARD_PORT
   --stunnel-sshd-port N     sshd behind stunnel (2222)          env SSHD_STUNNEL_PORT
   --panel-user NAME         panel service account (admin)       env PANEL_USER
@@ -54,8 +58,11 @@ ROOT="" YES=0 WITH_APT=0 NO_START=0 CHECK_PORTS="" BINARY="" BUILD=0 CERT="" KEY
 declare -A ANS=(
   [wss_http_port]=80 [wss_tls_port]=443 [stunnel_port]=444 [panel_port]=54321
   [internal_forward_port]=22 [sshd_stunnel_port]=2222 [panel_user]=admin [proxy_user]=wss
+  [panel_local_port]=54320
 )
-ANSWER_KEYS=(wss_http_port wss_tls_port stunnel_port panel_port internal_forward_port sshd_stunnel_port panel_user proxy_user)
+ANSWER_KEYS=(wss_http_port wss_tls_port stunnel_port panel_port panel_local_port internal_forward_port sshd_stunnel_port panel_user proxy_user)
+# 1: the panel on plain HTTP, loopback only (--panel-http); kept in the answers like the rest.
+PANEL_HTTP=""
 declare -A GIVEN=()
 PASSWORD_FILE="${ADMIN_PASSWORD_FILE:-}"
 
@@ -74,7 +81,9 @@ while [ $# -gt 0 ]; do
     --check-ports) CHECK_PORTS=1 ;;
     --binary) need_value "$@"; BINARY=$2; shift ;;
     --build) BUILD=1 ;;
-    --wss-http-port|--wss-tls-port|--stunnel-port|--panel-port|--stunnel-sshd-port|--panel-user|--proxy-user)
+    --panel-http) PANEL_HTTP=1 ;;
+    --panel-https) PANEL_HTTP=0 ;;
+    --wss-http-port|--wss-tls-port|--stunnel-port|--panel-port|--panel-local-port|--stunnel-sshd-port|--panel-user|--proxy-user)
       need_value "$@"; key=${1#--}; key=${key//-/_}
       [ "$key" = stunnel_sshd_port ] && key=sshd_stunnel_port
       GIVEN[$key]=$2; shift ;;
@@ -123,8 +132,10 @@ MANIFEST=$(R $INSTALLER_DIR/manifest)
 if [ -f "$ANSWERS_FILE" ]; then
   while IFS='=' read -r key value; do
     case " ${ANSWER_KEYS[*]} " in *" $key "*) ANS[$key]=$value ;; esac
+    if [ "$key" = panel_http ] && [ -z "$PANEL_HTTP" ]; then PANEL_HTTP=$value; fi
   done < "$ANSWERS_FILE"
 fi
+[ "${PANEL_HTTP:-0}" = 1 ] && PANEL_HTTP=1 || PANEL_HTTP=0
 for key in "${!GIVEN[@]}"; do ANS[$key]=${GIVEN[$key]}; done
 
 if [ "$YES" -eq 0 ]; then
@@ -137,7 +148,7 @@ if [ "$YES" -eq 0 ]; then
 fi
 
 # ---------------------------------------------------------------- validation
-PORT_KEYS=(wss_http_port wss_tls_port stunnel_port panel_port internal_forward_port sshd_stunnel_port)
+PORT_KEYS=(wss_http_port wss_tls_port stunnel_port panel_port panel_local_port internal_forward_port sshd_stunnel_port)
 declare -A SEEN=()
 for key in "${PORT_KEYS[@]}"; do
   p=${ANS[$key]}
@@ -171,11 +182,11 @@ if [ -z "$CHECK_PORTS" ]; then
 fi
 if [ "$CHECK_PORTS" -eq 1 ]; then
   command -v ss >/dev/null || die "ss (iproute2) is needed to check that the ports are free"
-  for key in wss_http_port wss_tls_port stunnel_port panel_port sshd_stunnel_port; do
+  for key in wss_http_port wss_tls_port stunnel_port panel_port panel_local_port sshd_stunnel_port; do
     owner=$(port_owner "${ANS[$key]}")
     case "$key:$owner" in
       *:) ;;
-      wss_http_port:wss-panel|wss_tls_port:wss-panel|panel_port:wss-panel|stunnel_port:stunnel*|sshd_stunnel_port:sshd) ;;
+      wss_http_port:wss-panel|wss_tls_port:wss-panel|panel_port:wss-panel|panel_local_port:wss-panel|stunnel_port:stunnel*|sshd_stunnel_port:sshd) ;;
       *) die "$key ${ANS[$key]} is already in use by '$owner'; stop it or choose another port" ;;
     esac
   done
@@ -330,8 +341,10 @@ ensure_dir /usr/local/bin 0755 0:0
 [ "$BINARY" -ef "$(R $BIN_PATH)" ] || put_file "$BINARY" "$BIN_PATH" 0755
 record "file $BIN_PATH"
 
+# /etc/wss-panel belongs to the panel account: every file root writes there goes through the
+# binary, which never follows a link planted in it (see install/README.md, "what root trusts").
 if [ -n "$CERT" ]; then
-  install -m 0600 "$CERT" "$STATE_DIR/cert.pem"; install -m 0600 "$KEY" "$STATE_DIR/key.pem"
+  "$BINARY" install-helper use-cert --dir "$STATE_DIR" --cert "$CERT" --key "$KEY" >/dev/null
 else
   [ ${#SANS[@]} -gt 0 ] || { SANS=("$(hostname -f 2>/dev/null || hostname)"); for ip in $(hostname -I 2>/dev/null); do SANS+=("$ip"); done; }
   "$BINARY" install-helper gen-cert --dir "$STATE_DIR" "${SANS[@]/#/--san=}" >/dev/null
@@ -340,19 +353,19 @@ if [ -s "$TMP/password" ]; then
   "$BINARY" install-helper hash-password --password-file "$TMP/password" --out "$HASH_FILE" >/dev/null
   rm -f "$TMP/password"
 fi
+PANEL_HTTP_FLAG=(); if [ "$PANEL_HTTP" = 1 ]; then PANEL_HTTP_FLAG=(--panel-http); fi
 "$BINARY" install-helper write-config --out "$STATE_DIR/config.json" --panel-user "${ANS[panel_user]}" \
   --panel-port "${ANS[panel_port]}" --wss-http-port "${ANS[wss_http_port]}" --wss-tls-port "${ANS[wss_tls_port]}" \
   --stunnel-port "${ANS[stunnel_port]}" --internal-forward-port "${ANS[internal_forward_port]}" \
-  --data-dir /var/lib/wss-panel >/dev/null
+  --data-dir /var/lib/wss-panel --panel-local-port "${ANS[panel_local_port]}" "${PANEL_HTTP_FLAG[@]}" >/dev/null
 if [ -z "$ROOT" ]; then
   # Tunnel customers must not reach this host's own services; the panel re-applies this at start.
   udpgw=$("$BINARY" install-helper show-config --file "$STATE_DIR/config.json" | sed -n 's/^udpgw_port=//p') || udpgw=7300
   "$BINARY" privileged guard-tunnels "${udpgw:-7300}" >/dev/null \
     || echo "warning: the tunnel firewall was not applied: tunnel users can reach this server's loopback services (see wss-panel doctor)"
 fi
-for key in "${ANSWER_KEYS[@]}"; do echo "$key=${ANS[$key]}"; done > "$TMP/answers"
+{ for key in "${ANSWER_KEYS[@]}"; do echo "$key=${ANS[$key]}"; done; echo "panel_http=$PANEL_HTTP"; } > "$TMP/answers"
 cmp -s "$TMP/answers" "$ANSWERS_FILE" || install -m 0600 "$TMP/answers" "$ANSWERS_FILE"
-chown -R "$PANEL_IDS" "$STATE_DIR"
 
 say "units and configs"
 ensure_dir /etc/systemd/system 0755 0:0
@@ -419,10 +432,19 @@ fi
 
 HOST=$(hostname -I 2>/dev/null | awk '{print $1}')
 HOST=${HOST:-<this server>}
+if [ "$PANEL_HTTP" = 1 ]; then
+  PANEL_LINE="http://127.0.0.1:${ANS[panel_port]}/ (plain HTTP, this host only: ssh -L ${ANS[panel_port]}:127.0.0.1:${ANS[panel_port]} root@$HOST)"
+else
+  FINGERPRINT=$("$BINARY" install-helper fingerprint --cert "$STATE_DIR/cert.pem")
+  PANEL_LINE="https://$HOST:${ANS[panel_port]}/
+                certificate SHA-256 fingerprint (compare it with the browser's warning):
+                $FINGERPRINT"
+fi
 cat <<EOF
 
 wss-panel is installed.
-  panel:        http://$HOST:${ANS[panel_port]}/  (login: admin password you chose)
+  panel:        $PANEL_LINE
+                (login: admin password you chose)
   WSS tunnels:  ws://$HOST:${ANS[wss_http_port]}  wss://$HOST:${ANS[wss_tls_port]} -> sshd 127.0.0.1:${ANS[internal_forward_port]}
   SSH over TLS: port ${ANS[stunnel_port]} -> sshd_stunnel 127.0.0.1:${ANS[sshd_stunnel_port]} (users with "Allow Shell")
   status:       systemctl status wss_panel wss sshd_stunnel stunnel@wss

@@ -65,7 +65,7 @@ impl PanelClient {
                 detail: e.to_string(),
             })?
         } else {
-            format!("127.0.0.1:{}", config.panel_port)
+            format!("127.0.0.1:{}", config.panel_local_port.unwrap_or(config.panel_port))
         };
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)

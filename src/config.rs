@@ -44,6 +44,9 @@ pub struct RawConfig {
     /// Serve the admin panel over HTTPS with `tls_cert` / `tls_key` (default false: plain
     /// HTTP, for loopback and `up`).
     pub panel_tls: Option<bool>,
+    /// With `panel_tls`: a second, plain-HTTP listener on 127.0.0.1 at this port for the
+    /// proxies and the `user` CLI (the default `panel_url` points there).
+    pub panel_local_port: Option<i64>,
     /// Address the proxy's WSS ports listen on.
     pub wss_bind: Option<IpAddr>,
     /// Address of the sshd the proxy forwards tunnels to.
@@ -93,6 +96,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub panel_bind: IpAddr,
     pub panel_tls: bool,
+    pub panel_local_port: Option<u16>,
     pub wss_bind: IpAddr,
     pub forward_host: IpAddr,
     pub tls_cert: PathBuf,
@@ -191,6 +195,14 @@ impl RawConfig {
         if !crate::domain::is_valid_username_shape(&panel_user) {
             return invalid(format!("panel_user '{panel_user}' is not a valid account name"));
         }
+        // Root runs tools as the panel user (doctor): that account must never be root.
+        if panel_user == "root"
+            || matches!(nix::unistd::User::from_name(&panel_user), Ok(Some(u)) if u.uid.is_root())
+        {
+            return invalid(format!(
+                "panel_user '{panel_user}' is root (uid 0); the panel never runs as root"
+            ));
+        }
         let bcrypt_cost = self.bcrypt_cost.unwrap_or(DEFAULT_BCRYPT_COST);
         if !(4..=15).contains(&bcrypt_cost) {
             return invalid(format!("bcrypt_cost {bcrypt_cost} is out of range 4..=15"));
@@ -238,7 +250,18 @@ impl RawConfig {
         let [panel, http, tls, stunnel, udpgw, forward] = ports;
         let config_dir = path.parent().unwrap_or(Path::new("."));
         let panel_bind = self.panel_bind.unwrap_or(IpAddr::from([0, 0, 0, 0]));
-        let panel_url = self.panel_url.unwrap_or_else(|| format!("http://127.0.0.1:{panel}"));
+        let panel_tls = self.panel_tls.unwrap_or(false);
+        let panel_local_port = match self.panel_local_port.filter(|_| panel_tls) {
+            None => None,
+            Some(p) => match check_ports(&[("panel_local_port", p)]) {
+                Ok([p]) if p != panel && p != 0 => Some(p),
+                Ok(_) => return invalid("panel_local_port must be a port other than panel_port".into()),
+                Err(msg) => return invalid(msg),
+            },
+        };
+        let panel_url = self
+            .panel_url
+            .unwrap_or_else(|| format!("http://127.0.0.1:{}", panel_local_port.unwrap_or(panel)));
         if !(panel_url.starts_with("http://") || panel_url.starts_with("https://")) {
             return invalid(format!("panel_url '{panel_url}' must start with http:// or https://"));
         }
@@ -254,7 +277,8 @@ impl RawConfig {
             internal_api_secret: secret,
             data_dir,
             panel_bind,
-            panel_tls: self.panel_tls.unwrap_or(false),
+            panel_tls,
+            panel_local_port,
             wss_bind: self.wss_bind.unwrap_or(IpAddr::from([0, 0, 0, 0])),
             forward_host: self.forward_host.unwrap_or(IpAddr::from([127, 0, 0, 1])),
             tls_cert: self.tls_cert.unwrap_or_else(|| config_dir.join("cert.pem")),
@@ -283,8 +307,8 @@ fn default_node_name() -> String {
 
 /// Each port within 0..=65535 (0 = any free port, for tests and `up`); non-zero ports
 /// distinct.
-fn check_ports(ports: &[(&str, i64); 6]) -> Result<[u16; 6], String> {
-    let mut out = [0u16; 6];
+fn check_ports<const N: usize>(ports: &[(&str, i64); N]) -> Result<[u16; N], String> {
+    let mut out = [0u16; N];
     for (i, (name, port)) in ports.iter().enumerate() {
         out[i] = u16::try_from(*port)
             .map_err(|_| format!("{name} {port} is out of range; a port is 1 to 65535"))?;
@@ -317,6 +341,12 @@ mod tests {
         assert_eq!((c.panel_port, c.wss_http_port, c.wss_tls_port), (54321, 80, 443));
         assert_eq!((c.stunnel_port, c.internal_forward_port), (444, 22));
         assert_eq!(c.panel_user, "admin");
+        assert_eq!(
+            (c.panel_tls, c.panel_local_port, c.panel_url.as_str()),
+            (false, None, "http://127.0.0.1:54321")
+        );
+        let tls = load_str(&format!(r#"{{{SECRET},"panel_tls":true,"panel_local_port":54320}}"#)).unwrap();
+        assert_eq!(tls.panel_url, "http://127.0.0.1:54320");
         assert!(!format!("{c:?}").contains("0123456789abcdef"));
     }
 
@@ -339,6 +369,8 @@ mod tests {
             (&format!(r#"{{{SECRET},"panel_prot":1}}"#), "unknown field `panel_prot`"),
             (&format!(r#"{{{SECRET},"wss_http_port":8080,"panel_port":8080}}"#), "both 8080"),
             (&format!(r#"{{{SECRET},"bcrypt_cost":40}}"#), "bcrypt_cost"),
+            (&format!(r#"{{{SECRET},"panel_user":"root"}}"#), "is root (uid 0)"),
+            (&format!(r#"{{{SECRET},"panel_tls":true,"panel_local_port":54321}}"#), "other than panel_port"),
             ("{not json", "not valid config JSON"),
         ];
         for (text, expected) in cases {

@@ -5,8 +5,7 @@
 //! (`kept PATH` / `wrote PATH`) so the installer can record created files in its manifest.
 
 use crate::config::{DEFAULT_BCRYPT_COST, RawConfig};
-use crate::web::{open_private, random_hex};
-use std::io::Write;
+use crate::secure_files::{random_hex, read_nofollow, replace_file};
 use std::path::{Path, PathBuf};
 
 /// Bytes bcrypt looks at; a longer admin password is refused rather than cut.
@@ -34,6 +33,20 @@ pub enum InstallCmd {
     /// Creates or updates config.json (0600): the given keys are set, every other key and the
     /// internal secret are kept; a new secret is generated only when there is none.
     WriteConfig(WriteConfigArgs),
+    /// Copies an operator's certificate and key into DIR/cert.pem and DIR/key.pem (0600).
+    UseCert {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        cert: PathBuf,
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Prints the SHA-256 fingerprint of a PEM certificate (`AB:CD:...`).
+    Fingerprint {
+        #[arg(long)]
+        cert: PathBuf,
+    },
     /// Validates a config.json and prints its ports as `key=value` lines.
     ShowConfig {
         #[arg(long)]
@@ -60,6 +73,13 @@ pub struct WriteConfigArgs {
     /// The data dir as the running panel sees it (the installer's `--root` is not part of it).
     #[arg(long)]
     data_dir: PathBuf,
+    /// Serve the panel over plain HTTP on 127.0.0.1 only (default: HTTPS on every address
+    /// with the installer's certificate).
+    #[arg(long)]
+    panel_http: bool,
+    /// With HTTPS: the plain-HTTP port on 127.0.0.1 for the proxies and the `user` CLI.
+    #[arg(long)]
+    panel_local_port: Option<u16>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,24 +102,67 @@ pub fn run(cmd: InstallCmd) -> Result<String, InstallError> {
         InstallCmd::GenCert { dir, sans } => gen_cert(&dir, sans),
         InstallCmd::HashPassword { password_file, out } => hash_password(&password_file, &out),
         InstallCmd::WriteConfig(args) => write_config(&args),
+        InstallCmd::UseCert { dir, cert, key } => use_cert(&dir, &cert, &key),
+        InstallCmd::Fingerprint { cert } => fingerprint(&cert),
         InstallCmd::ShowConfig { file } => show_config(&file),
     }
 }
 
 fn gen_cert(dir: &Path, sans: Vec<String>) -> Result<String, InstallError> {
     let (cert_path, key_path) = (dir.join("cert.pem"), dir.join("key.pem"));
-    if cert_path.exists() && key_path.exists() {
+    if existing_file(&cert_path)? && existing_file(&key_path)? {
         return Ok(format!("kept {}\nkept {}\n", cert_path.display(), key_path.display()));
     }
     let (cert, key) = crate::proxy::tls::self_signed(sans)
         .map_err(|e| InstallError::Refused(format!("cannot make a certificate: {e}")))?;
-    open_private(&key_path).and_then(|mut f| f.write_all(key.as_bytes())).map_err(io(&key_path))?;
-    open_private(&cert_path).and_then(|mut f| f.write_all(cert.as_bytes())).map_err(io(&cert_path))?;
+    replace_file(&key_path, key.as_bytes()).map_err(io(&key_path))?;
+    replace_file(&cert_path, cert.as_bytes()).map_err(io(&cert_path))?;
     Ok(format!("wrote {}\nwrote {}\n", cert_path.display(), key_path.display()))
 }
 
+fn use_cert(dir: &Path, cert: &Path, key: &Path) -> Result<String, InstallError> {
+    let mut said = String::new();
+    for (from, name) in [(key, "key.pem"), (cert, "cert.pem")] {
+        let bytes = std::fs::read(from).map_err(io(from))?;
+        let to = dir.join(name);
+        if std::fs::read(&to).is_ok_and(|old| old == bytes)
+            && !std::fs::symlink_metadata(&to).is_ok_and(|m| m.is_symlink())
+        {
+            said += &format!("kept {}\n", to.display());
+            continue;
+        }
+        replace_file(&to, &bytes).map_err(io(&to))?;
+        said += &format!("wrote {}\n", to.display());
+    }
+    Ok(said)
+}
+
+fn fingerprint(cert: &Path) -> Result<String, InstallError> {
+    let pem = std::fs::read(cert).map_err(io(cert))?;
+    use rustls::pki_types::{CertificateDer, pem::PemObject};
+    use sha2::Digest;
+    let der = CertificateDer::from_pem_slice(&pem)
+        .map_err(|e| InstallError::Refused(format!("{}: no PEM certificate in it: {e}", cert.display())))?;
+    let hex: Vec<String> = sha2::Sha256::digest(der.as_ref()).iter().map(|b| format!("{b:02X}")).collect();
+    Ok(hex.join(":") + "\n")
+}
+
+/// Is there a regular file at `path`? A symbolic link (planted by whoever owns the
+/// directory) is refused, never followed.
+fn existing_file(path: &Path) -> Result<bool, InstallError> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.is_symlink() => Err(InstallError::Refused(format!(
+            "{} is a symbolic link: refusing to follow it (remove it and retry)",
+            path.display()
+        ))),
+        Ok(m) => Ok(m.is_file() && m.len() > 0),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io(path)(e)),
+    }
+}
+
 fn hash_password(password_file: &Path, out: &Path) -> Result<String, InstallError> {
-    if std::fs::metadata(out).is_ok_and(|m| m.len() > 0) {
+    if existing_file(out)? {
         return Ok(format!("kept {}\n", out.display()));
     }
     let text = std::fs::read_to_string(password_file).map_err(io(password_file))?;
@@ -107,7 +170,7 @@ fn hash_password(password_file: &Path, out: &Path) -> Result<String, InstallErro
     check_admin_password(password)?;
     let hash = bcrypt::non_truncating_hash(password, DEFAULT_BCRYPT_COST)
         .map_err(|e| InstallError::Refused(format!("cannot hash the password: {e}")))?;
-    open_private(out).and_then(|mut f| f.write_all(hash.as_bytes())).map_err(io(out))?;
+    replace_file(out, hash.as_bytes()).map_err(io(out))?;
     Ok(format!("wrote {}\n", out.display()))
 }
 
@@ -130,11 +193,8 @@ pub fn check_admin_password(password: &str) -> Result<(), InstallError> {
 }
 
 fn write_config(a: &WriteConfigArgs) -> Result<String, InstallError> {
-    let old_text = match std::fs::read_to_string(&a.out) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(io(&a.out)(e)),
-    };
+    // Never through a link: the directory belongs to the panel account.
+    let old_text = read_nofollow(&a.out).map_err(io(&a.out))?;
     let mut raw: RawConfig = match &old_text {
         // A config that does not parse is the operator's to fix: never overwritten.
         Some(text) => serde_json::from_str(text)
@@ -148,6 +208,14 @@ fn write_config(a: &WriteConfigArgs) -> Result<String, InstallError> {
     raw.stunnel_port = Some(a.stunnel_port.into());
     raw.internal_forward_port = Some(a.internal_forward_port.into());
     raw.data_dir = Some(a.data_dir.clone());
+    raw.panel_tls = Some(!a.panel_http);
+    // An address the operator chose is kept for HTTPS; loopback (an earlier --panel-http) is not.
+    raw.panel_bind = Some(match raw.panel_bind {
+        _ if a.panel_http => [127, 0, 0, 1].into(),
+        Some(ip) if !ip.is_loopback() => ip,
+        _ => [0, 0, 0, 0].into(),
+    });
+    raw.panel_local_port = if a.panel_http { None } else { a.panel_local_port.map(i64::from) };
     if raw.internal_api_secret.as_deref().is_none_or(str::is_empty) {
         raw.internal_api_secret = Some(random_hex(32));
     }
@@ -157,9 +225,7 @@ fn write_config(a: &WriteConfigArgs) -> Result<String, InstallError> {
         return Ok(format!("kept {}\n", a.out.display()));
     }
     // Written beside and renamed, so a crash never leaves half a config.
-    let tmp = a.out.with_extension("json.new");
-    open_private(&tmp).and_then(|mut f| f.write_all(text.as_bytes())).map_err(io(&tmp))?;
-    std::fs::rename(&tmp, &a.out).map_err(io(&a.out))?;
+    replace_file(&a.out, text.as_bytes()).map_err(io(&a.out))?;
     Ok(format!("wrote {}\n", a.out.display()))
 }
 
@@ -192,6 +258,8 @@ mod tests {
             stunnel_port: 444,
             internal_forward_port: 22,
             data_dir: "/var/lib/wss-panel".into(),
+            panel_http: false,
+            panel_local_port: Some(54320),
         }
     }
 

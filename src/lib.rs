@@ -16,6 +16,8 @@
 //! - [`doctor`]: `wss-panel doctor`, the troubleshooting table as checks.
 //! - [`install`]: the steps `install/install.sh` asks of the binary (certificate, password
 //!   hash, config.json), each keeping what is already there.
+//! - [`secure_files`]: random secrets, private files, and writes that never follow a link
+//!   (what root uses in directories the panel account owns).
 //! - [`telemetry`]: logging for journald.
 #![forbid(unsafe_code)]
 
@@ -29,6 +31,7 @@ pub mod domain;
 pub mod install;
 pub mod metrics;
 pub mod proxy;
+pub mod secure_files;
 pub mod store;
 pub mod system;
 pub mod telemetry;

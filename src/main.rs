@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use wss_panel::client::{self, PanelClient};
 use wss_panel::config::{Config, DEFAULT_CONFIG_PATH};
 use wss_panel::system::{self, DEFAULT_HELPER_PATH};
-use wss_panel::{cli, connect, doctor, install, proxy, telemetry, up, web};
+use wss_panel::{cli, connect, doctor, install, proxy, secure_files, telemetry, up, web};
 
 #[derive(Parser)]
 #[command(name = "wss-panel", version, about = "WSS SSH tunnel proxy and its admin panel")]
@@ -80,7 +80,7 @@ fn main() -> ExitCode {
         Command::Privileged(privileged) => run_privileged(privileged),
         Command::AdminPassword { generate } => serve(&args.config, |config| {
             let password = if generate {
-                web::random_hex(9)
+                secure_files::random_hex(9)
             } else {
                 let mut line = String::new();
                 std::io::stdin().read_line(&mut line)?;

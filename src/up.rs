@@ -3,7 +3,7 @@
 //! admin token, self-signed certificate), system accounts only recorded, not created.
 
 use crate::config::{Config, RawConfig};
-use crate::web::{create_private_dir, open_private, random_hex};
+use crate::secure_files::{create_private_dir, open_private, random_hex};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -40,7 +40,7 @@ pub fn all(config_path: &Path, args: &DoctorArgs) -> Vec<Check> {
     checks.extend(internal_api(&config));
     checks.push(sudoers(&config, &args.sudoers_file));
     if config.command_backend == CommandBackend::Sudo {
-        checks.push(sudo_helper(&config));
+        checks.push(sudo_helper());
     }
     checks.push(sshd_config("sshd config", &args.sshd_config, "ssh"));
     checks.push(sshd_config("sshd_stunnel config", &args.sshd_stunnel_config, "sshd_stunnel"));

@@ -5,6 +5,7 @@
 use super::Check;
 use super::checks::{one_line, run};
 use crate::config::Config;
+use crate::system::DEFAULT_HELPER_PATH;
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
@@ -13,10 +14,45 @@ pub const CERT_MIN_VALIDITY: Duration = Duration::from_secs(14 * 24 * 3600);
 /// A clock before this is certainly wrong (the binary is newer).
 const CLOCK_FLOOR_UNIX: u64 = 1_735_689_600; // 2025-01-01
 
+/// The panel account as root recorded it: the installer's answers file, in a directory only
+/// root may write. config.json is the panel account's own file, so root never takes from it
+/// an account to act as (or a program to run).
+pub const INSTALLER_ANSWERS: &str = "/var/lib/wss-panel-installer/answers";
+
+/// `panel_user` from [`INSTALLER_ANSWERS`], after checking that only root could have written
+/// it and that it names an account that is not root.
+pub fn installed_panel_user(path: &Path) -> Result<String, String> {
+    use std::os::unix::fs::MetadataExt;
+    let root_only = |p: &Path, want_dir: bool| match std::fs::symlink_metadata(p) {
+        Ok(m) if m.is_dir() == want_dir && !m.is_symlink() && m.uid() == 0 && m.mode() & 0o022 == 0 => Ok(()),
+        Ok(_) => Err(format!("{} is not root's alone (owner root, not group/other writable)", p.display())),
+        Err(e) => Err(format!("no installer record at {}: {e}", p.display())),
+    };
+    root_only(path.parent().unwrap_or(Path::new("/")), true)?;
+    root_only(path, false)?;
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let user = text
+        .lines()
+        .find_map(|l| l.strip_prefix("panel_user="))
+        .ok_or_else(|| format!("{} has no panel_user", path.display()))?;
+    if !crate::domain::is_valid_username_shape(user)
+        || user == "root"
+        || matches!(nix::unistd::User::from_name(user), Ok(Some(u)) if u.uid.is_root())
+    {
+        return Err(format!(
+            "{} names panel_user {user:?}, which is not a plain non-root account",
+            path.display()
+        ));
+    }
+    Ok(user.to_owned())
+}
+
 pub fn sudoers(config: &Config, file: &Path) -> Check {
+    // The rule is compared with root's own record of the panel account when there is one.
+    let user =
+        installed_panel_user(Path::new(INSTALLER_ANSWERS)).unwrap_or_else(|_| config.panel_user.clone());
     let regenerate = format!(
-        "wss-panel privileged --print-sudoers {u} > /tmp/99-wss-panel && visudo -c -f /tmp/99-wss-panel && install -m 0440 /tmp/99-wss-panel {f}",
-        u = config.panel_user,
+        "wss-panel privileged --print-sudoers {user} > /tmp/99-wss-panel && visudo -c -f /tmp/99-wss-panel && install -m 0440 /tmp/99-wss-panel {f}",
         f = file.display()
     );
     let path = file.to_string_lossy();
@@ -26,8 +62,7 @@ pub fn sudoers(config: &Config, file: &Path) -> Check {
             Check::problem("sudoers", format!("visudo rejects {path}: {}", one_line(&r.output)), regenerate)
         }
         Ok(_) => {
-            let expected =
-                crate::system::sudoers::render(&config.panel_user, &config.helper_path.to_string_lossy());
+            let expected = crate::system::sudoers::render(&user, DEFAULT_HELPER_PATH);
             match (std::fs::read_to_string(file), expected) {
                 (Ok(text), Ok(rule)) if text == rule => whole_sudo_config(&path),
                 _ => {
@@ -55,8 +90,10 @@ fn whole_sudo_config(path: &str) -> Check {
 
 /// The call the panel makes, made as the panel user: `sudo -n HELPER privileged is-active wss`.
 /// Whatever the helper answers (without systemd it cannot), sudo letting it run is the point.
-pub fn sudo_helper(config: &Config) -> Check {
-    let (user, helper) = (config.panel_user.as_str(), config.helper_path.to_string_lossy());
+/// The account comes from root's installer record and the program is the fixed path: never
+/// from config.json, which the panel account can rewrite.
+pub fn sudo_helper() -> Check {
+    let helper = DEFAULT_HELPER_PATH;
     if !nix::unistd::geteuid().is_root() {
         return Check::problem(
             "sudo helper",
@@ -64,9 +101,15 @@ pub fn sudo_helper(config: &Config) -> Check {
             "sudo wss-panel doctor",
         );
     }
-    let call = ["-u", user, "--", "sudo", "-n", &helper, "privileged", "is-active", "wss"];
-    let fix =
-        "re-run install.sh (it writes the sudoers rule), or check panel_user and helper_path in config.json";
+    let user = match installed_panel_user(Path::new(INSTALLER_ANSWERS)) {
+        Ok(user) => user,
+        Err(why) => {
+            return Check::problem("sudo helper", format!("not checked: {why}"), "re-run install.sh");
+        }
+    };
+    let user = user.as_str();
+    let call = ["-u", user, "--", "sudo", "-n", helper, "privileged", "is-active", "wss"];
+    let fix = "re-run install.sh (it writes the sudoers rule and records the panel user)";
     match run("runuser", &call) {
         Ok(r) if !r.output.contains("sudo:") && !r.output.contains("runuser:") => {
             Check::ok("sudo helper", format!("{user} reaches {helper} privileged through sudo -n"))

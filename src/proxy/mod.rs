@@ -62,7 +62,7 @@ fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
 /// `name-xxxxxxxx`: the configured node name plus a per-start suffix, so that the panel
 /// never confuses this run's report numbers with an earlier run's.
 pub fn node_id(name: &str) -> String {
-    format!("{name}-{}", crate::web::random_hex(4))
+    format!("{name}-{}", crate::secure_files::random_hex(4))
 }
 
 /// Serves until `stop` is cancelled, then drains: stops accepting, sends the last report,

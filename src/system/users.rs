@@ -45,7 +45,7 @@ pub fn perform(command: &SystemCommand, state: &State) -> Result<String, HelperE
         }
         LockUser { .. } => drop(run_ok("usermod", &["--lock", "--", name])?),
         UnlockUser { .. } => drop(run_ok("usermod", &["--unlock", "--", name])?),
-        DeleteUser { .. } => delete(user, account.is_some(), state)?,
+        DeleteUser { .. } => delete(user, account.as_ref(), state)?,
         GrantShell { .. } => grant_shell(name)?,
         RevokeShell { .. } => revoke_shell(name)?,
         KillUser { .. } => kill_all(name)?,
@@ -154,13 +154,37 @@ pub fn adopt_listed_accounts(state: &State, gid: u32) -> Result<usize, HelperErr
     Ok(changed)
 }
 
-fn delete(user: &Username, exists: bool, state: &State) -> Result<(), HelperError> {
-    if exists {
+/// The account, its home and mail spool (`userdel --remove`), and whatever it left in the
+/// world-writable scratch directories: a later account given the same uid must not inherit
+/// any of it.
+fn delete(user: &Username, account: Option<&User>, state: &State) -> Result<(), HelperError> {
+    if let Some(account) = account {
         kill_all(user.as_str())?;
         wait_for_no_processes(user.as_str())?;
-        run_ok("userdel", &["--", user.as_str()])?;
+        // 12: the home exists but is not the account's (not ours to remove); the account is
+        // gone all the same.
+        let out = tool::run("userdel", &["--remove", "--", user.as_str()], None, TOOL_TIMEOUT)?;
+        expect_codes("userdel", out, &[0, 12])?;
+        remove_files_of(account.uid.as_raw())?;
     }
     state.remove(user)
+}
+
+/// Where an account with no home of its own leaves files.
+pub const SCRATCH_DIRS: &[&str] = &["/tmp", "/var/tmp", "/dev/shm"];
+
+/// Deletes what the uid owns under [`SCRATCH_DIRS`] (find never follows links and stays on
+/// one file system); a directory of its that still holds others' files is given to root
+/// instead. Runs after `userdel` and the kill, so nothing of the uid changes meanwhile.
+fn remove_files_of(uid: u32) -> Result<(), HelperError> {
+    let uid = uid.to_string();
+    for dir in SCRATCH_DIRS.iter().filter(|d| std::path::Path::new(d).is_dir()) {
+        // 1: a directory was not empty; the second pass deals with it.
+        let out = tool::run("find", &[dir, "-xdev", "-depth", "-uid", &uid, "-delete"], None, TOOL_TIMEOUT)?;
+        expect_codes("find", out, &[0, 1])?;
+        run_ok("find", &[dir, "-xdev", "-uid", &uid, "-exec", "chown", "-h", "0:0", "{}", "+"])?;
+    }
+    Ok(())
 }
 
 /// `pkill` exits 1 when nothing matched: that is success here. 2 and 3 are real errors.

@@ -10,7 +10,6 @@ use super::{audit, login, throttle};
 use crate::actors::ui_hub::CloseSessions;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -25,18 +24,10 @@ pub struct PasswordChange {
     pub new: String,
 }
 
-/// Writes `text` to `path` through a private temp file and a rename, so that a crash leaves
-/// either the old or the new file, never half of one.
+/// Writes `text` to `path` atomically without following links: `wss-panel admin-password`
+/// runs this as root in the panel's directory (see `secure_files::replace_file`).
 pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut file = super::open_private(&tmp)?;
-    file.write_all(text.as_bytes())?;
-    file.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    if let Some(dir) = path.parent() {
-        std::fs::File::open(dir)?.sync_all()?;
-    }
-    Ok(())
+    crate::secure_files::replace_file(path, text.as_bytes())
 }
 
 /// Why a new admin password is refused, or `None`.

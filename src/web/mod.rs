@@ -38,6 +38,7 @@ use crate::actors::stats_aggregator::{KickVia, Subscribe};
 use crate::actors::ui_hub::UiHub;
 use crate::actors::user_registry::UserRegistry;
 use crate::config::{CommandBackend, Config};
+use crate::secure_files::{create_private_dir, open_private, random_hex};
 use crate::store::Store;
 use crate::system::SystemCommand;
 use actix::prelude::*;
@@ -271,12 +272,18 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
             .configure(routes)
             .wrap(actix_web::middleware::from_fn(guard::csrf))
             .wrap(guard::security_headers())
+            .wrap(actix_web::middleware::from_fn(tls::hsts))
     });
     let listen = (config.panel_bind, config.panel_port);
     let server = if config.panel_tls {
         server.bind_rustls_0_23(listen, tls::server_config(&config.tls_cert, &config.tls_key)?)?
     } else {
         server.bind(listen)?
+    };
+    // Proxies and the `user` CLI on this host speak plain HTTP to loopback.
+    let server = match config.panel_local_port {
+        Some(port) => server.bind((std::net::Ipv4Addr::LOCALHOST, port))?,
+        None => server,
     };
     let addr = server.addrs()[0];
     if config.panel_port == 0 {
@@ -315,26 +322,7 @@ fn known_admin_ips(
     })
 }
 
-/// Creates a directory (and parents) readable only by its owner.
-pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(path)
-}
-
 fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
-}
-
-/// Creates (or truncates) a file readable only by its owner.
-pub fn open_private(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)
-}
-
-/// `n` random bytes from the OS, hex-encoded.
-pub fn random_hex(n: usize) -> String {
-    let mut buf = vec![0u8; n];
-    getrandom::fill(&mut buf).expect("the OS random source is available");
-    hex::encode(buf)
 }

@@ -93,7 +93,7 @@ impl Sessions {
 
     /// A fresh session; returns its id (for the cookie only).
     pub fn create(&self, ip: &str) -> Result<String, StoreError> {
-        let id = super::random_hex(32);
+        let id = crate::secure_files::random_hex(32);
         let now = self.clock.now();
         let record = AdminSession { created_at: now, last_seen: now, ip: ip.to_owned() };
         self.store.write(|txn| {

@@ -4,7 +4,9 @@
 //! stunnel. `shell_plane` runs the generated sshd and stunnel configs as the units run them.
 
 mod doctor;
+mod doctor_hostile;
 mod firewall;
+mod panel_tls;
 mod shell_plane;
 mod staging;
 mod units;

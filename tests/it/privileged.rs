@@ -5,6 +5,8 @@
 mod accounts;
 mod bans;
 mod hostile;
+mod leftovers;
+mod planted;
 mod runner;
 pub mod sandbox;
 mod sudo;

@@ -111,7 +111,7 @@ pub type Log = std::sync::Arc<std::sync::Mutex<Vec<String>>>;
 
 /// Spawns `wss-panel ARGS` and reads stdout until a line containing `marker`; the rest is
 /// collected in the background.
-fn spawn_until(
+pub fn spawn_until(
     args: &[&str],
     config: &Path,
     marker: &'static str,

@@ -11,14 +11,14 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-struct Doctor {
-    args: Vec<String>,
-    config: std::path::PathBuf,
+pub struct Doctor {
+    pub args: Vec<String>,
+    pub config: std::path::PathBuf,
 }
 
 impl Doctor {
     /// (exit code, stdout)
-    fn run(&self, extra: &[&str]) -> (i32, String) {
+    pub fn run(&self, extra: &[&str]) -> (i32, String) {
         let out = Command::new(BIN)
             .arg("--config")
             .arg(&self.config)
@@ -177,12 +177,10 @@ fn doctor_calls_the_helper_through_sudo_as_the_panel_user() {
 fn inside_sudo() {
     sandbox::enter();
     sandbox::run("useradd", &["--system", "-M", "-s", "/usr/sbin/nologin", "tunadmin"]);
-    let dir = PanelDir::new(json!({ "command_backend": "sudo", "helper_path": BIN }));
-    let rule = Command::new(BIN)
-        .args(["privileged", "--print-sudoers", "tunadmin", "--helper-path", BIN])
-        .output()
-        .unwrap()
-        .stdout;
+    sandbox::install_fixed_helper();
+    record_panel_user("tunadmin");
+    let dir = PanelDir::new(json!({ "command_backend": "sudo" }));
+    let rule = Command::new(BIN).args(["privileged", "--print-sudoers", "tunadmin"]).output().unwrap().stdout;
     let sudoers = Path::new("/etc/sudoers.d/99-wss-panel");
     let write = |text: &[u8]| {
         std::fs::write(sudoers, text).unwrap();
@@ -212,7 +210,18 @@ fn inside_sudo() {
     assert!(helper_line.contains("cannot run") && helper_line.contains("re-run install.sh"), "{report}");
 }
 
-fn report_line(report: &str, check: &str) -> String {
+/// What install.sh records: the panel account in root's own answers file.
+pub fn record_panel_user(name: &str) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Path::new("/var/lib/wss-panel-installer");
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let answers = dir.join("answers");
+    std::fs::write(&answers, format!("panel_port=54321\npanel_user={name}\n")).unwrap();
+    std::fs::set_permissions(&answers, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+pub fn report_line(report: &str, check: &str) -> String {
     report
         .lines()
         .find(|l| l.split_whitespace().nth(1).is_some() && l[9..].starts_with(&format!("{check}:")))

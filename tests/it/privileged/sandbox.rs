@@ -188,3 +188,23 @@ pub fn scenario(module: &str, function: &str) -> String {
     let path = module.split_once("::").map_or(module, |(_, rest)| rest);
     format!("{path}::{function}")
 }
+
+/// A fresh tmpfs over `dir`, visible inside the sandbox only (scratch dirs a scenario fills).
+pub fn private_tmpfs(dir: &str, mode: &str) {
+    run("mount", &["-t", "tmpfs", "-o", &format!("mode={mode}"), "tmpfs", dir]);
+}
+
+/// Makes the fixed helper path `/usr/local/bin/wss-panel` this build's binary, inside the
+/// sandbox only: an overlay with a throwaway upper layer over /usr/local/bin, and the binary
+/// bind-mounted onto an empty file there.
+pub fn install_fixed_helper() {
+    let d = std::env::var("WSS_SANDBOX_DIR").unwrap();
+    let (upper, work) = (format!("{d}/bin-upper"), format!("{d}/bin-work"));
+    std::fs::create_dir_all(&upper).unwrap();
+    std::fs::create_dir_all(&work).unwrap();
+    let opts = format!("lowerdir=/usr/local/bin,upperdir={upper},workdir={work}");
+    run("mount", &["-t", "overlay", "overlay", "-o", &opts, "/usr/local/bin"]);
+    let fixed = wss_panel::system::DEFAULT_HELPER_PATH;
+    std::fs::write(fixed, b"").unwrap();
+    run("mount", &["--bind", BIN, fixed]);
+}
