@@ -4,7 +4,6 @@
 
 pub mod audit;
 pub mod codec;
-pub mod fixture;
 pub mod hosts;
 pub mod ip_bans;
 pub mod sessions;
