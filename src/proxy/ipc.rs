@@ -8,14 +8,35 @@ use crate::wire::{NODE_HEADER, PanelToProxy, ProxyToPanel, SECRET_HEADER};
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_util::sync::CancellationToken;
 
 pub const REPORT_INTERVAL: Duration = Duration::from_secs(1);
 const MAX_BACKOFF: Duration = Duration::from_secs(10);
 /// How long shutdown waits for the panel to acknowledge the last report.
 const FINAL_ACK_WAIT: Duration = Duration::from_secs(2);
+
+/// Why the line to the panel failed; each says which side it was.
+#[derive(Debug, thiserror::Error)]
+pub enum IpcError {
+    #[error("Unauthorized: the panel refused the internal secret")]
+    Unauthorized,
+    #[error("{0} is not a valid header value")]
+    BadHeader(&'static str),
+    #[error("bad panel URL: {0}")]
+    BadUrl(tungstenite::Error),
+    #[error("connect timed out")]
+    ConnectTimeout,
+    #[error("panel unreachable: {0}")]
+    Connect(tungstenite::Error),
+    #[error("closed by the panel")]
+    ClosedByPanel,
+    #[error("connection to the panel failed: {0}")]
+    Transport(#[from] tungstenite::Error),
+    #[error("report could not be encoded: {0}")]
+    Encode(#[from] serde_json::Error),
+}
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
@@ -42,24 +63,22 @@ pub async fn run(node: Arc<NodeState>, panel_url: String, secret: String, stop: 
     }
 }
 
-async fn connect(url: &str, secret: &str, node_id: &str) -> Result<Ws, String> {
-    let mut request = url.into_client_request().map_err(|e| e.to_string())?;
+async fn connect(url: &str, secret: &str, node_id: &str) -> Result<Ws, IpcError> {
+    let mut request = url.into_client_request().map_err(IpcError::BadUrl)?;
     let headers = request.headers_mut();
-    headers.insert(SECRET_HEADER, secret.parse().map_err(|_| "internal secret is not a valid header value")?);
-    headers.insert(NODE_HEADER, node_id.parse().map_err(|_| "node id is not a valid header value")?);
+    headers.insert(SECRET_HEADER, secret.parse().map_err(|_| IpcError::BadHeader("internal secret"))?);
+    headers.insert(NODE_HEADER, node_id.parse().map_err(|_| IpcError::BadHeader("node id"))?);
     let connecting = tokio_tungstenite::connect_async(request);
     match tokio::time::timeout(Duration::from_secs(5), connecting).await {
         Ok(Ok((ws, _))) => Ok(ws),
-        Ok(Err(tokio_tungstenite::tungstenite::Error::Http(r))) if r.status() == 401 => {
-            Err("Unauthorized: the panel refused the internal secret".into())
-        }
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err("connect timed out".into()),
+        Ok(Err(tungstenite::Error::Http(r))) if r.status() == 401 => Err(IpcError::Unauthorized),
+        Ok(Err(e)) => Err(IpcError::Connect(e)),
+        Err(_) => Err(IpcError::ConnectTimeout),
     }
 }
 
 /// One connected session: report every second, apply commands as they come.
-async fn session(ws: Ws, node: &NodeState, stop: &CancellationToken) -> Result<(), String> {
+async fn session(ws: Ws, node: &NodeState, stop: &CancellationToken) -> Result<(), IpcError> {
     let (mut sink, mut stream) = ws.split();
     let mut ticker = tokio::time::interval(REPORT_INTERVAL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -68,9 +87,9 @@ async fn session(ws: Ws, node: &NodeState, stop: &CancellationToken) -> Result<(
             _ = ticker.tick() => send_report(&mut sink, node).await?,
             msg = stream.next() => match msg {
                 Some(Ok(Message::Text(text))) => apply(node, &text),
-                Some(Ok(Message::Close(_))) | None => return Err("closed by the panel".into()),
+                Some(Ok(Message::Close(_))) | None => return Err(IpcError::ClosedByPanel),
                 Some(Ok(_)) => {}
-                Some(Err(e)) => return Err(e.to_string()),
+                Some(Err(e)) => return Err(e.into()),
             },
             _ = stop.cancelled() => {
                 send_report(&mut sink, node).await?;
@@ -89,13 +108,13 @@ async fn session(ws: Ws, node: &NodeState, stop: &CancellationToken) -> Result<(
     }
 }
 
-async fn send_report<S>(sink: &mut S, node: &NodeState) -> Result<(), String>
+async fn send_report<S>(sink: &mut S, node: &NodeState) -> Result<(), IpcError>
 where
-    S: futures_util::Sink<Message, Error = tokio_tungstenite::tungstenite::Error> + Unpin,
+    S: futures_util::Sink<Message, Error = tungstenite::Error> + Unpin,
 {
     let report = node.tick(Instant::now());
-    let text = serde_json::to_string(&ProxyToPanel::StatsUpdate(report)).map_err(|e| e.to_string())?;
-    sink.send(Message::Text(text.into())).await.map_err(|e| e.to_string())
+    let text = serde_json::to_string(&ProxyToPanel::StatsUpdate(report))?;
+    Ok(sink.send(Message::Text(text.into())).await?)
 }
 
 fn apply(node: &NodeState, text: &str) {

@@ -10,6 +10,7 @@
 pub mod handshake;
 pub mod ipc;
 pub mod listener;
+pub mod meter;
 pub mod panel_client;
 pub mod pipe;
 pub mod ratelimit;

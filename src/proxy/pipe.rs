@@ -5,13 +5,11 @@
 //! two plain TCP sockets on Linux the bytes go through `splice` instead (see `splice.rs`),
 //! with this copy as the fallback.
 
-use super::ratelimit::TokenBucket;
+use super::meter::Meter;
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
-use std::time::Instant;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
@@ -122,51 +120,6 @@ impl Stream for TlsStream<TcpStream> {
     }
 }
 
-/// One direction's limiter and counter (both belong to the user, shared by their tunnels).
-pub struct Meter<'a> {
-    pub bucket: &'a Mutex<TokenBucket>,
-    pub counter: &'a AtomicU64,
-    /// This tunnel's own total, for its `CONN_END` line.
-    pub tunnel_total: AtomicU64,
-}
-
-impl<'a> Meter<'a> {
-    pub fn new(bucket: &'a Mutex<TokenBucket>, counter: &'a AtomicU64) -> Self {
-        Meter { bucket, counter, tunnel_total: AtomicU64::new(0) }
-    }
-}
-
-impl Meter<'_> {
-    /// Writes all of `data`, in grants of the token bucket, counting what was written.
-    pub async fn write_all<W: AsyncWrite + Unpin>(&self, dst: &mut W, data: &[u8]) -> io::Result<()> {
-        let mut off = 0;
-        while off < data.len() {
-            let grant = self.take(data.len() - off).await;
-            dst.write_all(&data[off..off + grant]).await?;
-            self.count(grant);
-            off += grant;
-        }
-        Ok(())
-    }
-
-    /// Counts bytes that reached the destination.
-    pub(super) fn count(&self, n: usize) {
-        self.counter.fetch_add(n as u64, Ordering::AcqRel);
-        self.tunnel_total.fetch_add(n as u64, Ordering::Relaxed);
-    }
-
-    /// Waits until the bucket grants at least one byte (at most `want`), and spends it.
-    pub(super) async fn take(&self, want: usize) -> usize {
-        loop {
-            let verdict = self.bucket.lock().unwrap_or_else(|p| p.into_inner()).take(want, Instant::now());
-            match verdict {
-                Ok(granted) => return granted,
-                Err(wait) => tokio::time::sleep(wait).await,
-            }
-        }
-    }
-}
-
 /// Forwards until `src` ends, then half-closes `dst`. Returns the bytes moved.
 pub async fn copy<R: ReadHalf, W: WriteHalf>(src: &mut R, dst: &mut W, meter: &Meter<'_>) -> io::Result<u64> {
     let mut total = 0u64;
@@ -196,7 +149,10 @@ pub async fn copy<R: ReadHalf, W: WriteHalf>(src: &mut R, dst: &mut W, meter: &M
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::proxy::ratelimit::TokenBucket;
+    use std::sync::atomic::{AtomicU64, Ordering};
     use std::time::Duration;
+    use std::time::Instant;
     use tokio::net::TcpListener;
 
     /// A connected loopback pair: (client end, server end).

@@ -7,8 +7,9 @@
 //! upgrade head are kept and reach sshd first, in order.
 
 use super::handshake::{Handshake, Head, Status, Step, strip_post_upgrade_request};
+use super::meter::Meter;
 use super::panel_client::{PanelClient, PanelError};
-use super::pipe::{Meter, ReadHalf, Stream, copy};
+use super::pipe::{ReadHalf, Stream, copy};
 use super::state::NodeState;
 use crate::wire::{AuthVerdict, DenyReason, UserLimits};
 use std::net::SocketAddr;

@@ -11,7 +11,7 @@
 //! an idle tunnel holds none (no descriptors, no kernel pages). A pipe that still holds
 //! bytes when its transfer is abandoned (kick, error) is closed, never pooled.
 
-use super::pipe::Meter;
+use super::meter::Meter;
 use nix::errno::Errno;
 use nix::fcntl::{OFlag, SpliceFFlags, splice};
 use std::io;

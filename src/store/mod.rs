@@ -5,7 +5,6 @@
 pub mod audit;
 pub mod codec;
 pub mod devices;
-pub mod fixture;
 pub mod hosts;
 pub mod ip_bans;
 pub mod sessions;

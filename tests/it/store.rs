@@ -3,7 +3,8 @@
 
 use crate::helpers::PanelDir;
 use serde_json::json;
-use wss_panel::store::fixture;
+#[path = "../fixtures/store_v1_records.rs"]
+mod fixture;
 use wss_panel::store::tables::*;
 use wss_panel::store::{Record, Store, audit, hosts, ip_bans, settings, traffic, users};
 
