@@ -4,10 +4,10 @@
 //! missing tool is reported, not skipped silently.
 
 use super::files::{clock, sshd_config, store, sudo_helper, sudoers, tls_cert};
+use super::probe::{one_line, run};
 use super::{Check, DoctorArgs};
 use crate::config::{CommandBackend, Config};
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 const HTTP_TIMEOUT: Duration = Duration::from_secs(5);
@@ -49,22 +49,6 @@ pub fn all(config_path: &Path, args: &DoctorArgs) -> Vec<Check> {
     checks.push(store(&config));
     checks.push(clock());
     checks
-}
-
-pub(super) struct Ran {
-    pub ok: bool,
-    pub output: String,
-}
-
-pub(super) fn run(program: &str, args: &[&str]) -> Result<Ran, String> {
-    let out = Command::new(program).args(args).output().map_err(|e| format!("cannot run {program}: {e}"))?;
-    let mut output = String::from_utf8_lossy(&out.stdout).into_owned();
-    output.push_str(&String::from_utf8_lossy(&out.stderr));
-    Ok(Ran { ok: out.status.success(), output: output.trim().to_owned() })
-}
-
-pub(super) fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn service(unit: &str) -> Check {

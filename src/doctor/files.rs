@@ -3,7 +3,7 @@
 //! clock. Read-only.
 
 use super::Check;
-use super::checks::{one_line, run};
+use super::probe::{one_line, run};
 use crate::config::Config;
 use crate::system::DEFAULT_HELPER_PATH;
 use std::path::Path;

@@ -7,6 +7,7 @@
 
 pub mod checks;
 pub mod files;
+mod probe;
 pub mod tunnel_guard;
 
 use serde::Serialize;

@@ -3,7 +3,7 @@
 //! configured UDPGW port let through). Read-only; needs root to list the firewall.
 
 use super::Check;
-use super::checks::{one_line, run};
+use super::probe::{one_line, run};
 use crate::config::Config;
 use crate::system::tunnel_guard::{IPTABLES_CHAIN, NFT_CHAIN, NFT_TABLE};
 use crate::system::users::TUNNEL_GROUP;

@@ -5,7 +5,7 @@
 //! account someone else made. The path is fixed at compile time: nothing the panel user can
 //! influence (environment, config, arguments) moves it.
 
-use super::helper::HelperError;
+use super::error::HelperError;
 use super::validate;
 use crate::domain::Username;
 use std::collections::BTreeSet;

@@ -5,7 +5,7 @@
 //! unbanning one leaves the other. Ban and unban are idempotent. Rules live until reboot; the
 //! panel keeps the list and applies it again at start.
 
-use super::helper::HelperError;
+use super::error::HelperError;
 use super::tool::{self, TOOL_TIMEOUT, expect_codes, run_ok, run_ok_with};
 use super::validate::IpNet;
 

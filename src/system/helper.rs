@@ -9,68 +9,17 @@
 //! 77 not running as root.
 
 use super::accounts::State;
-use super::command::{ParseError, Parsed, SystemCommand};
+use super::command::{Parsed, SystemCommand};
+pub use super::error::{HelperError, exit};
 use super::tool::{self, RESTART_TIMEOUT};
-use super::validate::{self, ArgError, Service};
+use super::validate::{self, Service};
 use super::{firewall, tunnel_guard, users};
 use std::ffi::OsString;
 use std::io::Read;
 use std::process::ExitCode;
 
-pub mod exit {
-    pub const OK: u8 = 0;
-    pub const USAGE: u8 = 64;
-    pub const REFUSED: u8 = 65;
-    pub const UNAVAILABLE: u8 = 69;
-    pub const FAILED: u8 = 70;
-    pub const NOT_ROOT: u8 = 77;
-}
-
 /// Longest stdin the helper reads for `set-password`; a password is at most 72 bytes.
 const MAX_STDIN_BYTES: u64 = 1024;
-
-#[derive(Debug, thiserror::Error)]
-pub enum HelperError {
-    #[error("usage: {0}")]
-    Usage(String),
-    #[error("refused: {0}")]
-    Refused(String),
-    #[error("{tool} unavailable: {detail}")]
-    Unavailable { tool: &'static str, detail: String },
-    #[error("{tool} failed ({}): {stderr}", code.map_or("killed by a signal".to_owned(), |c| format!("exit {c}")))]
-    ToolFailed { tool: &'static str, code: Option<i32>, stderr: String },
-    #[error("helper state: {0}")]
-    State(String),
-    #[error("must run as root (the panel calls it through sudo -n)")]
-    NotRoot,
-}
-
-impl HelperError {
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            HelperError::Usage(_) => exit::USAGE,
-            HelperError::Refused(_) => exit::REFUSED,
-            HelperError::Unavailable { .. } => exit::UNAVAILABLE,
-            HelperError::ToolFailed { .. } | HelperError::State(_) => exit::FAILED,
-            HelperError::NotRoot => exit::NOT_ROOT,
-        }
-    }
-}
-
-impl From<ArgError> for HelperError {
-    fn from(e: ArgError) -> Self {
-        HelperError::Refused(e.to_string())
-    }
-}
-
-impl From<ParseError> for HelperError {
-    fn from(e: ParseError) -> Self {
-        match e {
-            ParseError::Usage(why) => HelperError::Usage(why),
-            ParseError::Refused(arg) => arg.into(),
-        }
-    }
-}
 
 /// `wss-panel privileged <op> <args>` as the OS hands them over; non-UTF-8 is refused.
 pub fn run_os(args: &[OsString]) -> ExitCode {

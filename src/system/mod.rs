@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod command;
+pub mod error;
 pub mod firewall;
 pub mod helper;
 pub mod sudoers;
@@ -22,6 +23,6 @@ pub mod validate;
 
 pub use accounts::STATE_DIR;
 pub use command::{ParseError, Parsed, SystemCommand};
-pub use helper::{HelperError, exit};
+pub use error::{HelperError, exit};
 pub use sudoers::DEFAULT_HELPER_PATH;
 pub use validate::{ArgError, IpNet, LogLines, Service};

@@ -2,7 +2,7 @@
 //! fixed argv (no shell ever parses anything), an emptied environment, stdin only when given,
 //! and a timeout after which the tool is killed.
 
-use super::helper::HelperError;
+use super::error::HelperError;
 use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::Stdio;

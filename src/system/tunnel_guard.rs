@@ -12,7 +12,7 @@
 //! Rules live until reboot; the panel applies them again at start, as does install.sh.
 
 use super::accounts::State;
-use super::helper::HelperError;
+use super::error::HelperError;
 use super::tool::{self, TOOL_TIMEOUT, expect_codes, run_ok, run_ok_with};
 use super::users::{TUNNEL_GROUP, adopt_listed_accounts, ensure_tunnel_group};
 

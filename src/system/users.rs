@@ -10,7 +10,7 @@
 
 use super::accounts::State;
 use super::command::SystemCommand;
-use super::helper::HelperError;
+use super::error::HelperError;
 use super::tool::{self, TOOL_TIMEOUT, expect_codes, run_ok, run_ok_with};
 use crate::domain::Username;
 use nix::unistd::{Group, User};
