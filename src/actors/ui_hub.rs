@@ -1,9 +1,10 @@
 //! `UiHub`: the admin browsers' live sockets (`/ws/ui` sessions) and what is pushed to them.
 //! Every `LiveTick` of the `StatsAggregator` (already merged over all proxy nodes) becomes
 //! ONE `live_update` per second, serialized once for all sockets; `users_changed` and
-//! `hosts_changed` follow admin changes (and `users_changed` also follows changes the panel
-//! makes itself, seen in the audit and status counts); `system_update` comes every few seconds while
-//! anyone watches. Logout and password change close the sockets of the sessions they end.
+//! `hosts_changed` follow every committed change (the admin's and the panel's own: expiry,
+//! quota, fuse), as the `ChangeDispatcher` delivers them; `system_update` comes every few
+//! seconds while anyone watches. Logout and password change close the sockets of the
+//! sessions they end.
 
 use super::stats_aggregator::{LiveTick, LiveView};
 use actix::prelude::*;
@@ -92,14 +93,11 @@ pub fn live_json(view: &LiveView) -> String {
 pub struct UiHub {
     sessions: HashMap<u64, (Option<String>, Recipient<UiPush>)>,
     gather: Gather,
-    /// The system payload's audit count and account counts by status last time: when they
-    /// move, users changed (also by the panel itself: expiry, quota, fuse).
-    fingerprint: Option<serde_json::Value>,
 }
 
 impl UiHub {
     pub fn new(gather: Gather) -> Self {
-        UiHub { sessions: HashMap::new(), gather, fingerprint: None }
+        UiHub { sessions: HashMap::new(), gather }
     }
 
     fn push(&self, text: String) {
@@ -121,11 +119,6 @@ impl Actor for UiHub {
             (act.gather)()
                 .into_actor(act)
                 .map(|payload, act, _| {
-                    let print = serde_json::json!([payload["audit_count"], payload["accounts"]]);
-                    if act.fingerprint.as_ref().is_some_and(|old| *old != print) {
-                        act.push(serde_json::json!({ "type": "users_changed" }).to_string());
-                    }
-                    act.fingerprint = Some(print);
                     act.push(serde_json::json!({ "type": "system_update", "payload": payload }).to_string())
                 })
                 .spawn(ctx);
