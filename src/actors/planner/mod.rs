@@ -53,7 +53,8 @@ pub struct UserChanged {
 /// Whatever the dispatcher is handed.
 #[derive(Debug, Clone)]
 pub enum Change {
-    User(UserChanged),
+    /// Boxed: two user records are large next to a host list.
+    User(Box<UserChanged>),
     /// The Host whitelist was saved (normalized).
     Hosts(Vec<String>),
 }

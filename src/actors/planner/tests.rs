@@ -25,7 +25,7 @@ fn user(status: UserStatus) -> User {
 
 fn change(before: Option<User>, after: Option<User>, cause: Cause, pw: bool) -> Change {
     let password = pw.then(|| Password::parse("n3w-pass").unwrap());
-    Change::User(UserChanged { username: "alice".into(), before, after, cause, password })
+    Change::User(Box::new(UserChanged { username: "alice".into(), before, after, cause, password }))
 }
 
 /// The plan in words: system ops, proxy commands, page notices.

@@ -82,7 +82,7 @@ impl UserRegistry {
         if changes.is_empty() {
             return;
         }
-        let changes: Vec<Change> = changes.into_iter().map(Change::User).collect();
+        let changes: Vec<Change> = changes.into_iter().map(|c| Change::User(Box::new(c))).collect();
         for s in &self.subscribers {
             s.do_send(Publish(changes.clone()));
         }

@@ -50,7 +50,7 @@ impl Fixture {
         changes
             .into_iter()
             .map(|c| match c {
-                Change::User(u) => u,
+                Change::User(u) => *u,
                 Change::Hosts(_) => panic!("the registry publishes only users"),
             })
             .collect()
