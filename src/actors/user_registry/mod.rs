@@ -3,147 +3,18 @@
 //! it publishes what changed (`UserChanged`: before, after, cause) to its subscribers (the
 //! `ChangeDispatcher`): that is the only way a change reaches the Linux account, the proxies
 //! and the admin pages. Runs on a `SyncArbiter` thread because redb commits block; password
-//! hashes arrive already computed. Messages by concern: `users` (the admin's commands and
-//! queries), `status` (pause/resume, fuse, expiry, re-assertion), `traffic` (usage counted
-//! by the proxies, reset).
+//! hashes arrive already computed. The actor and its commit-then-publish step are in
+//! `registry`; its messages by concern: `users` (the admin's commands and queries), `status`
+//! (pause/resume, fuse, expiry, re-assertion), `traffic` (usage counted by the proxies, reset).
 
+mod registry;
 mod status;
 #[cfg(test)]
 mod tests;
 mod traffic;
 mod users;
 
+pub use registry::{Origin, RegistryError, UserRegistry, UserResult};
 pub use status::*;
 pub use traffic::*;
 pub use users::*;
-
-use super::dispatcher::Publish;
-use super::planner::{Cause, Change, UserChanged};
-use crate::domain::{Password, Username, day_of, now_unix, settle_status};
-use crate::store::audit::{self, AuditRecord};
-use crate::store::tables::{AUDIT, USERS};
-use crate::store::users::{self as records, User};
-use crate::store::{Store, StoreError};
-use actix::prelude::*;
-use std::sync::Arc;
-
-#[derive(Debug, thiserror::Error)]
-pub enum RegistryError {
-    #[error("user '{0}' does not exist")]
-    NotFound(String),
-    #[error("user '{0}' already exists")]
-    Exists(String),
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
-crate::store::redb_errors_into!(RegistryError);
-
-/// Who asked for a change, for the audit log.
-#[derive(Debug, Clone)]
-pub struct Origin {
-    pub who: String,
-    pub ip: String,
-}
-
-impl Origin {
-    /// The panel itself (fuse, scheduler).
-    pub fn system() -> Self {
-        Origin { who: "system".into(), ip: String::new() }
-    }
-}
-
-pub type UserResult = Result<User, RegistryError>;
-
-pub struct UserRegistry {
-    store: Arc<Store>,
-    /// Told of every committed change (none in tests that only look at records).
-    subscribers: Vec<Recipient<Publish>>,
-    /// Tells whether a Linux account of that name exists (injected for tests).
-    account_exists: fn(&str) -> bool,
-    panel_user: String,
-}
-
-impl UserRegistry {
-    pub fn new(store: Arc<Store>, account_exists: fn(&str) -> bool, panel_user: String) -> Self {
-        Self { store, subscribers: Vec::new(), account_exists, panel_user }
-    }
-
-    /// Publishes every committed change to `subscriber`, in commit order.
-    pub fn with_subscriber(mut self, subscriber: Recipient<Publish>) -> Self {
-        self.subscribers.push(subscriber);
-        self
-    }
-
-    /// Tells the subscribers what one transaction changed; call only after it committed.
-    fn publish(&self, changes: Vec<UserChanged>) {
-        if changes.is_empty() {
-            return;
-        }
-        let changes: Vec<Change> = changes.into_iter().map(|c| Change::User(Box::new(c))).collect();
-        for s in &self.subscribers {
-            s.do_send(Publish(changes.clone()));
-        }
-    }
-
-    /// Loads, changes and stores one user plus one audit record, atomically, then publishes.
-    fn change(
-        &self,
-        username: &Username,
-        by: &Origin,
-        action: &str,
-        cause: Cause,
-        password: Option<Password>,
-        edit: impl FnOnce(&mut User, &redb::WriteTransaction) -> Result<String, RegistryError>,
-    ) -> UserResult {
-        let name = username.as_str();
-        let (before, after) = self.store.write(|txn| {
-            let mut table = txn.open_table(USERS)?;
-            let mut user =
-                records::get(&table, name)?.ok_or_else(|| RegistryError::NotFound(name.to_owned()))?;
-            let before = user.clone();
-            let detail = edit(&mut user, txn)?;
-            settle(&mut user, now_unix());
-            records::put(&mut table, &user)?;
-            audit::append(&mut txn.open_table(AUDIT)?, &record(by, action, name, detail))?;
-            Ok::<_, RegistryError>((before, user))
-        })?;
-        self.publish(vec![changed(Some(before), Some(after.clone()), cause, password)]);
-        Ok(after)
-    }
-}
-
-impl Actor for UserRegistry {
-    type Context = SyncContext<Self>;
-}
-
-/// The event for one user; the name is the record's (`after`, else `before`).
-fn changed(
-    before: Option<User>,
-    after: Option<User>,
-    cause: Cause,
-    password: Option<Password>,
-) -> UserChanged {
-    let username = after.as_ref().or(before.as_ref()).map(|u| u.username.clone()).unwrap_or_default();
-    UserChanged { username, before, after, cause, password }
-}
-
-/// Re-derives expired/exceeded after any change.
-fn settle(user: &mut User, now: i64) {
-    let expired = user.expires_on.is_some_and(|d| day_of(now) >= d);
-    let over_quota = user.quota_bytes > 0 && user.used_bytes() >= user.quota_bytes;
-    user.status = settle_status(user.status, expired, over_quota);
-}
-
-fn record(by: &Origin, action: &str, target: &str, detail: String) -> AuditRecord {
-    AuditRecord {
-        at: now_unix(),
-        who: by.who.clone(),
-        ip: by.ip.clone(),
-        action: action.to_owned(),
-        target: target.to_owned(),
-        detail,
-    }
-}

@@ -1,7 +1,7 @@
 //! Status commands: pause and resume by hand, the fuse, the scheduler's re-derivation of
 //! expiry and quota, and the re-assertion that users who may not connect have no tunnels.
 
-use super::{Origin, RegistryError, UserRegistry, UserResult, changed, record, settle};
+use super::registry::{Origin, RegistryError, UserRegistry, UserResult, changed, record, settle};
 use crate::actors::planner::Cause;
 use crate::domain::{UserStatus, Username};
 use crate::store::audit;

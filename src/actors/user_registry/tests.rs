@@ -2,9 +2,14 @@
 //! event it publishes after the commit (or none, when nothing was committed).
 
 use super::*;
+use crate::actors::dispatcher::Publish;
 use crate::actors::planner::{Cause, Change, UserChanged};
-use crate::domain::{Days, UserStatus};
+use crate::domain::{Day, Days, Password, UserStatus, Username, day_of, now_unix};
+use crate::store::users::User;
+use crate::store::{Store, audit};
 use crate::wire::TrafficBatch;
+use actix::prelude::*;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
@@ -63,7 +68,7 @@ impl Fixture {
         changes.pop().unwrap()
     }
 
-    async fn create(&mut self, name: &str, quota_bytes: u64, expires_on: Option<crate::domain::Day>) -> User {
+    async fn create(&mut self, name: &str, quota_bytes: u64, expires_on: Option<Day>) -> User {
         let user = NewUser {
             username: Username::parse(name).unwrap(),
             password_hash: "hash".into(),

@@ -1,7 +1,7 @@
 //! Traffic: the usage the proxies counted, applied exactly once per batch, and the admin's
 //! reset. Usage alone is not published (it moves every second); a status it moves is.
 
-use super::{Origin, RegistryError, UserRegistry, UserResult, changed, settle};
+use super::registry::{Origin, RegistryError, UserRegistry, UserResult, changed, settle};
 use crate::actors::planner::Cause;
 use crate::domain::{Username, day_of, now_unix};
 use crate::store::tables::{NODE_SEQ, TRAFFIC, USERS};

@@ -1,6 +1,6 @@
 //! The admin's user commands (create, edit, renew, password, kick, delete) and the queries.
 
-use super::{Origin, RegistryError, UserRegistry, UserResult, changed, record, settle};
+use super::registry::{Origin, RegistryError, UserRegistry, UserResult, changed, record, settle};
 use crate::actors::planner::Cause;
 use crate::domain::{Day, Days, Password, UserStatus, Username, day_of, format_day, now_unix};
 use crate::store::audit;
