@@ -256,3 +256,27 @@ async fn users_who_may_not_connect_are_reasserted_as_stored_and_active_ones_are_
         changes.iter().map(|c| (c.username.as_str(), c.after.as_ref().map(|u| u.status))).collect();
     assert_eq!(seen, [("ivy", Some(UserStatus::Paused)), ("gone", None), ("Not A Name", None)]);
 }
+
+/// Before the change event, only a move to `exceeded` left `ApplyTraffic`: a user whose
+/// expiry passed between two scheduler runs was stored `expired` by the traffic tick and
+/// never locked (the scheduler then saw no change).
+#[actix::test]
+async fn an_expiry_that_traffic_settles_is_published_like_any_status_move() {
+    let mut f = Fixture::start();
+    f.create("jill", 0, None).await;
+    f.store
+        .write(|txn| -> Result<(), crate::store::StoreError> {
+            let mut t = txn.open_table(crate::store::tables::USERS)?;
+            let mut u = crate::store::users::get(&t, "jill")?.unwrap();
+            u.expires_on = Some(day_of(now_unix()));
+            crate::store::users::put(&mut t, &u)
+        })
+        .unwrap();
+    assert!(f.traffic("n1", 1, "jill", 10).await.exceeded.is_empty());
+    let e = f.one().await;
+    assert_eq!(e.cause, Cause::Traffic);
+    assert_eq!(
+        (e.before.unwrap().status, e.after.unwrap().status),
+        (UserStatus::Active, UserStatus::Expired)
+    );
+}
