@@ -2,16 +2,12 @@
 //! commands go to the `CommandRunner`, the proxy commands to the `NodeHub` (all nodes), the
 //! page notices to the `UiHub`. It decides nothing itself: that is `planner::plan`.
 
+pub use super::change::Publish;
 use super::command_runner::Run;
 use super::node_hub::Broadcast;
-use super::planner::{Change, plan};
+use super::planner::plan;
 use super::ui_hub::Notify;
 use actix::prelude::*;
-
-/// Changes committed in one transaction, in commit order.
-#[derive(Message, Debug, Clone)]
-#[rtype(result = "()")]
-pub struct Publish(pub Vec<Change>);
 
 pub struct ChangeDispatcher {
     runner: Recipient<Run>,
@@ -58,8 +54,8 @@ impl Handler<Publish> for ChangeDispatcher {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actors::change::{Cause, Change, UserChanged};
     use crate::actors::command_runner::{CommandOutput, RunError};
-    use crate::actors::planner::{Cause, UserChanged};
     use crate::domain::UserStatus;
     use crate::store::users::User;
     use crate::wire::PanelToProxy;

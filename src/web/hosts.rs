@@ -4,8 +4,7 @@
 use super::admin_auth::Admin;
 use super::error::ApiError;
 use super::{AppState, audited};
-use crate::actors::dispatcher::Publish;
-use crate::actors::planner::Change;
+use crate::actors::change::{Change, Publish};
 use crate::domain::now_unix;
 use crate::store::hosts::{self, AllowedHost};
 use crate::store::tables::HOSTS;

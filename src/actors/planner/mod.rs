@@ -1,6 +1,6 @@
 //! The one place that decides what a committed change means. The `UserRegistry` publishes a
-//! `UserChanged` (before, after, cause) after every commit, and the hosts resource a
-//! `Change::Hosts`; `plan` turns each into the system commands for the Linux account, the
+//! `UserChanged` (before, after, cause; see `change`) after every commit, and the hosts
+//! resource a `Change::Hosts`; `plan` turns each into the system commands for the Linux account, the
 //! commands for every proxy and the notices for open admin pages. The `ChangeDispatcher`
 //! only delivers the plan, so no other code sends a kick. Pure: no I/O, no actix.
 
@@ -8,56 +8,12 @@ pub mod system;
 #[cfg(test)]
 mod tests;
 
+pub use super::change::{Cause, Change, UserChanged};
 use super::ui_hub::UiEvent;
-use crate::domain::{Password, UserStatus};
+use crate::domain::UserStatus;
 use crate::store::users::User;
 use crate::system::SystemCommand;
 use crate::wire::{PanelToProxy, UserLimits};
-
-/// Which command (or which of the panel's own rules) made the change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cause {
-    Created,
-    Updated,
-    Deleted,
-    Paused,
-    Resumed,
-    Renewed,
-    TrafficReset,
-    PasswordSet,
-    /// The admin ended the user's tunnels; the record itself did not change.
-    Kicked,
-    /// Traffic the proxies counted moved the status (over quota).
-    Traffic,
-    /// The fuse tripped.
-    Fused,
-    /// The scheduler re-derived the status (expiry, quota) as time passed.
-    Settled,
-    /// No change: the proxies report tunnels of a user who may not have any (a kick lost
-    /// while no node was connected, a panel restart), so the stored state is asserted again.
-    Reasserted,
-}
-
-/// One committed change to one user, as the registry saw it inside the transaction.
-/// `before` / `after` are `None` where the user did not / no longer exists.
-#[derive(Debug, Clone)]
-pub struct UserChanged {
-    pub username: String,
-    pub before: Option<User>,
-    pub after: Option<User>,
-    pub cause: Cause,
-    /// The new clear-text password when the change set one (for `chpasswd`).
-    pub password: Option<Password>,
-}
-
-/// Whatever the dispatcher is handed.
-#[derive(Debug, Clone)]
-pub enum Change {
-    /// Boxed: two user records are large next to a host list.
-    User(Box<UserChanged>),
-    /// The Host whitelist was saved (normalized).
-    Hosts(Vec<String>),
-}
 
 /// Everything one change causes, in delivery order for each destination.
 #[derive(Debug, Default, PartialEq)]

@@ -3,6 +3,7 @@
 //! open pages get.
 
 use super::*;
+use crate::domain::Password;
 use crate::domain::UserStatus::{self, *};
 
 fn user(status: UserStatus) -> User {

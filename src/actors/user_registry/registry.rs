@@ -1,8 +1,7 @@
 //! The `UserRegistry` actor itself: its errors, who asked, and the step every command ends
 //! with: commit one transaction (with its audit record), then publish what changed.
 
-use crate::actors::dispatcher::Publish;
-use crate::actors::planner::{Cause, Change, UserChanged};
+use crate::actors::change::{Cause, Change, Publish, UserChanged};
 use crate::domain::{Password, Username, day_of, now_unix, settle_status};
 use crate::store::audit::{self, AuditRecord};
 use crate::store::tables::{AUDIT, USERS};

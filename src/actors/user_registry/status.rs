@@ -2,7 +2,7 @@
 //! expiry and quota, and the re-assertion that users who may not connect have no tunnels.
 
 use super::registry::{Origin, RegistryError, UserRegistry, UserResult, changed, record, settle};
-use crate::actors::planner::Cause;
+use crate::actors::change::Cause;
 use crate::domain::{UserStatus, Username};
 use crate::store::audit;
 use crate::store::tables::{AUDIT, USERS};

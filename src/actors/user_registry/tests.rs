@@ -2,8 +2,7 @@
 //! event it publishes after the commit (or none, when nothing was committed).
 
 use super::*;
-use crate::actors::dispatcher::Publish;
-use crate::actors::planner::{Cause, Change, UserChanged};
+use crate::actors::change::{Cause, Change, Publish, UserChanged};
 use crate::domain::{Day, Days, Password, UserStatus, Username, day_of, now_unix};
 use crate::store::users::User;
 use crate::store::{Store, audit};

@@ -2,7 +2,7 @@
 //! reset. Usage alone is not published (it moves every second); a status it moves is.
 
 use super::registry::{Origin, RegistryError, UserRegistry, UserResult, changed, settle};
-use crate::actors::planner::Cause;
+use crate::actors::change::Cause;
 use crate::domain::{Username, day_of, now_unix};
 use crate::store::tables::{NODE_SEQ, TRAFFIC, USERS};
 use crate::store::traffic;

@@ -1,7 +1,7 @@
 //! The admin's user commands (create, edit, renew, password, kick, delete) and the queries.
 
 use super::registry::{Origin, RegistryError, UserRegistry, UserResult, changed, record, settle};
-use crate::actors::planner::Cause;
+use crate::actors::change::Cause;
 use crate::domain::{Day, Days, Password, UserStatus, Username, day_of, format_day, now_unix};
 use crate::store::audit;
 use crate::store::tables::{AUDIT, TRAFFIC, USERS};
