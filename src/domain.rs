@@ -1,6 +1,6 @@
 //! Parse-don't-validate newtypes for everything an admin or a proxy hands us: usernames,
-//! tunnel passwords, user status. A value of these types has passed every rule, so code that
-//! holds one (the store, the privileged helper) never re-checks it. No I/O.
+//! tunnel passwords, user status, day counts. A value of these types has passed every rule,
+//! so code that holds one (the store, the privileged helper) never re-checks it. No I/O.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -71,6 +71,8 @@ pub enum DomainError {
     PasswordBadChar,
     #[error("unknown status '{0}' (expected active, paused, expired, exceeded or fused)")]
     BadStatus(String),
+    #[error("days must be between 1 and {}", Days::MAX)]
+    BadDays,
 }
 
 /// A tunnel user's name: also the name of the Linux account behind it.
@@ -305,6 +307,42 @@ mod day_tests {
         assert_eq!(day_of(-1), -1);
         assert!(parse_day("2026-13-01").is_err());
         assert!(parse_day("tomorrow").is_err());
+    }
+}
+
+/// A number of days an admin grants (a renewal, a new user's validity): 1 to 36500.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Days(u32);
+
+impl Days {
+    /// A hundred years: beyond that a date is a typo, not a plan.
+    pub const MAX: u32 = 36_500;
+
+    pub fn new(n: u32) -> Result<Self, DomainError> {
+        if (1..=Self::MAX).contains(&n) { Ok(Self(n)) } else { Err(DomainError::BadDays) }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+
+    /// The day `self` days after `day`.
+    pub fn after(self, day: Day) -> Day {
+        day + self.0 as Day
+    }
+}
+
+#[cfg(test)]
+mod days_tests {
+    use super::*;
+
+    #[test]
+    fn days_are_one_to_a_hundred_years() {
+        assert_eq!(Days::new(0), Err(DomainError::BadDays));
+        assert_eq!(Days::new(36_501), Err(DomainError::BadDays));
+        assert_eq!(Days::new(1).unwrap().after(10), 11);
+        assert_eq!(Days::new(36_500).unwrap().get(), 36_500);
+        assert_eq!(DomainError::BadDays.to_string(), "days must be between 1 and 36500");
     }
 }
 

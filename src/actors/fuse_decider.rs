@@ -1,12 +1,12 @@
 //! `FuseDecider`: on every live tick, whether or not an admin is watching, fuses users whose
 //! summed speed (up + down, all nodes) reaches the global threshold. The decision is the pure
-//! `decide`; the actor carries it out once per user (no double fuse while one is in flight).
+//! `decide`; the actor asks the registry once per user (no double fuse while one is in
+//! flight). What a fuse means (lock, kill, kick everywhere) is the planner's business.
 
-use super::node_hub::{Broadcast, NodeHub};
 use super::stats_aggregator::{LiveTick, LiveView};
 use super::user_registry::{FuseUser, UserRegistry};
+use crate::domain::Username;
 use crate::metrics::Metrics;
-use crate::wire::PanelToProxy;
 use actix::prelude::*;
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -32,20 +32,14 @@ pub struct SetFuseThreshold(pub u32);
 
 pub struct FuseDecider {
     registry: Addr<UserRegistry>,
-    hub: Addr<NodeHub>,
     threshold_kbps: u32,
     in_flight: HashSet<String>,
     metrics: Arc<Metrics>,
 }
 
 impl FuseDecider {
-    pub fn new(
-        registry: Addr<UserRegistry>,
-        hub: Addr<NodeHub>,
-        threshold_kbps: u32,
-        metrics: Arc<Metrics>,
-    ) -> Self {
-        FuseDecider { registry, hub, threshold_kbps, in_flight: HashSet::new(), metrics }
+    pub fn new(registry: Addr<UserRegistry>, threshold_kbps: u32, metrics: Arc<Metrics>) -> Self {
+        FuseDecider { registry, threshold_kbps, in_flight: HashSet::new(), metrics }
     }
 }
 
@@ -60,15 +54,16 @@ impl Handler<SetFuseThreshold> for FuseDecider {
     }
 }
 
-/// Fuses each user `decide` names: status (the registry then locks the account and kills
-/// its processes), and a kick on every node.
+/// Fuses each user `decide` names; the registry's change event does the rest.
 impl Handler<LiveTick> for FuseDecider {
     type Result = ();
     fn handle(&mut self, msg: LiveTick, ctx: &mut Context<Self>) {
         for (username, speed_kbps) in decide(&msg.0, self.threshold_kbps, &self.in_flight) {
+            // A name no account can have has no record to fuse.
+            let Ok(name) = Username::parse(&username) else { continue };
             self.in_flight.insert(username.clone());
             let threshold_kbps = self.threshold_kbps;
-            let fuse = FuseUser { username: username.clone(), speed_kbps, threshold_kbps };
+            let fuse = FuseUser { username: name, speed_kbps, threshold_kbps };
             self.registry
                 .send(fuse)
                 .into_actor(self)
@@ -78,7 +73,6 @@ impl Handler<LiveTick> for FuseDecider {
                         Ok(Ok(Some(_))) => {
                             tracing::warn!(event = "USER_FUSED", user = %username, speed_kbps, threshold_kbps);
                             act.metrics.fuse_trips.fetch_add(1, Ordering::Relaxed);
-                            act.hub.do_send(Broadcast(PanelToProxy::Kick { username: username.clone() }));
                         }
                         Ok(Ok(None)) => {}
                         Ok(Err(e)) => tracing::error!(event = "FUSE_FAILED", user = %username, error = %e),

@@ -1,11 +1,10 @@
 //! `MaintenanceScheduler`: every interval (60 s), expiry and quota move users between
-//! `active` and `expired`/`exceeded`; a user who stops being active is kicked from every node
-//! at once (the original never did); the registry locks or unlocks the system account.
+//! `active` and `expired`/`exceeded`. The registry publishes each move, and the planner turns
+//! it into the lock or unlock and, for a user who stops being active, a kick on every node
+//! (the original never kicked).
 
-use super::node_hub::{Broadcast, NodeHub};
 use super::user_registry::{SettleAll, UserRegistry};
-use crate::domain::{UserStatus, now_unix};
-use crate::wire::PanelToProxy;
+use crate::domain::now_unix;
 use actix::prelude::*;
 use std::time::Duration;
 
@@ -16,14 +15,13 @@ pub type Housekeeping = Box<dyn Fn()>;
 
 pub struct MaintenanceScheduler {
     registry: Addr<UserRegistry>,
-    hub: Addr<NodeHub>,
     interval: Duration,
     housekeeping: Option<Housekeeping>,
 }
 
 impl MaintenanceScheduler {
-    pub fn new(registry: Addr<UserRegistry>, hub: Addr<NodeHub>, interval: Duration) -> Self {
-        MaintenanceScheduler { registry, hub, interval, housekeeping: None }
+    pub fn new(registry: Addr<UserRegistry>, interval: Duration) -> Self {
+        MaintenanceScheduler { registry, interval, housekeeping: None }
     }
 
     pub fn with_housekeeping(mut self, work: Housekeeping) -> Self {
@@ -38,14 +36,11 @@ impl MaintenanceScheduler {
         self.registry
             .send(SettleAll { now: now_unix() })
             .into_actor(self)
-            .map(|result, act, _| match result {
+            .map(|result, _, _| match result {
                 Ok(Ok(changed)) => {
                     tracing::info!(event = "SYNC", changed = changed.len());
                     for (before, user) in &changed {
                         tracing::info!(event = "USER_STATUS", user = %user.username, from = %before, to = %user.status);
-                        if user.status != UserStatus::Active {
-                            act.hub.do_send(Broadcast(PanelToProxy::Kick { username: user.username.clone() }));
-                        }
                     }
                 }
                 Ok(Err(e)) => tracing::error!(event = "SYNC_FAILED", error = %e),

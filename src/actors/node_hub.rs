@@ -1,5 +1,7 @@
 //! `NodeHub`: the proxy nodes connected on `/ipc` right now, and the fan-out of the panel's
-//! commands to them (kick, update_limits, reset_traffic, delete, reload_hosts).
+//! commands to them (kick, update_limits, reset_traffic, delete, reload_hosts). The commands
+//! about users and hosts come from the `ChangeDispatcher`; a node that connects later gets
+//! the last host list.
 
 use super::stats_aggregator::{NodeGone, StatsAggregator};
 use crate::wire::PanelToProxy;
@@ -36,11 +38,6 @@ pub struct Broadcast(pub PanelToProxy);
 #[derive(Message)]
 #[rtype(result = "Vec<String>")]
 pub struct ListNodes;
-
-/// The Host whitelist changed: remember it for nodes that connect later, push it to all.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct SetHosts(pub Vec<String>);
 
 pub struct NodeHub {
     nodes: HashMap<String, (u64, Recipient<ToNode>)>,
@@ -82,6 +79,9 @@ impl Handler<NodeDisconnected> for NodeHub {
 impl Handler<Broadcast> for NodeHub {
     type Result = usize;
     fn handle(&mut self, msg: Broadcast, _: &mut Context<Self>) -> usize {
+        if let PanelToProxy::ReloadHosts { hosts } = &msg.0 {
+            self.hosts = hosts.clone();
+        }
         for (_, addr) in self.nodes.values() {
             addr.do_send(ToNode(msg.0.clone()));
         }
@@ -98,13 +98,5 @@ impl Handler<ListNodes> for NodeHub {
         let mut ids: Vec<_> = self.nodes.keys().cloned().collect();
         ids.sort();
         ids
-    }
-}
-
-impl Handler<SetHosts> for NodeHub {
-    type Result = ();
-    fn handle(&mut self, msg: SetHosts, ctx: &mut Context<Self>) {
-        self.hosts = msg.0;
-        self.handle(Broadcast(PanelToProxy::ReloadHosts { hosts: self.hosts.clone() }), ctx);
     }
 }

@@ -2,7 +2,8 @@
 //! the traffic they counted, persisted once per tick. Batches from all nodes go to the store
 //! in ONE transaction (through `UserRegistry`, the single writer) together with each node's
 //! last applied sequence number; only then are the nodes acknowledged. A batch resent after
-//! a reconnect has a sequence number already applied, so it counts once.
+//! a reconnect has a sequence number already applied, so it counts once. What the stored
+//! traffic changes (a user over quota) the registry publishes; this actor sends no kicks.
 
 use super::node_hub::ToNode;
 use super::user_registry::{ApplyTraffic, UserRegistry};
@@ -97,15 +98,9 @@ struct NodeState {
     session: Recipient<ToNode>,
 }
 
-/// Where to send kicks for users that traffic pushed over quota.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct KickVia(pub Recipient<super::node_hub::Broadcast>);
-
 pub struct StatsAggregator {
     registry: Addr<UserRegistry>,
     metrics: std::sync::Arc<crate::metrics::Metrics>,
-    kick_via: Option<Recipient<super::node_hub::Broadcast>>,
     nodes: HashMap<String, NodeState>,
     pending: Vec<(String, TrafficBatch)>,
     subscribers: Vec<Recipient<LiveTick>>,
@@ -117,7 +112,6 @@ impl StatsAggregator {
         StatsAggregator {
             registry,
             metrics,
-            kick_via: None,
             nodes: HashMap::new(),
             pending: Vec::new(),
             subscribers: Vec::new(),
@@ -139,28 +133,18 @@ impl StatsAggregator {
         for s in &self.subscribers {
             s.do_send(LiveTick(view.clone()));
         }
-        self.kick_not_active(&view, ctx);
+        self.reassert_not_active(&view);
         self.flush(ctx);
     }
 
     /// Self-healing enforcement: tunnels of users who may not connect (a kick lost while no
-    /// node was connected, a panel restart) are kicked on the next tick.
-    fn kick_not_active(&self, view: &LiveView, ctx: &mut Context<Self>) {
-        let Some(hub) = self.kick_via.clone() else { return };
-        if view.users.is_empty() {
-            return;
+    /// node was connected, a panel restart) end on the next tick. The registry publishes
+    /// those users as stored, and the planner kicks them like any other change.
+    fn reassert_not_active(&self, view: &LiveView) {
+        if !view.users.is_empty() {
+            let usernames = view.users.keys().cloned().collect();
+            self.registry.do_send(super::user_registry::ReassertNotActive { usernames });
         }
-        let usernames = view.users.keys().cloned().collect();
-        self.registry
-            .send(super::user_registry::FilterNotActive { usernames })
-            .into_actor(self)
-            .map(move |result, _, _| {
-                for username in result.ok().and_then(Result::ok).unwrap_or_default() {
-                    tracing::info!(event = "KICK_NOT_ACTIVE", user = %username);
-                    hub.do_send(super::node_hub::Broadcast(PanelToProxy::Kick { username }));
-                }
-            })
-            .spawn(ctx);
     }
 
     fn flush(&mut self, ctx: &mut Context<Self>) {
@@ -182,9 +166,6 @@ impl StatsAggregator {
                         act.metrics.bytes_down.fetch_add(applied.bytes_down, Relaxed);
                         for username in applied.exceeded {
                             tracing::info!(event = "USER_EXCEEDED", user = %username);
-                            if let Some(hub) = &act.kick_via {
-                                hub.do_send(super::node_hub::Broadcast(PanelToProxy::Kick { username }));
-                            }
                         }
                     }
                     Ok(Err(e)) => {
@@ -236,13 +217,6 @@ impl Handler<ApplyStatsReport> for StatsAggregator {
         }
         let state = NodeState { report: msg.report, last_seen: Instant::now(), session: msg.reply_to };
         self.nodes.insert(node_id, state);
-    }
-}
-
-impl Handler<KickVia> for StatsAggregator {
-    type Result = ();
-    fn handle(&mut self, msg: KickVia, _: &mut Context<Self>) {
-        self.kick_via = Some(msg.0);
     }
 }
 

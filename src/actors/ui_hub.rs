@@ -1,18 +1,28 @@
 //! `UiHub`: the admin browsers' live sockets (`/ws/ui` sessions) and what is pushed to them.
 //! Every `LiveTick` of the `StatsAggregator` (already merged over all proxy nodes) becomes
 //! ONE `live_update` per second, serialized once for all sockets; `users_changed` and
-//! `hosts_changed` follow admin changes (and `users_changed` also follows changes the panel
-//! makes itself, seen in the audit and status counts); `system_update` comes every few seconds while
-//! anyone watches. Logout and password change close the sockets of the sessions they end.
+//! `hosts_changed` follow every committed change (the admin's and the panel's own: expiry,
+//! quota, fuse), as the `ChangeDispatcher` delivers them; `system_update` comes every few
+//! seconds while anyone watches. Logout and password change close the sockets of the
+//! sessions they end.
 
 use super::stats_aggregator::{LiveTick, LiveView};
 use actix::prelude::*;
 use futures_util::future::LocalBoxFuture;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 pub const SYSTEM_EVERY: Duration = Duration::from_secs(5);
+/// At most one notice of a kind per interval (the last one is never lost): a batch action on
+/// a thousand users makes a few pushes, not a thousand page reloads.
+pub const NOTICE_EVERY: Duration = Duration::from_millis(250);
+
+/// How long to hold a notice whose kind was last pushed at `last`; `None`: push now. Pure.
+pub fn notice_delay(last: Option<Instant>, now: Instant) -> Option<Duration> {
+    let since = now.saturating_duration_since(last?);
+    (since < NOTICE_EVERY).then(|| NOTICE_EVERY - since)
+}
 
 /// What a session is told to do.
 #[derive(Message, Clone)]
@@ -37,7 +47,7 @@ pub struct Leave {
     pub id: u64,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum UiEvent {
     UsersChanged,
     HostsChanged,
@@ -92,14 +102,23 @@ pub fn live_json(view: &LiveView) -> String {
 pub struct UiHub {
     sessions: HashMap<u64, (Option<String>, Recipient<UiPush>)>,
     gather: Gather,
-    /// The system payload's audit count and account counts by status last time: when they
-    /// move, users changed (also by the panel itself: expiry, quota, fuse).
-    fingerprint: Option<serde_json::Value>,
+    /// When each kind of notice was last pushed, and the kinds held for a later push.
+    noticed: HashMap<UiEvent, Instant>,
+    held: HashSet<UiEvent>,
 }
 
 impl UiHub {
     pub fn new(gather: Gather) -> Self {
-        UiHub { sessions: HashMap::new(), gather, fingerprint: None }
+        UiHub { sessions: HashMap::new(), gather, noticed: HashMap::new(), held: HashSet::new() }
+    }
+
+    fn notice(&mut self, event: UiEvent) {
+        self.noticed.insert(event, Instant::now());
+        let kind = match event {
+            UiEvent::UsersChanged => "users_changed",
+            UiEvent::HostsChanged => "hosts_changed",
+        };
+        self.push(serde_json::json!({ "type": kind }).to_string());
     }
 
     fn push(&self, text: String) {
@@ -121,11 +140,6 @@ impl Actor for UiHub {
             (act.gather)()
                 .into_actor(act)
                 .map(|payload, act, _| {
-                    let print = serde_json::json!([payload["audit_count"], payload["accounts"]]);
-                    if act.fingerprint.as_ref().is_some_and(|old| *old != print) {
-                        act.push(serde_json::json!({ "type": "users_changed" }).to_string());
-                    }
-                    act.fingerprint = Some(print);
                     act.push(serde_json::json!({ "type": "system_update", "payload": payload }).to_string())
                 })
                 .spawn(ctx);
@@ -159,12 +173,20 @@ impl Handler<LiveTick> for UiHub {
 
 impl Handler<Notify> for UiHub {
     type Result = ();
-    fn handle(&mut self, Notify(event): Notify, _: &mut Context<Self>) {
-        let kind = match event {
-            UiEvent::UsersChanged => "users_changed",
-            UiEvent::HostsChanged => "hosts_changed",
-        };
-        self.push(serde_json::json!({ "type": kind }).to_string());
+    fn handle(&mut self, Notify(event): Notify, ctx: &mut Context<Self>) {
+        if self.held.contains(&event) {
+            return;
+        }
+        match notice_delay(self.noticed.get(&event).copied(), Instant::now()) {
+            None => self.notice(event),
+            Some(delay) => {
+                self.held.insert(event);
+                ctx.run_later(delay, move |act, _| {
+                    act.held.remove(&event);
+                    act.notice(event);
+                });
+            }
+        }
     }
 }
 
@@ -178,5 +200,20 @@ impl Handler<CloseSessions> for UiHub {
             }
             !doomed
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_notice_goes_out_at_once_unless_one_of_its_kind_just_did() {
+        let now = Instant::now();
+        assert_eq!(notice_delay(None, now), None);
+        assert_eq!(notice_delay(Some(now), now), Some(NOTICE_EVERY));
+        let later = now + Duration::from_millis(100);
+        assert_eq!(notice_delay(Some(now), later), Some(NOTICE_EVERY - Duration::from_millis(100)));
+        assert_eq!(notice_delay(Some(now), now + NOTICE_EVERY), None);
     }
 }

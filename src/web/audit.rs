@@ -41,7 +41,8 @@ pub async fn list(
 }
 
 /// Appends one audit record for an admin action that changes nothing else in the store
-/// (logins, restarts, kicks); changes to stored data write theirs in the same transaction.
+/// (logins, restarts); changes to stored data (and kicks, which the registry publishes)
+/// write theirs in the same transaction.
 pub async fn record(
     state: &AppState,
     by: &crate::actors::user_registry::Origin,

@@ -3,16 +3,15 @@
 //! something must be same-origin (`Origin` or `Sec-Fetch-Site`) AND carry the custom header
 //! `X-Requested-With: wss-panel`, which no HTML form can send and no cross-site script can
 //! send without a preflight the panel never grants. Bearer-token (CLI) and secret-guarded
-//! proxy requests are not browser requests and pass; their own checks follow.
+//! proxy requests are not browser requests and pass; their own checks follow. The gate infers
+//! nothing about what a request changes: open pages hear of changes from the planner.
 
-use super::AppState;
 use super::error::ApiError;
-use crate::actors::ui_hub::{Notify, UiEvent};
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::{DefaultHeaders, Next};
-use actix_web::{Error, ResponseError, web};
+use actix_web::{Error, ResponseError};
 
 pub const CSRF_HEADER: &str = "x-requested-with";
 pub const CSRF_VALUE: &str = "wss-panel";
@@ -75,7 +74,7 @@ fn header_str(req: &ServiceRequest, name: impl header::AsHeaderName) -> Option<&
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
-/// The CSRF gate, then (after a successful change) the live notice to open browsers.
+/// The CSRF gate.
 pub async fn csrf<B: MessageBody + 'static>(
     req: ServiceRequest,
     next: Next<B>,
@@ -95,20 +94,7 @@ pub async fn csrf<B: MessageBody + 'static>(
         let response = ApiError::Forbidden("cross-site request refused".into()).error_response();
         return Ok(req.into_response(response).map_into_right_body());
     }
-    let changes = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    let event = match req.path() {
-        p if changes && p.starts_with("/api/users") => Some(UiEvent::UsersChanged),
-        p if changes && p.starts_with("/api/hosts") => Some(UiEvent::HostsChanged),
-        _ => None,
-    };
-    let state = req.app_data::<web::Data<AppState>>().cloned();
-    let res = next.call(req).await?;
-    if let (Some(event), Some(state)) = (event, state)
-        && res.status().is_success()
-    {
-        state.ui.do_send(Notify(event));
-    }
-    Ok(res.map_into_left_body())
+    Ok(next.call(req).await?.map_into_left_body())
 }
 
 #[cfg(test)]

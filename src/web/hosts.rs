@@ -1,10 +1,10 @@
 //! `/api/hosts`: the Host header whitelist. Saving validates, deduplicates, stores, and
-//! pushes the list to every proxy at once.
+//! publishes the change: the planner pushes the list to every proxy and tells open pages.
 
 use super::admin_auth::Admin;
 use super::error::ApiError;
 use super::{AppState, audited};
-use crate::actors::node_hub::SetHosts;
+use crate::actors::change::{Change, Publish};
 use crate::domain::now_unix;
 use crate::store::hosts::{self, AllowedHost};
 use crate::store::tables::HOSTS;
@@ -82,7 +82,7 @@ pub async fn put(
         Ok(saved.join(","))
     })
     .await?;
-    state.hub.do_send(SetHosts(hosts.clone()));
+    state.dispatcher.do_send(Publish(vec![Change::Hosts(hosts.clone())]));
     Ok(HttpResponse::Ok().json(serde_json::json!({ "hosts": hosts })))
 }
 

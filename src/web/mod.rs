@@ -30,11 +30,12 @@ pub mod ws_ipc;
 pub mod ws_ui;
 
 use crate::actors::command_runner::{Backend, CommandRunner, Run};
+use crate::actors::dispatcher::ChangeDispatcher;
 use crate::actors::fuse_decider::FuseDecider;
 use crate::actors::maintenance::MaintenanceScheduler;
 use crate::actors::node_hub::NodeHub;
 use crate::actors::stats_aggregator::StatsAggregator;
-use crate::actors::stats_aggregator::{KickVia, Subscribe};
+use crate::actors::stats_aggregator::Subscribe;
 use crate::actors::ui_hub::UiHub;
 use crate::actors::user_registry::UserRegistry;
 use crate::config::{CommandBackend, Config};
@@ -56,6 +57,8 @@ pub struct AppState {
     pub fuse: Addr<FuseDecider>,
     pub runner: Addr<CommandRunner>,
     pub ui: Addr<UiHub>,
+    /// Where changes that are not the registry's (the host list) are published.
+    pub dispatcher: Addr<ChangeDispatcher>,
     pub metrics: Arc<crate::metrics::Metrics>,
     pub auth_cache: auth_cache::AuthCache,
     pub store: Arc<Store>,
@@ -205,30 +208,34 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     bans::reapply(&store, &runner)?;
     // Rules live until reboot: every start applies the tunnel customers' firewall again.
     runner.do_send(Run(SystemCommand::GuardTunnels { udpgw_port: config.udpgw_port }));
+    // The dispatcher's address exists before the actors it delivers to (which need the
+    // registry); it starts once they do, and keeps what was published meanwhile.
+    let dispatch_ctx = Context::<ChangeDispatcher>::new();
+    let dispatcher = dispatch_ctx.address();
     let registry_store = store.clone();
-    let registry_runner = runner.clone().recipient();
+    let registry_subscriber = dispatcher.clone().recipient();
     let registry = SyncArbiter::start(1, move || {
         UserRegistry::new(registry_store.clone(), system_account_exists, panel_user.clone())
-            .with_runner(registry_runner.clone())
+            .with_subscriber(registry_subscriber.clone())
     });
     let metrics = Arc::new(crate::metrics::Metrics::default());
     let aggregator = StatsAggregator::new(registry.clone(), metrics.clone()).start();
     let hub = NodeHub::new(aggregator.clone(), hosts::load(&store)?).start();
     let threshold = settings::load(&store)?.fuse_threshold_kbps;
-    let fuse = FuseDecider::new(registry.clone(), hub.clone(), threshold, metrics.clone()).start();
+    let fuse = FuseDecider::new(registry.clone(), threshold, metrics.clone()).start();
     aggregator.do_send(Subscribe(fuse.clone().recipient()));
-    aggregator.do_send(KickVia(hub.clone().recipient()));
     let dummy_hash = bcrypt::non_truncating_hash(random_hex(16), config.bcrypt_cost)?;
     let system = system::SystemSources {
         registry: registry.clone(),
         aggregator: aggregator.clone(),
         runner: runner.clone(),
         config: config.clone(),
-        store: store.clone(),
     };
     let sources = system.clone();
     let ui = UiHub::new(Arc::new(move || Box::pin(system::gather(sources.clone())))).start();
     aggregator.do_send(Subscribe(ui.clone().recipient()));
+    let plan_to = (runner.clone().recipient(), hub.clone().recipient(), ui.clone().recipient());
+    dispatch_ctx.run(ChangeDispatcher::new(plan_to.0, plan_to.1, plan_to.2));
     let admin_hash_path = config.admin_password_path();
     let sessions = session::Sessions::new(store.clone(), session::Clock::from_env());
     let known_ips = known_admin_ips(&store, &sessions)?;
@@ -239,6 +246,7 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         fuse,
         runner,
         ui,
+        dispatcher,
         store,
         sessions,
         system,
@@ -263,7 +271,7 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         let state = upkeep.clone();
         actix_web::rt::spawn(async move { audit::housekeeping(&state).await });
     };
-    MaintenanceScheduler::new(state.registry.clone(), state.hub.clone(), interval)
+    MaintenanceScheduler::new(state.registry.clone(), interval)
         .with_housekeeping(Box::new(housekeeping))
         .start();
     let server = HttpServer::new(move || {

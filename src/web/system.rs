@@ -24,19 +24,6 @@ pub struct SystemSources {
     pub aggregator: Addr<StatsAggregator>,
     pub runner: Addr<CommandRunner>,
     pub config: Config,
-    pub store: std::sync::Arc<crate::store::Store>,
-}
-
-/// How many audit records exist: most changes to a user write one, so when this (or a status
-/// count) moves the `UiHub` tells open pages `users_changed`, also for changes the panel made
-/// by itself (expiry, quota, fuse).
-fn audit_count(store: &crate::store::Store) -> Option<u64> {
-    use redb::ReadableTableMetadata;
-    store
-        .read(|txn| -> Result<u64, crate::store::StoreError> {
-            Ok(txn.open_table(crate::store::tables::AUDIT)?.len()?)
-        })
-        .ok()
 }
 
 async fn service_states(runner: &Addr<CommandRunner>) -> Value {
@@ -88,7 +75,6 @@ pub async fn gather(src: SystemSources) -> Value {
         "online_users": live.users.values().filter(|u| u.connections > 0).count(),
         "tunnels": live.connections,
         "nodes": live.nodes,
-        "audit_count": audit_count(&src.store),
     })
 }
 

@@ -5,15 +5,12 @@
 
 use super::AppState;
 use super::admin_auth::Admin;
-use super::audit;
 use super::error::ApiError;
-use super::users::tell_proxies;
-use crate::actors::node_hub::Broadcast;
+use super::users::target;
 use crate::actors::user_registry::*;
-use crate::domain::{day_of, format_day};
+use crate::domain::{Days, Username, day_of, format_day};
 use crate::store::tables::TRAFFIC;
 use crate::store::traffic;
-use crate::wire::PanelToProxy;
 use actix_web::{HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
@@ -35,9 +32,7 @@ pub async fn kick(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = existing(&state, name.into_inner()).await?;
-    state.hub.do_send(Broadcast(PanelToProxy::Kick { username: user.username.clone() }));
-    audit::record(&state, &by, "USER_KICK", &user.username, "").await?;
+    let user = state.registry.send(KickUser { username: target(name)?, by }).await??;
     Ok(HttpResponse::Ok().json(json!({ "username": user.username })))
 }
 
@@ -90,42 +85,42 @@ pub async fn batch(
     if usernames.is_empty() || usernames.len() > MAX_BATCH {
         return Err(ApiError::BadRequest(format!("usernames: 1 to {MAX_BATCH} names")));
     }
-    if matches!(action, BatchAction::Renew) && days.is_none_or(|d| d == 0 || d > 36_500) {
-        return Err(ApiError::BadRequest("renew needs days between 1 and 36500".into()));
-    }
+    let days = match (&action, days) {
+        (BatchAction::Renew, None) => return Err(ApiError::BadRequest("renew needs days".into())),
+        (BatchAction::Renew, Some(d)) => Some(Days::new(d)?),
+        _ => None,
+    };
     let (mut done, mut failed) = (Vec::new(), Vec::new());
-    for username in usernames {
-        let by = by.clone();
-        let result = match action {
-            BatchAction::Renew => {
-                state
-                    .registry
-                    .send(RenewUser { username: username.clone(), days: days.unwrap_or(0), by })
-                    .await
-            }
-            BatchAction::Pause => {
-                let msg = SetUserStatus { username: username.clone(), action: StatusAction::Pause, by };
-                state.registry.send(msg).await
-            }
-            BatchAction::Resume => {
-                let msg = SetUserStatus { username: username.clone(), action: StatusAction::Resume, by };
-                state.registry.send(msg).await
-            }
-            BatchAction::Delete => state.registry.send(DeleteUser { username: username.clone(), by }).await,
-        };
-        match result.map_err(ApiError::from).and_then(|r| r.map_err(ApiError::from)) {
-            Ok(user) if matches!(action, BatchAction::Delete) => {
-                state.hub.do_send(Broadcast(PanelToProxy::Delete { username: user.username.clone() }));
-                done.push(user.username);
-            }
-            Ok(user) => {
-                tell_proxies(&state, &user, None);
-                done.push(user.username);
-            }
-            Err(e) => failed.push(json!({ "username": username, "error": e.to_string() })),
+    for raw in usernames {
+        match apply(&state, &action, &raw, days, by.clone()).await {
+            Ok(user) => done.push(user.username),
+            Err(e) => failed.push(json!({ "username": raw, "error": e.to_string() })),
         }
     }
     Ok(HttpResponse::Ok().json(json!({ "done": done, "failed": failed })))
+}
+
+/// One batch action on one user.
+async fn apply(
+    state: &AppState,
+    action: &BatchAction,
+    raw: &str,
+    days: Option<Days>,
+    by: Origin,
+) -> Result<crate::store::users::User, ApiError> {
+    let username = Username::parse(raw).map_err(|_| RegistryError::NotFound(raw.to_owned()))?;
+    let result = match (action, days) {
+        (BatchAction::Renew, Some(days)) => state.registry.send(RenewUser { username, days, by }).await?,
+        (BatchAction::Renew, None) => return Err(ApiError::BadRequest("renew needs days".into())),
+        (BatchAction::Pause, _) => {
+            state.registry.send(SetUserStatus { username, action: StatusAction::Pause, by }).await?
+        }
+        (BatchAction::Resume, _) => {
+            state.registry.send(SetUserStatus { username, action: StatusAction::Resume, by }).await?
+        }
+        (BatchAction::Delete, _) => state.registry.send(DeleteUser { username, by }).await?,
+    };
+    Ok(result?)
 }
 
 #[derive(Debug, Deserialize)]

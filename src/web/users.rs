@@ -1,19 +1,17 @@
 //! `/api/users`: the admin's user resource. Validates input into domain types, hashes
-//! passwords on the blocking pool, then asks the `UserRegistry`.
+//! passwords on the blocking pool, then asks the `UserRegistry`. What a change means for
+//! the proxies, the account and open pages follows from the registry's change event.
 
 use super::AppState;
 use super::admin_auth::Admin;
 use super::error::ApiError;
-use crate::actors::node_hub::Broadcast;
 use crate::actors::user_registry::*;
-use crate::domain::{Day, Password, UserStatus, Username, day_of, format_day, now_unix, parse_day};
+use crate::domain::{Days, Password, UserStatus, Username, day_of, format_day, now_unix, parse_day};
 use crate::store::users::User;
-use crate::wire::{PanelToProxy, UserLimits};
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
 
 const GIB: f64 = (1u64 << 30) as f64;
-const MAX_DAYS: u32 = 36_500;
 
 /// A user as the API shows it: never the password hash.
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -57,27 +55,10 @@ fn ok(user: &User) -> HttpResponse {
     HttpResponse::Ok().json(UserView::from(user))
 }
 
-/// Tells every proxy what a change means for live tunnels: a user who may not connect is
-/// kicked (which also drops cached verdicts); an active user gets their new limits.
-pub(crate) fn tell_proxies(state: &AppState, user: &User, also: Option<PanelToProxy>) {
-    let name = user.username.clone();
-    let command = if user.status == UserStatus::Active {
-        PanelToProxy::UpdateLimits { username: name, limits: limits_of(user) }
-    } else {
-        PanelToProxy::Kick { username: name }
-    };
-    state.hub.do_send(Broadcast(command));
-    if let Some(extra) = also {
-        state.hub.do_send(Broadcast(extra));
-    }
-}
-
-pub fn limits_of(u: &User) -> UserLimits {
-    UserLimits {
-        rate_kbps: u.rate_kbps,
-        max_connections: u.max_connections,
-        require_auth_header: u.require_auth_header,
-    }
+/// The user a path names. A name no account can have names nobody: 404, like a missing one.
+pub(crate) fn target(name: web::Path<String>) -> Result<Username, ApiError> {
+    let name = name.into_inner();
+    Username::parse(&name).map_err(|_| RegistryError::NotFound(name).into())
 }
 
 /// Limits shared by create and update. Quota in bytes or GiB; expiry as a date or days.
@@ -114,10 +95,7 @@ impl LimitsInput {
             (Some(Some(s)), None) => {
                 Some(Some(parse_day(&s).map_err(|e| ApiError::BadRequest(e.to_string()))?))
             }
-            (None, Some(d)) if d == 0 || d > MAX_DAYS => {
-                return bad("days must be between 1 and 36500");
-            }
-            (None, Some(d)) => Some(Some(day_of(now_unix()) + d as Day)),
+            (None, Some(d)) => Some(Some(Days::new(d)?.after(day_of(now_unix())))),
             (None, None) => None,
         };
         let quota_bytes = match (self.quota_bytes, self.quota_gb) {
@@ -234,9 +212,8 @@ pub async fn update(
     body: web::Json<LimitsInput>,
 ) -> Result<HttpResponse, ApiError> {
     let patch = body.into_inner().into_patch()?;
-    let username = name.into_inner();
+    let username = target(name)?;
     let user = state.registry.send(UpdateUser { username, patch, by }).await??;
-    tell_proxies(&state, &user, None);
     Ok(ok(&user))
 }
 
@@ -245,8 +222,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let user = state.registry.send(DeleteUser { username: name.into_inner(), by }).await??;
-    state.hub.do_send(Broadcast(PanelToProxy::Delete { username: user.username.clone() }));
+    let user = state.registry.send(DeleteUser { username: target(name)?, by }).await??;
     tracing::info!(event = "USER_DELETE", user = %user.username);
     Ok(ok(&user))
 }
@@ -254,11 +230,10 @@ pub async fn delete(
 async fn set_status(
     by: Origin,
     state: &AppState,
-    username: String,
+    name: web::Path<String>,
     action: StatusAction,
 ) -> Result<HttpResponse, ApiError> {
-    let user = state.registry.send(SetUserStatus { username, action, by }).await??;
-    tell_proxies(state, &user, None);
+    let user = state.registry.send(SetUserStatus { username: target(name)?, action, by }).await??;
     Ok(ok(&user))
 }
 
@@ -267,7 +242,7 @@ pub async fn pause(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    set_status(by, &state, name.into_inner(), StatusAction::Pause).await
+    set_status(by, &state, name, StatusAction::Pause).await
 }
 
 pub async fn resume(
@@ -275,7 +250,7 @@ pub async fn resume(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    set_status(by, &state, name.into_inner(), StatusAction::Resume).await
+    set_status(by, &state, name, StatusAction::Resume).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -290,9 +265,8 @@ pub async fn renew(
     name: web::Path<String>,
     body: web::Json<RenewInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let msg = RenewUser { username: name.into_inner(), days: body.days, by };
+    let msg = RenewUser { username: target(name)?, days: Days::new(body.days)?, by };
     let user = state.registry.send(msg).await??;
-    tell_proxies(&state, &user, None);
     Ok(ok(&user))
 }
 
@@ -301,10 +275,8 @@ pub async fn reset_traffic(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let msg = ResetTraffic { username: name.into_inner(), by };
+    let msg = ResetTraffic { username: target(name)?, by };
     let user = state.registry.send(msg).await??;
-    let reset = PanelToProxy::ResetTraffic { username: user.username.clone() };
-    tell_proxies(&state, &user, Some(reset));
     Ok(ok(&user))
 }
 
@@ -320,16 +292,15 @@ pub async fn set_password(
     name: web::Path<String>,
     body: web::Json<PasswordInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let username = name.into_inner();
+    let username = target(name)?;
     let password = Password::parse(&body.password)?;
     // Refuse before spending a bcrypt on a user who is not there.
-    if state.registry.send(GetUser { username: username.clone() }).await??.is_none() {
-        return Err(RegistryError::NotFound(username).into());
+    if state.registry.send(GetUser { username: username.to_string() }).await??.is_none() {
+        return Err(RegistryError::NotFound(username.to_string()).into());
     }
     let password_hash = hash_password(password.clone(), state.bcrypt_cost).await?;
     let msg = SetPassword { username, password_hash, password: Some(password), by };
+    // Tunnels opened with the old password end (the planner kicks on a new hash).
     let user = state.registry.send(msg).await??;
-    // Tunnels opened with the old password end now.
-    state.hub.do_send(Broadcast(PanelToProxy::Kick { username: user.username.clone() }));
     Ok(ok(&user))
 }

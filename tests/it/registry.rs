@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 use wss_panel::actors::user_registry::*;
-use wss_panel::domain::{UserStatus, Username};
+use wss_panel::domain::{Days, UserStatus, Username};
 use wss_panel::store::tables::{AUDIT, USERS};
 use wss_panel::store::{Store, StoreError, users};
 
@@ -74,12 +74,27 @@ fn every_change_writes_exactly_one_audit_record_with_who_and_ip() {
             .unwrap()
             .unwrap();
         registry
-            .send(SetUserStatus { username: "carol".into(), action: StatusAction::Pause, by: origin() })
+            .send(SetUserStatus {
+                username: Username::parse("carol").unwrap(),
+                action: StatusAction::Pause,
+                by: origin(),
+            })
             .await
             .unwrap()
             .unwrap();
-        registry.send(RenewUser { username: "carol".into(), days: 3, by: origin() }).await.unwrap().unwrap();
-        let missing = registry.send(ResetTraffic { username: "nobody2".into(), by: origin() }).await.unwrap();
+        registry
+            .send(RenewUser {
+                username: Username::parse("carol").unwrap(),
+                days: Days::new(3).unwrap(),
+                by: origin(),
+            })
+            .await
+            .unwrap()
+            .unwrap();
+        let missing = registry
+            .send(ResetTraffic { username: Username::parse("nobody2").unwrap(), by: origin() })
+            .await
+            .unwrap();
         assert!(matches!(missing, Err(RegistryError::NotFound(_))));
         assert_eq!(audit_len(&store), 3);
         let (page, _) = store.read(|txn| wss_panel::store::audit::page(txn, None, 10)).unwrap();
@@ -112,18 +127,26 @@ fn reset_traffic_brings_an_exceeded_user_back_and_raising_the_quota_does_too() {
                 users::put(&mut t, &u)
             })
             .unwrap();
-        let u = registry.send(ResetTraffic { username: "dave".into(), by: origin() }).await.unwrap().unwrap();
+        let u = registry
+            .send(ResetTraffic { username: Username::parse("dave").unwrap(), by: origin() })
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!((u.status, u.used_bytes()), (UserStatus::Active, 0));
 
         let paused = registry
-            .send(SetUserStatus { username: "dave".into(), action: StatusAction::Pause, by: origin() })
+            .send(SetUserStatus {
+                username: Username::parse("dave").unwrap(),
+                action: StatusAction::Pause,
+                by: origin(),
+            })
             .await
             .unwrap()
             .unwrap();
         assert_eq!(paused.status, UserStatus::Paused);
         let patch = UserPatch { quota_bytes: Some(5000), ..Default::default() };
         let still = registry
-            .send(UpdateUser { username: "dave".into(), patch, by: origin() })
+            .send(UpdateUser { username: Username::parse("dave").unwrap(), patch, by: origin() })
             .await
             .unwrap()
             .unwrap();

@@ -78,8 +78,17 @@ impl Browser {
         self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap()
     }
 
+    /// Finds and clicks; finds again when the element was replaced in between (a list draws
+    /// from its cache, then again when its data arrives).
     pub async fn click(&self, css: &str) {
-        self.wait_for(css).await.click().await.unwrap();
+        use fantoccini::error::{CmdError, ErrorStatus};
+        for _ in 0..5 {
+            match self.wait_for(css).await.click().await {
+                Err(CmdError::Standard(e)) if e.error == ErrorStatus::StaleElementReference => continue,
+                result => return result.unwrap(),
+            }
+        }
+        panic!("{css} was replaced five times while being clicked");
     }
 
     pub async fn type_into(&self, css: &str, text: &str) {

@@ -1,7 +1,6 @@
-//! What a change to a user means for the Linux account behind it. Pure: `UserRegistry`
-//! computes the plan after each committed change and hands it to the `CommandRunner`, so
-//! every path (admin, fuse, scheduler, traffic over quota) keeps the account in step.
-//! No I/O.
+//! What a change to a user means for the Linux account behind it: the system part of the
+//! planner's `Plan`, so every path (admin, fuse, scheduler, traffic over quota) keeps the
+//! account in step. No I/O.
 
 use crate::domain::{Password, UserStatus, Username};
 use crate::store::users::User;
@@ -9,7 +8,11 @@ use crate::system::SystemCommand;
 
 /// The system commands, in order, that take the account from `before` to `after`.
 /// `password` is the new clear-text password when the change set one.
-pub fn plan(before: Option<&User>, after: Option<&User>, password: Option<&Password>) -> Vec<SystemCommand> {
+pub fn commands(
+    before: Option<&User>,
+    after: Option<&User>,
+    password: Option<&Password>,
+) -> Vec<SystemCommand> {
     let name = after.or(before).and_then(|u| Username::parse(&u.username).ok());
     let Some(user) = name else { return Vec::new() };
     let mut out = Vec::new();
@@ -90,7 +93,7 @@ mod tests {
     #[test]
     fn a_new_user_gets_an_account_and_a_password_then_the_shell() {
         let pw = Password::parse("s3cret").unwrap();
-        let p = plan(None, Some(&user(UserStatus::Active, true)), Some(&pw));
+        let p = commands(None, Some(&user(UserStatus::Active, true)), Some(&pw));
         assert_eq!(ops(&p), ["create-user", "set-password", "grant-shell"]);
     }
 
@@ -98,23 +101,23 @@ mod tests {
     fn leaving_active_locks_and_kills_and_coming_back_unlocks() {
         let on = user(UserStatus::Active, false);
         for off in [UserStatus::Paused, UserStatus::Fused, UserStatus::Expired, UserStatus::Exceeded] {
-            assert_eq!(ops(&plan(Some(&on), Some(&user(off, false)), None)), ["lock", "kill-user"]);
-            assert_eq!(ops(&plan(Some(&user(off, false)), Some(&on), None)), ["unlock"]);
+            assert_eq!(ops(&commands(Some(&on), Some(&user(off, false)), None)), ["lock", "kill-user"]);
+            assert_eq!(ops(&commands(Some(&user(off, false)), Some(&on), None)), ["unlock"]);
         }
         let paused = user(UserStatus::Paused, false);
-        assert!(plan(Some(&paused), Some(&user(UserStatus::Expired, false)), None).is_empty());
+        assert!(commands(Some(&paused), Some(&user(UserStatus::Expired, false)), None).is_empty());
     }
 
     #[test]
     fn shell_and_password_changes_and_delete() {
         let a = user(UserStatus::Active, false);
         let b = user(UserStatus::Active, true);
-        assert_eq!(ops(&plan(Some(&a), Some(&b), None)), ["grant-shell"]);
-        assert_eq!(ops(&plan(Some(&b), Some(&a), None)), ["revoke-shell"]);
+        assert_eq!(ops(&commands(Some(&a), Some(&b), None)), ["grant-shell"]);
+        assert_eq!(ops(&commands(Some(&b), Some(&a), None)), ["revoke-shell"]);
         let pw = Password::parse("n3w").unwrap();
-        assert_eq!(ops(&plan(Some(&a), Some(&a), Some(&pw))), ["set-password"]);
+        assert_eq!(ops(&commands(Some(&a), Some(&a), Some(&pw))), ["set-password"]);
         let paused = user(UserStatus::Paused, false);
-        assert_eq!(ops(&plan(Some(&paused), Some(&paused), Some(&pw))), ["set-password", "lock"]);
-        assert_eq!(ops(&plan(Some(&a), None, None)), ["kill-user", "delete-user"]);
+        assert_eq!(ops(&commands(Some(&paused), Some(&paused), Some(&pw))), ["set-password", "lock"]);
+        assert_eq!(ops(&commands(Some(&a), None, None)), ["kill-user", "delete-user"]);
     }
 }
