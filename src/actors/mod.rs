@@ -40,6 +40,7 @@ pub mod dispatcher;
 pub mod fuse_decider;
 pub mod maintenance;
 pub mod node_hub;
+pub mod node_messages;
 pub mod planner;
 pub mod stats_aggregator;
 pub mod ui_hub;

@@ -3,15 +3,11 @@
 //! about users and hosts come from the `ChangeDispatcher`; a node that connects later gets
 //! the last host list.
 
-use super::stats_aggregator::{NodeGone, StatsAggregator};
+pub use super::node_messages::{NodeGone, ToNode};
+use super::stats_aggregator::StatsAggregator;
 use crate::wire::PanelToProxy;
 use actix::prelude::*;
 use std::collections::HashMap;
-
-/// A command for one node's IPC session.
-#[derive(Message, Clone)]
-#[rtype(result = "()")]
-pub struct ToNode(pub PanelToProxy);
 
 /// A session registered for `node_id`. `session` tells an old session of the same node
 /// (still closing) from its replacement.

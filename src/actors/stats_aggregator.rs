@@ -5,7 +5,8 @@
 //! a reconnect has a sequence number already applied, so it counts once. What the stored
 //! traffic changes (a user over quota) the registry publishes; this actor sends no kicks.
 
-use super::node_hub::ToNode;
+use super::node_messages::ToNode;
+pub use super::node_messages::NodeGone;
 use super::user_registry::{ApplyTraffic, UserRegistry};
 use crate::wire::{PanelToProxy, StatsReport, TrafficBatch};
 use actix::prelude::*;
@@ -63,12 +64,6 @@ pub fn merge<'a>(reports: impl Iterator<Item = &'a StatsReport>) -> LiveView {
 pub struct ApplyStatsReport {
     pub report: StatsReport,
     pub reply_to: Recipient<ToNode>,
-}
-
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct NodeGone {
-    pub node_id: String,
 }
 
 #[derive(Message)]
