@@ -67,6 +67,13 @@ pub struct RawConfig {
     /// Accept `/internal`, `/ipc` and `/metrics` from other hosts (remote proxy nodes); the
     /// secret is still required. Default: loopback only.
     pub internal_allow_remote: Option<bool>,
+    /// Header lines one tunnel request head may have (default 100, 8..=1000).
+    pub max_header_lines: Option<usize>,
+    /// Unauthenticated connections one source address (IPv6: one /64) may hold at once;
+    /// more are closed at accept (default 128).
+    pub preauth_per_ip: Option<usize>,
+    /// Unauthenticated connections in all; at the cap the oldest is shed (default 4096).
+    pub preauth_global: Option<usize>,
     // Keys of the original that no longer mean anything; kept readable for upgrades.
     pub internal_api_port: Option<u16>,
     pub panel_api_url: Option<String>,
@@ -100,6 +107,9 @@ pub struct Config {
     pub helper_path: PathBuf,
     pub auth_cache_secs: u64,
     pub internal_allow_remote: bool,
+    pub max_header_lines: usize,
+    pub preauth_per_ip: usize,
+    pub preauth_global: usize,
 }
 
 /// How system commands are run; see `RawConfig::command_backend`.
@@ -222,6 +232,21 @@ impl RawConfig {
         if !(panel_url.starts_with("http://") || panel_url.starts_with("https://")) {
             return invalid(format!("panel_url '{panel_url}' must start with http:// or https://"));
         }
+        let max_header_lines =
+            self.max_header_lines.unwrap_or(crate::proxy::handshake::DEFAULT_MAX_HEADER_LINES);
+        if !(8..=1000).contains(&max_header_lines) {
+            return invalid(format!("max_header_lines {max_header_lines} is out of range 8..=1000"));
+        }
+        let preauth_per_ip = self.preauth_per_ip.unwrap_or(crate::proxy::admission::DEFAULT_PER_IP);
+        let preauth_global = self.preauth_global.unwrap_or(crate::proxy::admission::DEFAULT_GLOBAL);
+        if !(1..=1_000_000).contains(&preauth_global) {
+            return invalid(format!("preauth_global {preauth_global} is out of range 1..=1000000"));
+        }
+        if !(1..=preauth_global).contains(&preauth_per_ip) {
+            return invalid(format!(
+                "preauth_per_ip {preauth_per_ip} must be at least 1 and at most preauth_global ({preauth_global})"
+            ));
+        }
         Ok(Config {
             path: path.to_owned(),
             panel_user,
@@ -247,6 +272,9 @@ impl RawConfig {
             helper_path: self.helper_path.unwrap_or_else(|| crate::system::DEFAULT_HELPER_PATH.into()),
             auth_cache_secs: self.auth_cache_secs.unwrap_or(300).min(3600),
             internal_allow_remote: self.internal_allow_remote.unwrap_or(false),
+            max_header_lines,
+            preauth_per_ip,
+            preauth_global,
         })
     }
 }
@@ -295,6 +323,7 @@ mod tests {
         assert_eq!((c.panel_port, c.wss_http_port, c.wss_tls_port), (54321, 80, 443));
         assert_eq!((c.stunnel_port, c.internal_forward_port), (444, 22));
         assert_eq!(c.panel_user, "admin");
+        assert_eq!((c.max_header_lines, c.preauth_per_ip, c.preauth_global), (100, 128, 4096));
         assert!(!format!("{c:?}").contains("0123456789abcdef"));
     }
 
@@ -317,6 +346,11 @@ mod tests {
             (&format!(r#"{{{SECRET},"panel_prot":1}}"#), "unknown field `panel_prot`"),
             (&format!(r#"{{{SECRET},"wss_http_port":8080,"panel_port":8080}}"#), "both 8080"),
             (&format!(r#"{{{SECRET},"bcrypt_cost":40}}"#), "bcrypt_cost"),
+            (&format!(r#"{{{SECRET},"max_header_lines":0}}"#), "max_header_lines 0 is out of range"),
+            (&format!(r#"{{{SECRET},"max_header_lines":5000}}"#), "max_header_lines 5000"),
+            (&format!(r#"{{{SECRET},"preauth_per_ip":0}}"#), "preauth_per_ip 0 must be at least 1"),
+            (&format!(r#"{{{SECRET},"preauth_global":10}}"#), "preauth_per_ip 128 must be at least 1 and at most preauth_global (10)"),
+            (&format!(r#"{{{SECRET},"preauth_global":0}}"#), "preauth_global 0 is out of range"),
             ("{not json", "not valid config JSON"),
         ];
         for (text, expected) in cases {

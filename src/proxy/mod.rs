@@ -2,11 +2,15 @@
 //! Never imports actix; talks to the panel only through [`crate::wire`] types.
 //!
 //! Pure cores: [`handshake`] (request heads), [`ratelimit`] (token buckets), [`state`]
-//! (node bookkeeping). I/O shells: [`session`] (one connection), [`pipe`] (byte moving;
+//! (node bookkeeping), [`throttle`] (auth failures per address and name), [`admission`]
+//! (caps on unauthenticated connections); [`auth`] is the order in which a tunnel is
+//! authenticated. I/O shells: [`session`] (one connection), [`pipe`] (byte moving;
 //! zero-copy `splice` between plain TCP sockets on Linux),
 //! [`listener`] (accept loops), [`panel_client`] (auth), [`ipc`] (reports and commands),
 //! [`tls`].
 
+pub mod admission;
+pub mod auth;
 pub mod handshake;
 pub mod ipc;
 pub mod listener;
@@ -17,6 +21,7 @@ pub mod session;
 #[cfg(target_os = "linux")]
 mod splice;
 pub mod state;
+pub mod throttle;
 pub mod tls;
 
 use crate::config::Config;
@@ -78,6 +83,9 @@ pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) 
         node: node.clone(),
         panel: panel_client::PanelClient::new(&config.panel_url, &config.internal_api_secret),
         upstream,
+        max_header_lines: config.max_header_lines,
+        admission: admission::Admission::new(config.preauth_per_ip, config.preauth_global),
+        throttle: Default::default(),
     });
     let http_addr = listeners.http.local_addr()?;
     let tls_addr = listeners.tls.as_ref().map(|l| l.local_addr()).transpose()?;

@@ -10,6 +10,7 @@ mod helpers;
 mod install;
 pub mod privileged;
 mod proxy;
+mod proxy_guard;
 mod registry;
 mod store;
 mod ui_api;
