@@ -349,7 +349,10 @@ mod tests {
             (&format!(r#"{{{SECRET},"max_header_lines":0}}"#), "max_header_lines 0 is out of range"),
             (&format!(r#"{{{SECRET},"max_header_lines":5000}}"#), "max_header_lines 5000"),
             (&format!(r#"{{{SECRET},"preauth_per_ip":0}}"#), "preauth_per_ip 0 must be at least 1"),
-            (&format!(r#"{{{SECRET},"preauth_global":10}}"#), "preauth_per_ip 128 must be at least 1 and at most preauth_global (10)"),
+            (
+                &format!(r#"{{{SECRET},"preauth_global":10}}"#),
+                "preauth_per_ip 128 must be at least 1 and at most preauth_global (10)",
+            ),
             (&format!(r#"{{{SECRET},"preauth_global":0}}"#), "preauth_global 0 is out of range"),
             ("{not json", "not valid config JSON"),
         ];

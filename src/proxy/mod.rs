@@ -108,6 +108,7 @@ pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) 
             accept_stop.clone(),
         )));
     }
+    tokio::spawn(log_guard_stats(proxy.clone(), accept_stop.clone()));
     let ipc_stop = CancellationToken::new();
     let ipc = tokio::spawn(ipc::run(
         node.clone(),
@@ -126,6 +127,42 @@ pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) 
     let _ = ipc.await;
     tracing::info!(event = "PROXY_STOPPED", unreported_bytes = node.unacknowledged_bytes());
     Ok(())
+}
+
+/// How often the pre-auth counters are logged (only when they changed).
+const GUARD_STATS_INTERVAL: Duration = Duration::from_secs(10);
+
+/// One `PREAUTH_STATS` line per interval while anything changed: unauthenticated
+/// connections now, and since start those refused at the per-address cap, shed at the
+/// global cap, and auth attempts throttled. Single refusals are logged at debug only, so
+/// that a flood does not flood the journal; this line is where operators see it.
+async fn log_guard_stats(proxy: Arc<Proxy>, stop: CancellationToken) {
+    let mut last = None;
+    let mut ticker = tokio::time::interval(GUARD_STATS_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.cancelled() => return,
+        }
+        let a = proxy.admission.stats();
+        let (throttled, (ips, names)) = {
+            let t = proxy.throttle();
+            (t.refused(), t.tracked())
+        };
+        let now = (a, throttled, ips, names);
+        if last != Some(now) && (a.refused, a.shed, throttled) != (0, 0, 0) {
+            tracing::info!(
+                event = "PREAUTH_STATS",
+                pending = a.pending,
+                refused_per_ip = a.refused,
+                shed = a.shed,
+                throttled,
+                tracked_ips = ips,
+                tracked_names = names,
+            );
+        }
+        last = Some(now);
+    }
 }
 
 /// `wss-panel proxy`: a multi-thread runtime (one worker per core), SIGTERM/SIGINT drain.

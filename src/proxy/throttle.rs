@@ -74,6 +74,13 @@ pub struct Throttled {
     pub first: bool,
 }
 
+/// When `entry` may try again, if it has used up its free failures.
+fn blocked_until(policy: &Policy, entry: &Entry) -> Option<Instant> {
+    let over = entry.failures.checked_sub(policy.free)?;
+    let block = policy.base.saturating_mul(2u32.saturating_pow(over.min(20))).min(policy.max);
+    Some(entry.last + block)
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Entry {
     failures: u32,
@@ -94,14 +101,6 @@ impl<K: Hash + Eq + Clone> Counter<K> {
         Counter { policy, max_keys, entries: HashMap::new() }
     }
 
-    /// When `entry` may try again, if it is blocked at `now`.
-    fn blocked_until(&self, entry: &Entry) -> Option<Instant> {
-        let over = entry.failures.checked_sub(self.policy.free)?;
-        let doubling = 2u32.saturating_pow(over.min(20));
-        let block = self.policy.base.saturating_mul(doubling).min(self.policy.max);
-        Some(entry.last + block)
-    }
-
     fn live(&self, entry: &Entry, now: Instant) -> bool {
         now.saturating_duration_since(entry.last) < self.policy.forget_after
     }
@@ -113,7 +112,7 @@ impl<K: Hash + Eq + Clone> Counter<K> {
             self.entries.remove(key);
             return Ok(());
         }
-        match self.blocked_until(&entry) {
+        match blocked_until(&self.policy, &entry) {
             Some(until) if until > now => {
                 let first = !entry.announced;
                 if let Some(e) = self.entries.get_mut(key) {
@@ -134,7 +133,8 @@ impl<K: Hash + Eq + Clone> Counter<K> {
                 return;
             }
         }
-        let entry = self.entries.entry(key.clone()).or_insert(Entry { failures: 0, last: now, announced: false });
+        let entry =
+            self.entries.entry(key.clone()).or_insert(Entry { failures: 0, last: now, announced: false });
         entry.failures = entry.failures.saturating_add(1);
         entry.last = now;
         entry.announced = false;
@@ -142,17 +142,10 @@ impl<K: Hash + Eq + Clone> Counter<K> {
 
     /// Forgets stale entries, then every entry not blocked at `now`.
     fn evict(&mut self, now: Instant) {
-        let policy = self.policy;
-        self.entries.retain(|_, e| now.saturating_duration_since(e.last) < policy.forget_after);
+        let p = self.policy;
+        self.entries.retain(|_, e| now.saturating_duration_since(e.last) < p.forget_after);
         if self.entries.len() >= self.max_keys {
-            let blocked: Vec<K> = self
-                .entries
-                .iter()
-                .filter(|(_, e)| self.blocked_until(e).is_some_and(|until| until > now))
-                .map(|(k, _)| k.clone())
-                .collect();
-            let keep: std::collections::HashSet<K> = blocked.into_iter().collect();
-            self.entries.retain(|k, _| keep.contains(k));
+            self.entries.retain(|_, e| blocked_until(&p, e).is_some_and(|until| until > now));
         }
     }
 
@@ -161,14 +154,6 @@ impl<K: Hash + Eq + Clone> Counter<K> {
             e.failures = e.failures.saturating_sub(1);
         }
     }
-
-    fn clear(&mut self, key: &K) {
-        self.entries.remove(key);
-    }
-
-    fn len(&self) -> usize {
-        self.entries.len()
-    }
 }
 
 /// The throttle for one proxy node.
@@ -176,6 +161,7 @@ impl<K: Hash + Eq + Clone> Counter<K> {
 pub struct AuthThrottle {
     ips: Counter<IpAddr>,
     users: Counter<String>,
+    refused: u64,
 }
 
 impl Default for AuthThrottle {
@@ -200,14 +186,23 @@ pub fn ip_key(ip: IpAddr) -> IpAddr {
 
 impl AuthThrottle {
     pub fn new(per_ip: Policy, per_user: Policy, max_keys: usize) -> Self {
-        AuthThrottle { ips: Counter::new(per_ip, max_keys), users: Counter::new(per_user, max_keys) }
+        AuthThrottle {
+            ips: Counter::new(per_ip, max_keys),
+            users: Counter::new(per_user, max_keys),
+            refused: 0,
+        }
     }
 
     /// Checks both keys and, if neither is blocked, counts the attempt as a failure until
     /// [`AuthThrottle::succeeded`] or [`AuthThrottle::abandoned`] says otherwise.
     /// `user` None: a name that cannot exist, counted against the address only.
     pub fn begin(&mut self, ip: IpAddr, user: Option<&str>, now: Instant) -> Result<(), Throttled> {
-        let ip = ip_key(ip);
+        let result = self.try_begin(ip_key(ip), user, now);
+        self.refused += u64::from(result.is_err());
+        result
+    }
+
+    fn try_begin(&mut self, ip: IpAddr, user: Option<&str>, now: Instant) -> Result<(), Throttled> {
         let refused = |scope, (retry_after, first)| Throttled { scope, retry_after, first };
         self.ips.check(&ip, now).map_err(|r| refused(Scope::Ip, r))?;
         let user = user.map(str::to_owned);
@@ -225,7 +220,7 @@ impl AuthThrottle {
     /// NAT address is not blocked by its good logins) and the name starts afresh.
     pub fn succeeded(&mut self, ip: IpAddr, user: &str) {
         self.ips.give_back(&ip_key(ip));
-        self.users.clear(&user.to_owned());
+        self.users.entries.remove(user);
     }
 
     /// The panel could not answer: the attempt proved nothing either way.
@@ -239,9 +234,14 @@ impl AuthThrottle {
         self.users.give_back(&user.to_owned());
     }
 
+    /// Attempts refused since start.
+    pub fn refused(&self) -> u64 {
+        self.refused
+    }
+
     /// Keys tracked (addresses, names): for reports and tests.
     pub fn tracked(&self) -> (usize, usize) {
-        (self.ips.len(), self.users.len())
+        (self.ips.entries.len(), self.users.entries.len())
     }
 }
 
@@ -330,6 +330,7 @@ mod tests {
         for _ in 0..100 {
             assert!(t.begin(A, Some("u"), t0).is_err());
         }
+        assert_eq!(t.refused(), 100);
         assert_eq!(t.begin(A, Some("u"), t0 + SEC), Ok(()), "the block did not grow while refused");
     }
 

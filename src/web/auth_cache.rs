@@ -16,8 +16,11 @@ use std::time::{Duration, Instant};
 
 const MAX_ENTRIES: usize = 100_000;
 /// Cold verifies waiting per running one: at cost 12 (~0.25 s a verify) a full queue drains
-/// in about 2 s, inside the proxy's 5 s timeout.
-const QUEUED_PER_RUNNING: usize = 8;
+/// in about a second.
+const QUEUED_PER_RUNNING: usize = 4;
+/// A queued verify gives up (503) after this: its caller (the proxy, 5 s timeout) would
+/// otherwise have left by the time its turn came, and bcrypt would run for nobody.
+pub const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub struct AuthCache {
     ttl: Duration,
@@ -105,12 +108,15 @@ impl VerifyGate {
         }
     }
 
-    /// Waits for a turn, or `None` at once when the running and queued places are all taken.
-    pub async fn enter(&self) -> Option<VerifyPass<'_>> {
+    /// Waits up to `wait` for a turn; `None` at once when the running and queued places are
+    /// all taken, or when the wait runs out.
+    pub async fn enter(&self, wait: Duration) -> Option<VerifyPass<'_>> {
         let capacity = self.capacity;
-        self.admitted.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < capacity).then_some(n + 1)).ok()?;
+        self.admitted
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| (n < capacity).then_some(n + 1))
+            .ok()?;
         let place = Place(&self.admitted);
-        let permit = self.permits.acquire().await.ok()?;
+        let permit = tokio::time::timeout(wait, self.permits.acquire()).await.ok()?.ok()?;
         Some(VerifyPass { _permit: permit, _place: place })
     }
 
@@ -127,21 +133,33 @@ mod tests {
     #[tokio::test]
     async fn the_gate_runs_some_queues_some_and_refuses_the_rest_at_once() {
         let gate = VerifyGate::new(1, 2);
-        let running = gate.enter().await.expect("a free turn");
+        let wait = Duration::from_secs(60);
+        let running = gate.enter(wait).await.expect("a free turn");
         // Two callers queue behind the running one; the fourth is refused without waiting.
-        let mut queued: Vec<_> = (0..2).map(|_| Box::pin(gate.enter())).collect();
+        let mut queued: Vec<_> = (0..2).map(|_| Box::pin(gate.enter(wait))).collect();
         for q in &mut queued {
             assert!(futures_util::FutureExt::now_or_never(q.as_mut()).is_none(), "queued, not refused");
         }
         assert_eq!(gate.taken(), 3);
-        assert!(gate.enter().await.is_none(), "over the queue: refused at once");
+        assert!(gate.enter(wait).await.is_none(), "over the queue: refused at once");
         drop(running);
         let next = queued.remove(0).await.expect("the first in the queue runs next");
         assert_eq!(gate.taken(), 2);
         drop(next);
         drop(queued);
         assert_eq!(gate.taken(), 0, "a caller that gave up while queued frees its place");
-        assert!(gate.enter().await.is_some());
+        assert!(gate.enter(wait).await.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_queued_verify_gives_up_after_the_wait() {
+        let gate = VerifyGate::new(1, 1);
+        let wait = Duration::from_millis(50);
+        let _running = gate.enter(wait).await.expect("a free turn");
+        let started = Instant::now();
+        assert!(gate.enter(wait).await.is_none(), "the turn never came");
+        assert!(started.elapsed() >= wait);
+        assert_eq!(gate.taken(), 1, "the one that gave up left the queue");
     }
 
     #[test]

@@ -92,7 +92,9 @@ async fn verify(
     {
         return Ok(Some(by_status(u)));
     }
-    let Some(_turn) = state.auth_cache.gate.enter().await else { return Ok(None) };
+    let Some(_turn) = state.auth_cache.gate.enter(super::auth_cache::QUEUE_WAIT).await else {
+        return Ok(None);
+    };
     let hash = user.as_ref().map_or(state.dummy_hash.clone(), |u| u.password_hash.clone());
     let checked = password.clone();
     let matches = web::block(move || bcrypt::non_truncating_verify(checked, &hash).unwrap_or(false))

@@ -131,7 +131,9 @@ fn a_cached_user_gets_in_during_a_flood_of_wrong_passwords() {
             })
         })
         .collect();
-    assert!(wait_for(Duration::from_secs(10), || (sent.load(Ordering::Relaxed) > 300).then_some(())).is_some());
+    assert!(
+        wait_for(Duration::from_secs(10), || (sent.load(Ordering::Relaxed) > 300).then_some(())).is_some()
+    );
     for _ in 0..20 {
         let started = Instant::now();
         assert_eq!(status_from(user, http, &upgrade_head("tun", "pw-tun-1")), OK);
@@ -199,7 +201,9 @@ fn two_thousand_slow_maximal_heads_from_one_address_keep_rss_bounded_and_others_
             let _ = s.write_all(&heads[i % 2]);
             held.push(s);
         }
-        if peak.load(Ordering::Relaxed) > idle + RSS_GROWTH_BOUND || started.elapsed() > Duration::from_secs(60) {
+        if peak.load(Ordering::Relaxed) > idle + RSS_GROWTH_BOUND
+            || started.elapsed() > Duration::from_secs(60)
+        {
             break;
         }
     }
@@ -273,7 +277,10 @@ fn a_head_with_too_many_header_lines_gets_400() {
 fn a_newline_in_a_username_never_starts_a_log_line() {
     let r = rig(json!({}));
     let forged = "FORGED_EVENT user=root";
-    assert_eq!(status_from([127, 0, 8, 1], r.proxy.http, &upgrade_head(&format!("evil\n{forged}"), "x")), WRONG);
+    assert_eq!(
+        status_from([127, 0, 8, 1], r.proxy.http, &upgrade_head(&format!("evil\n{forged}"), "x")),
+        WRONG
+    );
     let line = r.proxy.wait_for_log(&["AUTH_FAILED", "evil\\n"]);
     assert!(line.contains(forged), "the name is logged, escaped: {line}");
     // The panel's own answer to a proxy escapes the name too.
