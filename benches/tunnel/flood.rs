@@ -81,7 +81,8 @@ async fn flood(size: Size, proxy: SocketAddr, stop: Arc<AtomicBool>, tally: Tall
                     continue;
                 }
                 n += 1;
-                let name = if n.is_multiple_of(2) { rig::USER.to_owned() } else { format!("ghost{}", n % 97) };
+                let name =
+                    if n.is_multiple_of(2) { rig::USER.to_owned() } else { format!("ghost{}", n % 97) };
                 let payload = head(&name, &format!("wrong-{n}"));
                 let (tally, in_flight) = (tally.clone(), in_flight.clone());
                 in_flight.fetch_add(1, Ordering::Relaxed);
