@@ -137,7 +137,7 @@ fn a_cached_user_gets_in_during_a_flood_of_wrong_passwords() {
     for _ in 0..20 {
         let started = Instant::now();
         assert_eq!(status_from(user, http, &upgrade_head("tun", "pw-tun-1")), OK);
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
     }
     stop.store(true, Ordering::Relaxed);
     let throttled: u32 = flood.into_iter().map(|t| t.join().unwrap()).sum();
@@ -218,7 +218,8 @@ fn two_thousand_slow_maximal_heads_from_one_address_keep_rss_bounded_and_others_
     let growth = peak.load(Ordering::Relaxed).saturating_sub(idle);
     assert_eq!(opened, 2_000, "all connections were tried (stopped early: RSS grew {} MiB)", growth >> 20);
     assert!(growth <= RSS_GROWTH_BOUND, "RSS grew {} MiB (idle {} MiB)", growth >> 20, idle >> 20);
-    assert!(normal < Duration::from_secs(2), "the normal client waited {normal:?}");
+    // Generous: a loaded CI machine; blocked would mean no answer (read timeout 20 s).
+    assert!(normal < Duration::from_secs(8), "the normal client waited {normal:?}");
     drop(held);
 }
 
