@@ -75,6 +75,13 @@ pub struct RawConfig {
     pub audit_max_rows: Option<u64>,
     /// Audit log retention: records older than this many days are pruned (default 365).
     pub audit_max_age_days: Option<u64>,
+    /// Header lines one tunnel request head may have (default 100, 8..=1000).
+    pub max_header_lines: Option<usize>,
+    /// Unauthenticated connections one source address (IPv6: one /64) may hold at once;
+    /// more are closed at accept (default 128).
+    pub preauth_per_ip: Option<usize>,
+    /// Unauthenticated connections in all; at the cap the oldest is shed (default 4096).
+    pub preauth_global: Option<usize>,
     // Keys of the original that no longer mean anything; kept readable for upgrades.
     pub internal_api_port: Option<u16>,
     pub panel_api_url: Option<String>,
@@ -111,6 +118,9 @@ pub struct Config {
     pub internal_allow_remote: bool,
     pub audit_max_rows: u64,
     pub audit_max_age_days: u64,
+    pub max_header_lines: usize,
+    pub preauth_per_ip: usize,
+    pub preauth_global: usize,
 }
 
 /// How system commands are run; see `RawConfig::command_backend`.
@@ -265,6 +275,21 @@ impl RawConfig {
         if !(panel_url.starts_with("http://") || panel_url.starts_with("https://")) {
             return invalid(format!("panel_url '{panel_url}' must start with http:// or https://"));
         }
+        let max_header_lines =
+            self.max_header_lines.unwrap_or(crate::proxy::handshake::DEFAULT_MAX_HEADER_LINES);
+        if !(8..=1000).contains(&max_header_lines) {
+            return invalid(format!("max_header_lines {max_header_lines} is out of range 8..=1000"));
+        }
+        let preauth_per_ip = self.preauth_per_ip.unwrap_or(crate::proxy::admission::DEFAULT_PER_IP);
+        let preauth_global = self.preauth_global.unwrap_or(crate::proxy::admission::DEFAULT_GLOBAL);
+        if !(1..=1_000_000).contains(&preauth_global) {
+            return invalid(format!("preauth_global {preauth_global} is out of range 1..=1000000"));
+        }
+        if !(1..=preauth_global).contains(&preauth_per_ip) {
+            return invalid(format!(
+                "preauth_per_ip {preauth_per_ip} must be at least 1 and at most preauth_global ({preauth_global})"
+            ));
+        }
         Ok(Config {
             path: path.to_owned(),
             panel_user,
@@ -293,6 +318,9 @@ impl RawConfig {
             internal_allow_remote: self.internal_allow_remote.unwrap_or(false),
             audit_max_rows,
             audit_max_age_days,
+            max_header_lines,
+            preauth_per_ip,
+            preauth_global,
         })
     }
 }
@@ -347,6 +375,7 @@ mod tests {
         );
         let tls = load_str(&format!(r#"{{{SECRET},"panel_tls":true,"panel_local_port":54320}}"#)).unwrap();
         assert_eq!(tls.panel_url, "http://127.0.0.1:54320");
+        assert_eq!((c.max_header_lines, c.preauth_per_ip, c.preauth_global), (100, 128, 4096));
         assert!(!format!("{c:?}").contains("0123456789abcdef"));
     }
 
@@ -371,6 +400,14 @@ mod tests {
             (&format!(r#"{{{SECRET},"bcrypt_cost":40}}"#), "bcrypt_cost"),
             (&format!(r#"{{{SECRET},"panel_user":"root"}}"#), "is root (uid 0)"),
             (&format!(r#"{{{SECRET},"panel_tls":true,"panel_local_port":54321}}"#), "other than panel_port"),
+            (&format!(r#"{{{SECRET},"max_header_lines":0}}"#), "max_header_lines 0 is out of range"),
+            (&format!(r#"{{{SECRET},"max_header_lines":5000}}"#), "max_header_lines 5000"),
+            (&format!(r#"{{{SECRET},"preauth_per_ip":0}}"#), "preauth_per_ip 0 must be at least 1"),
+            (
+                &format!(r#"{{{SECRET},"preauth_global":10}}"#),
+                "preauth_per_ip 128 must be at least 1 and at most preauth_global (10)",
+            ),
+            (&format!(r#"{{{SECRET},"preauth_global":0}}"#), "preauth_global 0 is out of range"),
             ("{not json", "not valid config JSON"),
         ];
         for (text, expected) in cases {

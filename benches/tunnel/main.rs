@@ -1,5 +1,5 @@
-//! `cargo bench --bench tunnel [-- PHASE...]` (phases: throughput, opens, latency, idle; all
-//! by default): the data plane against direct TCP to the same upstream, in one run on this
+//! `cargo bench --bench tunnel [-- PHASE...]` (phases: throughput, opens, latency, idle,
+//! flood; all by default; `--small` runs the flood at its reduced CI size): the data plane against direct TCP to the same upstream, in one run on this
 //! machine. Runs the release `wss-panel panel` and `wss-panel proxy` as child processes on
 //! 127.0.0.1 and reports ratios (proxy ÷ direct), because absolute numbers on a shared machine
 //! move by ±40% between runs; direct, proxy and a bare splice relay (the ceiling, see
@@ -8,6 +8,7 @@
 //! count and time. Results and how to read them: BENCHMARKS.md.
 
 mod ceiling;
+mod flood;
 mod peers;
 mod report;
 mod rig;
@@ -38,6 +39,7 @@ const SETTLE: Duration = Duration::from_millis(500);
 
 fn main() {
     let only: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let small = std::env::args().any(|a| a == "--small");
     let phase = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let nofile = rig::raise_nofile_limit();
     assert!(nofile >= 2 * IDLE_STEPS[1] as u64 + 1_000, "open-files hard limit {nofile} is too low");
@@ -73,6 +75,9 @@ fn main() {
         report.idle = idle_rss(&rt, &rig);
     }
     report.print();
+    if phase("flood") {
+        flood::run(&rt, upstream, if small { flood::SMALL } else { flood::FULL });
+    }
 }
 
 /// What one run moved (bytes or connections) and how long it took.

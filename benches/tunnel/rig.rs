@@ -19,6 +19,7 @@ const START_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Rig {
     dir: tempfile::TempDir,
     panel: Option<Child>,
+    panel_addr: String,
 }
 
 /// A running proxy: where it listens and its pid (for /proc).
@@ -31,6 +32,11 @@ pub struct Proxy {
 impl Rig {
     /// Writes the config, starts the panel, creates the bench user.
     pub fn start(upstream: SocketAddr) -> Rig {
+        Rig::start_with(upstream, json!({}))
+    }
+
+    /// `start` with config keys merged over the bench's own (e.g. a real bcrypt cost).
+    pub fn start_with(upstream: SocketAddr, extra: Value) -> Rig {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path();
         let (cert, key) = wss_panel::proxy::tls::self_signed(vec!["localhost".into()]).expect("cert");
@@ -54,13 +60,15 @@ impl Rig {
             "command_backend": "recording",
         });
         std::fs::write(path.join("config.json"), config.to_string()).expect("write config");
-        let mut rig = Rig { dir, panel: None };
+        let mut rig = Rig { dir, panel: None, panel_addr: String::new() };
+        rig.merge_config(extra);
         let (child, line) = rig.spawn("panel", "PANEL_LISTENING");
         rig.panel = Some(child);
         let addr = field(&line, "addr").to_owned();
         let port: u16 = addr.rsplit(':').next().and_then(|p| p.parse().ok()).expect("panel port");
         rig.merge_config(json!({ "panel_port": port, "panel_url": format!("http://{addr}") }));
-        rig.create_user(&addr);
+        rig.panel_addr = addr;
+        rig.add_user(USER, PASSWORD);
         rig
     }
 
@@ -121,10 +129,10 @@ impl Rig {
     }
 
     /// `POST /api/users` with the admin token: no rate limit, no connection limit.
-    fn create_user(&self, panel: &str) {
+    pub fn add_user(&self, name: &str, password: &str) {
         let token = std::fs::read_to_string(self.dir.path().join("admin_token")).expect("admin token");
-        let body = json!({ "username": USER, "password": PASSWORD, "rate_kbps": 0, "max_connections": 0 });
-        let status = ureq::post(&format!("http://{panel}/api/users"))
+        let body = json!({ "username": name, "password": password, "rate_kbps": 0, "max_connections": 0 });
+        let status = ureq::post(&format!("http://{}/api/users", self.panel_addr))
             .header("Authorization", &format!("Bearer {}", token.trim()))
             .send_json(body)
             .expect("create the bench user")

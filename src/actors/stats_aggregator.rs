@@ -5,8 +5,8 @@
 //! a reconnect has a sequence number already applied, so it counts once. What the stored
 //! traffic changes (a user over quota) the registry publishes; this actor sends no kicks.
 
-use super::node_messages::ToNode;
 pub use super::node_messages::NodeGone;
+use super::node_messages::ToNode;
 use super::user_registry::{ApplyTraffic, UserRegistry};
 use crate::wire::{PanelToProxy, StatsReport, TrafficBatch};
 use actix::prelude::*;

@@ -18,6 +18,11 @@ use thiserror::Error;
 /// app sends more, and it bounds what an unauthenticated client makes us buffer.
 pub const MAX_HEAD_BYTES: usize = 16 * 1024;
 
+/// Header lines one head may have, unless configured otherwise (`max_header_lines`).
+/// Payload apps send a dozen; the cap keeps a head of thousands of tiny lines from turning
+/// into thousands of entries held for an unauthenticated client.
+pub const DEFAULT_MAX_HEADER_LINES: usize = 100;
+
 /// Dummy heads accepted before the upgrade head. Real payloads send a
 /// handful; the cap bounds the work an unauthenticated client can ask for.
 pub const MAX_DUMMY_HEADS: usize = 32;
@@ -48,6 +53,8 @@ pub enum HandshakeError {
     BadCredentials,
     #[error("more than {MAX_DUMMY_HEADS} request heads before the upgrade")]
     TooManyHeads,
+    #[error("more than {max} header lines in one request head")]
+    TooManyHeaderLines { max: usize },
 }
 
 /// One parsed request head. Values are trimmed; names keep the client's case.
@@ -123,7 +130,7 @@ impl Head {
 /// alone (`Head::len` says where they start). The result does not depend on
 /// how `buf` was received: a prefix of `buf` gives `Partial` or the same result.
 pub fn parse(buf: &[u8]) -> Result<Status<Head>, HandshakeError> {
-    Scanner::default().advance(buf)
+    Scanner::default().advance(buf, DEFAULT_MAX_HEADER_LINES)
 }
 
 /// Where the scanner is within the current line; decides which bytes may come.
@@ -154,14 +161,15 @@ struct Scanner {
 }
 
 impl Scanner {
-    /// Continues over `buf`, which must extend the buffer of earlier calls.
-    fn advance(&mut self, buf: &[u8]) -> Result<Status<Head>, HandshakeError> {
+    /// Continues over `buf`, which must extend the buffer of earlier calls; a head with more
+    /// than `max_headers` header lines is refused at the first line over.
+    fn advance(&mut self, buf: &[u8], max_headers: usize) -> Result<Status<Head>, HandshakeError> {
         let window = buf.get(..MAX_HEAD_BYTES).unwrap_or(buf);
         while let Some(&byte) = window.get(self.pos) {
             self.pos += 1;
             if byte != b'\n' {
                 self.check_byte(byte)?;
-            } else if let Some(head) = self.end_line(window)? {
+            } else if let Some(head) = self.end_line(window, max_headers)? {
                 return Ok(Status::Complete(head));
             }
         }
@@ -204,7 +212,7 @@ impl Scanner {
     }
 
     /// Handles the line that the `\n` just before `self.pos` ended.
-    fn end_line(&mut self, buf: &[u8]) -> Result<Option<Head>, HandshakeError> {
+    fn end_line(&mut self, buf: &[u8], max_headers: usize) -> Result<Option<Head>, HandshakeError> {
         let content_end = self.pos - 1 - usize::from(self.after_cr);
         let line = buf.get(self.line_start..content_end).unwrap_or_default();
         self.line_start = self.pos;
@@ -218,6 +226,8 @@ impl Scanner {
             return Ok(Some(Head { method, target, headers, len: self.pos }));
         } else if self.request.is_none() {
             self.request = Some(parse_request_line(line)?);
+        } else if self.headers.len() >= max_headers {
+            return Err(HandshakeError::TooManyHeaderLines { max: max_headers });
         } else {
             self.headers.push(parse_header(line)?);
         }
@@ -321,18 +331,37 @@ pub enum Step {
 
 /// Sans-io driver of the pre-tunnel phase: `feed` what was read, then call
 /// `next` until it says [`Step::NeedMore`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Handshake {
     buf: Vec<u8>,
     scanner: Scanner,
+    max_headers: usize,
     dummies: usize,
     upgraded: bool,
     failed: Option<HandshakeError>,
 }
 
+impl Default for Handshake {
+    fn default() -> Self {
+        Self::with_max_header_lines(DEFAULT_MAX_HEADER_LINES)
+    }
+}
+
 impl Handshake {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A handshake whose heads may have at most `max` header lines each.
+    pub fn with_max_header_lines(max: usize) -> Self {
+        Handshake {
+            buf: Vec::new(),
+            scanner: Scanner::default(),
+            max_headers: max,
+            dummies: 0,
+            upgraded: false,
+            failed: None,
+        }
     }
 
     /// Appends bytes as read. The caller bounds its reads; heads are bounded
@@ -356,7 +385,7 @@ impl Handshake {
         if self.upgraded {
             return Ok(Step::NeedMore);
         }
-        let head = match self.scanner.advance(&self.buf) {
+        let head = match self.scanner.advance(&self.buf, self.max_headers) {
             Ok(Status::Partial) => return Ok(Step::NeedMore),
             Ok(Status::Complete(head)) => head,
             Err(err) => return Err(self.fail(err)),
@@ -410,7 +439,7 @@ pub fn strip_post_upgrade_request(buf: &[u8]) -> Result<Status<usize>, Handshake
         return Ok(if shared == SSH_BANNER.len() { Status::Complete(blank) } else { Status::Partial });
     }
     let mut scanner = Scanner::default();
-    match scanner.advance(buf) {
+    match scanner.advance(buf, DEFAULT_MAX_HEADER_LINES) {
         Ok(Status::Complete(head)) => Ok(Status::Complete(head.len)),
         Ok(Status::Partial) => Ok(Status::Partial),
         Err(err) if scanner.request.is_some() => Err(err),
@@ -838,6 +867,40 @@ mod tests {
         assert_eq!(hs.next(), Err(HandshakeError::NulByte));
         hs.feed(UPGRADE);
         assert_eq!(hs.next(), Err(HandshakeError::NulByte));
+    }
+
+    /// A head with `lines` header lines `X:` and nothing else.
+    fn head_with_lines(lines: usize) -> Vec<u8> {
+        concat(&[b"GET / HTTP/1.1\r\n", &b"X:\r\n".repeat(lines), b"\r\n"])
+    }
+
+    #[test]
+    fn a_head_with_the_maximum_header_lines_is_accepted_and_one_more_is_refused() {
+        assert_eq!(head(&head_with_lines(DEFAULT_MAX_HEADER_LINES)).headers.len(), DEFAULT_MAX_HEADER_LINES);
+        let over = HandshakeError::TooManyHeaderLines { max: DEFAULT_MAX_HEADER_LINES };
+        assert_eq!(error(&head_with_lines(DEFAULT_MAX_HEADER_LINES + 1)), over);
+    }
+
+    #[test]
+    fn an_unfinished_head_of_tiny_lines_is_refused_at_the_first_line_over_the_cap() {
+        // What a slow attacker sends: thousands of tiny lines and never the blank line.
+        let mut input = head_with_lines(MAX_HEAD_BYTES / 4);
+        input.truncate(MAX_HEAD_BYTES - 1);
+        let mut hs = Handshake::with_max_header_lines(5);
+        hs.feed(&input[..16 + 5 * 4]);
+        assert_eq!(hs.next(), Ok(Step::NeedMore), "five lines are fine");
+        hs.feed(&input[16 + 5 * 4..]);
+        assert_eq!(hs.next(), Err(HandshakeError::TooManyHeaderLines { max: 5 }));
+        assert!(hs.scanner.headers.len() <= 5, "nothing past the cap was kept");
+    }
+
+    #[test]
+    fn the_header_cap_is_configurable_per_handshake() {
+        let mut hs = Handshake::with_max_header_lines(2);
+        hs.feed(&head_with_lines(2));
+        assert!(matches!(hs.next(), Ok(Step::Dummy(_))));
+        hs.feed(&head_with_lines(3));
+        assert_eq!(hs.next(), Err(HandshakeError::TooManyHeaderLines { max: 2 }));
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! Accept loops for the plain and the TLS port. The loops only accept and spawn: the TLS
 //! handshake runs inside the connection's task, so a slow client never stalls the loop.
+//! A connection is admitted (per-address and global caps on unauthenticated connections)
+//! before anything is read from it; one over its address's cap is closed at once.
 
 use super::session::{self, HANDSHAKE_TIMEOUT, Proxy};
 use std::sync::Arc;
@@ -31,14 +33,30 @@ pub async fn serve(
                 continue;
             }
         };
+        let ticket = match proxy.admission.admit(peer.ip()) {
+            Ok(t) => t,
+            Err(over) => {
+                // Debug only: a flood of these must not flood the journal; the count is in
+                // the PREAUTH_STATS line.
+                tracing::debug!(event = "PREAUTH_REFUSED", %peer, limit = over.limit);
+                drop(stream);
+                continue;
+            }
+        };
         let _ = stream.set_nodelay(true);
         session::set_keepalive(&stream);
         let proxy = proxy.clone();
         match tls.clone() {
-            None => tasks.spawn(session::serve(proxy, stream, peer)),
+            None => tasks.spawn(session::serve(proxy, stream, peer, ticket)),
             Some(acceptor) => tasks.spawn(async move {
-                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                    Ok(Ok(tls_stream)) => session::serve(proxy, tls_stream, peer).await,
+                let shed = ticket.shed_signal();
+                let accepting = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream));
+                let accepted = tokio::select! {
+                    a = accepting => a,
+                    _ = shed.cancelled() => return,
+                };
+                match accepted {
+                    Ok(Ok(tls_stream)) => session::serve(proxy, tls_stream, peer, ticket).await,
                     Ok(Err(e)) => {
                         tracing::debug!(event = "TLS_HANDSHAKE_FAILED", %peer, error = %e)
                     }

@@ -2,11 +2,15 @@
 //! Never imports actix; talks to the panel only through [`crate::wire`] types.
 //!
 //! Pure cores: [`handshake`] (request heads), [`ratelimit`] (token buckets), [`state`]
-//! (node bookkeeping). I/O shells: [`session`] (one connection), [`pipe`] (byte moving;
+//! (node bookkeeping), [`throttle`] (auth failures per address and name), [`admission`]
+//! (caps on unauthenticated connections); [`auth`] is the order in which a tunnel is
+//! authenticated. I/O shells: [`session`] (one connection), [`pipe`] (byte moving;
 //! zero-copy `splice` between plain TCP sockets on Linux),
 //! [`listener`] (accept loops), [`panel_client`] (auth), [`ipc`] (reports and commands),
 //! [`tls`].
 
+pub mod admission;
+pub mod auth;
 pub mod handshake;
 pub mod ipc;
 pub mod listener;
@@ -18,6 +22,7 @@ pub mod session;
 #[cfg(target_os = "linux")]
 mod splice;
 pub mod state;
+pub mod throttle;
 pub mod tls;
 
 use crate::config::Config;
@@ -79,6 +84,9 @@ pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) 
         node: node.clone(),
         panel: panel_client::PanelClient::new(&config.panel_url, &config.internal_api_secret),
         upstream,
+        max_header_lines: config.max_header_lines,
+        admission: admission::Admission::new(config.preauth_per_ip, config.preauth_global),
+        throttle: Default::default(),
     });
     let http_addr = listeners.http.local_addr()?;
     let tls_addr = listeners.tls.as_ref().map(|l| l.local_addr()).transpose()?;
@@ -101,6 +109,7 @@ pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) 
             accept_stop.clone(),
         )));
     }
+    tokio::spawn(log_guard_stats(proxy.clone(), accept_stop.clone()));
     let ipc_stop = CancellationToken::new();
     let ipc = tokio::spawn(ipc::run(
         node.clone(),
@@ -119,6 +128,42 @@ pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) 
     let _ = ipc.await;
     tracing::info!(event = "PROXY_STOPPED", unreported_bytes = node.unacknowledged_bytes());
     Ok(())
+}
+
+/// How often the pre-auth counters are logged (only when they changed).
+const GUARD_STATS_INTERVAL: Duration = Duration::from_secs(10);
+
+/// One `PREAUTH_STATS` line per interval while anything changed: unauthenticated
+/// connections now, and since start those refused at the per-address cap, shed at the
+/// global cap, and auth attempts throttled. Single refusals are logged at debug only, so
+/// that a flood does not flood the journal; this line is where operators see it.
+async fn log_guard_stats(proxy: Arc<Proxy>, stop: CancellationToken) {
+    let mut last = None;
+    let mut ticker = tokio::time::interval(GUARD_STATS_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.cancelled() => return,
+        }
+        let a = proxy.admission.stats();
+        let (throttled, (ips, names)) = {
+            let t = proxy.throttle();
+            (t.refused(), t.tracked())
+        };
+        let now = (a, throttled, ips, names);
+        if last != Some(now) && (a.refused, a.shed, throttled) != (0, 0, 0) {
+            tracing::info!(
+                event = "PREAUTH_STATS",
+                pending = a.pending,
+                refused_per_ip = a.refused,
+                shed = a.shed,
+                throttled,
+                tracked_ips = ips,
+                tracked_names = names,
+            );
+        }
+        last = Some(now);
+    }
 }
 
 /// `wss-panel proxy`: a multi-thread runtime (one worker per core), SIGTERM/SIGINT drain.

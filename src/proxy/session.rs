@@ -5,16 +5,21 @@
 //! The 101 is sent after the upstream connect succeeds, so that an sshd that refuses gets
 //! the client a `502` instead of a dead tunnel. Bytes the client sent with or after the
 //! upgrade head are kept and reach sshd first, in order.
+//!
+//! Until it has authenticated, a connection holds an admission [`Ticket`]: the pre-auth
+//! phase ends early if the ticket is shed to make room for a newer connection.
 
+use super::admission::{Admission, Ticket};
+use super::auth::{authorize, credentials};
 use super::handshake::{Handshake, Head, Status, Step, strip_post_upgrade_request};
 use super::meter::Meter;
-use super::panel_client::{PanelClient, PanelError};
+use super::panel_client::PanelClient;
 use super::pipe::{ReadHalf, Stream, copy};
 use super::state::NodeState;
-use crate::wire::{AuthVerdict, DenyReason, UserLimits};
+use super::throttle::AuthThrottle;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -34,6 +39,17 @@ pub struct Proxy {
     pub node: Arc<NodeState>,
     pub panel: PanelClient,
     pub upstream: SocketAddr,
+    /// Header lines one request head may have.
+    pub max_header_lines: usize,
+    pub admission: Arc<Admission>,
+    pub throttle: Mutex<AuthThrottle>,
+}
+
+impl Proxy {
+    /// The auth failure throttle; its critical sections are a few map operations.
+    pub fn throttle(&self) -> MutexGuard<'_, AuthThrottle> {
+        self.throttle.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// Which side ended or broke the connection: decides the log level.
@@ -46,10 +62,10 @@ enum SessionError {
 }
 
 /// Serves one accepted connection; never panics, logs how it ended.
-pub async fn serve<S: Stream>(proxy: Arc<Proxy>, client: S, peer: SocketAddr) {
+pub async fn serve<S: Stream>(proxy: Arc<Proxy>, client: S, peer: SocketAddr, ticket: Ticket) {
     let span = tracing::info_span!("conn", %peer, user = tracing::field::Empty);
     async move {
-        match run(&proxy, client, peer).await {
+        match run(&proxy, client, peer, ticket).await {
             Ok(()) => {}
             Err(SessionError::Refused { .. }) => {}
             Err(e @ SessionError::Client(_)) => tracing::debug!(event = "CONN_CLOSED", error = %e),
@@ -59,26 +75,28 @@ pub async fn serve<S: Stream>(proxy: Arc<Proxy>, client: S, peer: SocketAddr) {
     .await
 }
 
-async fn run<S: Stream>(proxy: &Proxy, mut client: S, peer: SocketAddr) -> Result<(), SessionError> {
-    let (head, rest) = tokio::time::timeout(HANDSHAKE_TIMEOUT, read_upgrade(&mut client))
-        .await
-        .map_err(|_| SessionError::Client("no upgrade request before the deadline".into()))??;
-    let host = head.host();
-    if !proxy.node.host_allowed(host.as_deref()) {
-        tracing::warn!(event = "REJECTED_HOST", host = host.as_deref().unwrap_or(""));
-        return refuse(&mut client, "403 Forbidden").await;
-    }
-    let (user, password) = match credentials(&head) {
-        Ok(c) => c,
-        Err(status) => return refuse(&mut client, status).await,
+async fn run<S: Stream>(
+    proxy: &Proxy,
+    mut client: S,
+    peer: SocketAddr,
+    ticket: Ticket,
+) -> Result<(), SessionError> {
+    let shed = ticket.shed_signal();
+    let pre_auth = tokio::time::timeout(HANDSHAKE_TIMEOUT, pre_auth(proxy, &mut client, peer));
+    let authorized = tokio::select! {
+        r = pre_auth => r.map_err(|_| SessionError::Client("no upgrade request before the deadline".into()))?,
+        _ = shed.cancelled() => {
+            tracing::debug!(event = "PREAUTH_SHED");
+            return Err(SessionError::Client("shed: too many unauthenticated connections".into()));
+        }
     };
-    // The head is not needed again; a tunnel may live for days.
-    drop(head);
-    tracing::Span::current().record("user", user.as_str());
-    let (limits, elsewhere) = match authorize(proxy, &user, password.as_deref()).await {
-        Ok(v) => v,
-        Err(status) => return refuse(&mut client, status).await,
+    let (user, limits, elsewhere, rest) = match authorized {
+        Ok(a) => a,
+        Err(Refusal::Status(status)) => return refuse(&mut client, status).await,
+        Err(Refusal::Session(e)) => return Err(e),
     };
+    // Authenticated: the slot goes to the next unauthenticated connection.
+    drop(ticket);
     let entry = proxy.node.user(&user, limits);
     let guard = match proxy.node.open_tunnel(&entry, peer.ip().to_string(), elsewhere) {
         Ok(g) => g,
@@ -111,13 +129,45 @@ async fn run<S: Stream>(proxy: &Proxy, mut client: S, peer: SocketAddr) -> Resul
     result.map(|_| ())
 }
 
+/// How the pre-auth phase ended without a tunnel.
+enum Refusal {
+    /// Answer with this status line, then close.
+    Status(&'static str),
+    Session(SessionError),
+}
+
+/// Reads the heads and authenticates: (user, limits, tunnels elsewhere, bytes after the head).
+async fn pre_auth<S: Stream>(
+    proxy: &Proxy,
+    client: &mut S,
+    peer: SocketAddr,
+) -> Result<(String, crate::wire::UserLimits, u32, Vec<u8>), Refusal> {
+    let (head, rest) = read_upgrade(client, proxy.max_header_lines).await.map_err(Refusal::Session)?;
+    let host = head.host();
+    if !proxy.node.host_allowed(host.as_deref()) {
+        tracing::warn!(event = "REJECTED_HOST", host = host.as_deref().unwrap_or(""));
+        return Err(Refusal::Status("403 Forbidden"));
+    }
+    let (user, password) = credentials(&head).map_err(Refusal::Status)?;
+    // The head is not needed again; a tunnel may live for days.
+    drop(head);
+    // `&str` fields are recorded escaped (Debug), whatever the client put in the name.
+    tracing::Span::current().record("user", user.as_str());
+    let (limits, elsewhere) =
+        authorize(proxy, peer.ip(), &user, password.as_deref()).await.map_err(Refusal::Status)?;
+    Ok((user, limits, elsewhere, rest))
+}
+
 fn client_err(e: std::io::Error) -> SessionError {
     SessionError::Client(e.to_string())
 }
 
 /// Answers dummy heads with 200 until the upgrade head; returns it and the bytes after it.
-async fn read_upgrade<S: Stream>(client: &mut S) -> Result<(Head, Vec<u8>), SessionError> {
-    let mut hs = Handshake::new();
+async fn read_upgrade<S: Stream>(
+    client: &mut S,
+    max_header_lines: usize,
+) -> Result<(Head, Vec<u8>), SessionError> {
+    let mut hs = Handshake::with_max_header_lines(max_header_lines);
     let mut buf = vec![0u8; 4096];
     loop {
         match hs.next() {
@@ -135,66 +185,6 @@ async fn read_upgrade<S: Stream>(client: &mut S) -> Result<(Head, Vec<u8>), Sess
                 let _ = client.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n").await;
                 return Err(SessionError::Refused { status: "400 Bad Request" });
             }
-        }
-    }
-}
-
-/// `Proxy-Authorization: Basic` first, then `/?user=NAME` (the panel decides if allowed).
-fn credentials(head: &Head) -> Result<(String, Option<String>), &'static str> {
-    match head.basic_credentials() {
-        Ok(Some((user, password))) => Ok((user, Some(password))),
-        Err(_) => {
-            tracing::warn!(event = "AUTH_FAILED", reason = "malformed Proxy-Authorization");
-            Err("401 Unauthorized")
-        }
-        Ok(None) => match head.uri_user() {
-            Some(user) => Ok((user, None)),
-            None => {
-                tracing::warn!(event = "AUTH_MISSING");
-                Err("401 Unauthorized")
-            }
-        },
-    }
-}
-
-/// Cache first (same user and password, under a minute old), then the panel. When the panel
-/// is unreachable and nothing is cached: 503.
-async fn authorize(
-    proxy: &Proxy,
-    user: &str,
-    password: Option<&str>,
-) -> Result<(UserLimits, u32), &'static str> {
-    let now = Instant::now();
-    if let Some(password) = password
-        && let Some(hit) = proxy.node.cached_verdict(user, password, now)
-    {
-        return Ok(hit);
-    }
-    let verdict = match proxy.panel.authorize(user, password, &proxy.node.node_id).await {
-        Ok(v) => v,
-        Err(e) => {
-            let level_event =
-                if matches!(e, PanelError::BadSecret) { "IPC_UNAUTHORIZED" } else { "PANEL_UNREACHABLE" };
-            tracing::error!(event = level_event, error = %e);
-            return Err("503 Service Unavailable");
-        }
-    };
-    match verdict.verdict {
-        AuthVerdict::Allow { limits } => {
-            match password {
-                Some(p) => proxy.node.remember_verdict(user, p, limits, verdict.connections_elsewhere, now),
-                None => tracing::info!(event = "AUTH_LITE_SUCCESS"),
-            }
-            Ok((limits, verdict.connections_elsewhere))
-        }
-        AuthVerdict::Deny { reason } => {
-            let event = match (reason, password) {
-                (DenyReason::BadCredentials | DenyReason::NoSuchUser, Some(_)) => "AUTH_FAILED",
-                (_, None) => "AUTH_LITE_FAILED",
-                _ => "AUTH_REFUSED",
-            };
-            tracing::warn!(event, ?reason);
-            Err(reason.status_line())
         }
     }
 }

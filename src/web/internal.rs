@@ -1,7 +1,8 @@
 //! `/internal/*`: the API proxies call. Guarded by the internal secret (constant time), from
 //! loopback peers too (a tunnel customer reaches this host's loopback through SSH port
 //! forwarding), and unless configured otherwise also by a loopback peer address. The proxy
-//! never hashes: it asks here, and bcrypt runs on the blocking pool. Names and paths are
+//! never hashes: it asks here, and bcrypt runs on the blocking pool, at most a few at once
+//! (`AuthCache::gate`): when the queue is full the answer is 503 at once. Names and paths are
 //! logged with `?` (escaped): a newline from a client never starts a journal line.
 
 use super::AppState;
@@ -52,7 +53,15 @@ pub async fn auth(
     let TunnelAuth { auth: AuthRequest { username, password }, node_id } = body.into_inner();
     let user = state.registry.send(GetUser { username: username.clone() }).await??;
     let verdict = match password {
-        Some(password) => verify(user, password, &state).await?,
+        Some(password) => match verify(user, password, &state).await? {
+            Some(verdict) => verdict,
+            None => {
+                // Debug only: under a flood this is most answers.
+                tracing::debug!(event = "PANEL_AUTH_BUSY", user = ?username);
+                state.metrics.count_auth("busy");
+                return Ok(HttpResponse::ServiceUnavailable().finish());
+            }
+        },
         None => lite(user),
     };
     state.metrics.count_auth(match &verdict {
@@ -71,29 +80,36 @@ pub async fn auth(
     Ok(HttpResponse::Ok().json(TunnelVerdict { verdict, connections_elsewhere }))
 }
 
-/// A password verified recently against the same stored hash skips bcrypt. Unknown names
-/// are verified against a dummy hash of the same cost, so they answer no faster than known
-/// ones.
-async fn verify(user: Option<User>, password: String, state: &AppState) -> Result<AuthVerdict, ApiError> {
+/// A password verified recently against the same stored hash skips bcrypt (and the gate).
+/// Unknown names are verified against a dummy hash of the same cost, so they answer no
+/// faster than known ones. `None`: the gate is full, try later.
+async fn verify(
+    user: Option<User>,
+    password: String,
+    state: &AppState,
+) -> Result<Option<AuthVerdict>, ApiError> {
     let now = std::time::Instant::now();
     if let Some(u) = &user
         && state.auth_cache.hit(&u.username, &password, &u.password_hash, now)
     {
-        return Ok(by_status(u));
+        return Ok(Some(by_status(u)));
     }
+    let Some(_turn) = state.auth_cache.gate.enter(super::auth_cache::QUEUE_WAIT).await else {
+        return Ok(None);
+    };
     let hash = user.as_ref().map_or(state.dummy_hash.clone(), |u| u.password_hash.clone());
     let checked = password.clone();
     let matches = web::block(move || bcrypt::non_truncating_verify(checked, &hash).unwrap_or(false))
         .await
         .map_err(ApiError::internal)?;
-    Ok(match user {
+    Ok(Some(match user {
         None => deny(DenyReason::NoSuchUser),
         Some(_) if !matches => deny(DenyReason::BadCredentials),
         Some(u) => {
             state.auth_cache.remember(&u.username, &password, &u.password_hash, now);
             by_status(&u)
         }
-    })
+    }))
 }
 
 /// `/?user=NAME`: no password, so only for users who opted out of the header.

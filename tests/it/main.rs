@@ -12,6 +12,7 @@ mod install;
 mod panel_loopback;
 pub mod privileged;
 mod proxy;
+mod proxy_guard;
 mod registry;
 mod store;
 mod tunnel_customer;
