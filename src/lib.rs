@@ -4,7 +4,8 @@
 //! - [`config`]: `config.json` → validated [`config::Config`].
 //! - [`domain`]: usernames, passwords, statuses, days: parsed once, trusted after.
 //! - [`store`]: redb, the only durable state; values through one versioned codec.
-//! - [`actors`]: the panel's actors (`UserRegistry`, ...), one per file.
+//! - [`actors`]: the panel's actors (`UserRegistry`, ...), one per file; the planner that
+//!   turns each committed change into its consequences.
 //! - [`web`]: actix-web: the route table (`web::ROUTE_TABLE`), the admin API and its
 //!   sessions, CSRF gate and security headers, the embedded UI (`static/`), `/ws/ui`, the
 //!   proxies' internal API.
@@ -18,7 +19,14 @@
 //!   hash, config.json), each keeping what is already there.
 //! - [`secure_files`]: random secrets, private files, and writes that never follow a link
 //!   (what root uses in directories the panel account owns).
+//! - [`connect`]: `wss-panel connect`, an OpenSSH `ProxyCommand` through the tunnel.
+//! - [`up`]: `wss-panel up`, panel and proxy on unprivileged ports for trying it without root.
+//! - [`metrics`]: the panel's counters behind `/metrics`.
+//! - [`tls`]: rustls server settings from PEM files (the proxy's TLS port and the panel).
 //! - [`telemetry`]: logging for journald.
+//!
+//! `ARCHITECTURE.md` at the project root has the whole map: processes, actors and their
+//! messages, the store's tables, the wire messages, the privilege boundary, the log events.
 #![forbid(unsafe_code)]
 
 pub mod actors;

@@ -58,7 +58,7 @@ pub async fn issue(
     let Some(hash) = state.admin_hash.read().map_err(ApiError::internal)?.clone() else {
         return Err(ApiError::internal("a login succeeded without an admin hash"));
     };
-    let token = super::random_hex(32);
+    let token = crate::secure_files::random_hex(32);
     let now = state.sessions.clock.now();
     let record = RememberedDevice {
         created_at: now,

@@ -1,5 +1,5 @@
-//! The panel's HTTP side: the whole route table, the shared state, and `run_panel`, which
-//! opens the store, starts the actors and serves. One file per resource.
+//! The panel's HTTP side: the whole route table and the state every handler shares. One file
+//! per resource; [`server`] starts the actors and serves.
 
 pub mod admin_auth;
 pub mod admin_password;
@@ -18,6 +18,7 @@ pub mod login_failures;
 pub mod metrics;
 pub mod nodes;
 pub mod ports;
+pub mod server;
 pub mod session;
 pub mod settings;
 pub mod static_files;
@@ -29,23 +30,19 @@ pub mod users;
 pub mod ws_ipc;
 pub mod ws_ui;
 
-use crate::actors::command_runner::{Backend, CommandRunner, Run};
+pub use server::{ensure_admin_token, run_panel, system_account_exists};
+
+use crate::actors::command_runner::CommandRunner;
 use crate::actors::dispatcher::ChangeDispatcher;
 use crate::actors::fuse_decider::FuseDecider;
-use crate::actors::maintenance::MaintenanceScheduler;
 use crate::actors::node_hub::NodeHub;
 use crate::actors::stats_aggregator::StatsAggregator;
-use crate::actors::stats_aggregator::Subscribe;
 use crate::actors::ui_hub::UiHub;
 use crate::actors::user_registry::UserRegistry;
-use crate::config::{CommandBackend, Config};
-use crate::secure_files::{create_private_dir, open_private, random_hex};
 use crate::store::Store;
-use crate::system::SystemCommand;
 use actix::prelude::*;
 use actix_web::http::Method;
-use actix_web::{App, HttpResponse, HttpServer, web};
-use std::io::Write;
+use actix_web::{HttpResponse, web};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -179,158 +176,4 @@ pub fn load_admin_hash(path: &Path) -> std::io::Result<Option<String>> {
         }
         Err(e) => Err(e),
     }
-}
-
-fn backend_of(config: &Config) -> Backend {
-    let helper_path = config.helper_path.clone();
-    match config.command_backend {
-        CommandBackend::Sudo => Backend::Sudo { helper_path },
-        CommandBackend::Direct => Backend::Direct { helper_path },
-        CommandBackend::Recording => Backend::Recording(Default::default()),
-    }
-}
-
-/// Does a Linux account of that name exist (passwd database, NSS included)?
-pub fn system_account_exists(name: &str) -> bool {
-    matches!(nix::unistd::User::from_name(name), Ok(Some(_)))
-}
-
-/// Runs the panel until the server stops.
-pub async fn run_panel(config: Config) -> anyhow::Result<()> {
-    create_private_dir(&config.data_dir)?;
-    let store = Arc::new(Store::open(&config.store_path())?);
-    // The store holds password hashes: owner only.
-    set_mode(&config.store_path(), 0o600)?;
-    let admin_token = ensure_admin_token(&config.admin_token_path())?;
-    let metrics_token = ensure_admin_token(&config.metrics_token_path())?;
-    let panel_user = config.panel_user.clone();
-    let runner = CommandRunner::new(backend_of(&config)).start();
-    bans::reapply(&store, &runner)?;
-    // Rules live until reboot: every start applies the tunnel customers' firewall again.
-    runner.do_send(Run(SystemCommand::GuardTunnels { udpgw_port: config.udpgw_port }));
-    // The dispatcher's address exists before the actors it delivers to (which need the
-    // registry); it starts once they do, and keeps what was published meanwhile.
-    let dispatch_ctx = Context::<ChangeDispatcher>::new();
-    let dispatcher = dispatch_ctx.address();
-    let registry_store = store.clone();
-    let registry_subscriber = dispatcher.clone().recipient();
-    let registry = SyncArbiter::start(1, move || {
-        UserRegistry::new(registry_store.clone(), system_account_exists, panel_user.clone())
-            .with_subscriber(registry_subscriber.clone())
-    });
-    let metrics = Arc::new(crate::metrics::Metrics::default());
-    let aggregator = StatsAggregator::new(registry.clone(), metrics.clone()).start();
-    let hub = NodeHub::new(aggregator.clone(), hosts::load(&store)?).start();
-    let threshold = settings::load(&store)?.fuse_threshold_kbps;
-    let fuse = FuseDecider::new(registry.clone(), threshold, metrics.clone()).start();
-    aggregator.do_send(Subscribe(fuse.clone().recipient()));
-    let dummy_hash = bcrypt::non_truncating_hash(random_hex(16), config.bcrypt_cost)?;
-    let system = system::SystemSources {
-        registry: registry.clone(),
-        aggregator: aggregator.clone(),
-        runner: runner.clone(),
-        config: config.clone(),
-    };
-    let sources = system.clone();
-    let ui = UiHub::new(Arc::new(move || Box::pin(system::gather(sources.clone())))).start();
-    aggregator.do_send(Subscribe(ui.clone().recipient()));
-    let plan_to = (runner.clone().recipient(), hub.clone().recipient(), ui.clone().recipient());
-    dispatch_ctx.run(ChangeDispatcher::new(plan_to.0, plan_to.1, plan_to.2));
-    let admin_hash_path = config.admin_password_path();
-    let sessions = session::Sessions::new(store.clone(), session::Clock::from_env());
-    let known_ips = known_admin_ips(&store, &sessions)?;
-    let state = web::Data::new(AppState {
-        registry,
-        hub,
-        aggregator,
-        fuse,
-        runner,
-        ui,
-        dispatcher,
-        store,
-        sessions,
-        system,
-        throttle: Mutex::new(throttle::Throttle::knowing(known_ips)),
-        login_failures: Default::default(),
-        audit_max_rows: config.audit_max_rows,
-        audit_max_age_days: config.audit_max_age_days,
-        admin_hash: RwLock::new(load_admin_hash(&admin_hash_path)?),
-        admin_hash_path,
-        admin_token,
-        metrics_token,
-        internal_secret: config.internal_api_secret.clone(),
-        internal_allow_remote: config.internal_allow_remote,
-        metrics,
-        auth_cache: auth_cache::AuthCache::new(std::time::Duration::from_secs(config.auth_cache_secs)),
-        bcrypt_cost: config.bcrypt_cost,
-        dummy_hash,
-    });
-    let interval = std::time::Duration::from_secs(config.maintenance_interval_secs);
-    let upkeep = state.clone();
-    let housekeeping = move || {
-        let state = upkeep.clone();
-        actix_web::rt::spawn(async move { audit::housekeeping(&state).await });
-    };
-    MaintenanceScheduler::new(state.registry.clone(), interval)
-        .with_housekeeping(Box::new(housekeeping))
-        .start();
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(state.clone())
-            .configure(routes)
-            .wrap(actix_web::middleware::from_fn(guard::csrf))
-            .wrap(guard::security_headers())
-            .wrap(actix_web::middleware::from_fn(tls::hsts))
-    });
-    let listen = (config.panel_bind, config.panel_port);
-    let server = if config.panel_tls {
-        server.bind_rustls_0_23(listen, tls::server_config(&config.tls_cert, &config.tls_key)?)?
-    } else {
-        server.bind(listen)?
-    };
-    // Proxies and the `user` CLI on this host speak plain HTTP to loopback.
-    let server = match config.panel_local_port {
-        Some(port) => server.bind((std::net::Ipv4Addr::LOCALHOST, port))?,
-        None => server,
-    };
-    let addr = server.addrs()[0];
-    if config.panel_port == 0 {
-        std::fs::write(config.panel_addr_path(), addr.to_string())?;
-    }
-    tracing::info!(event = "PANEL_LISTENING", tls = config.panel_tls, %addr);
-    server.run().await?;
-    Ok(())
-}
-
-/// Reads a token file (the admin token, the metrics token), creating it (mode 0600, owned by
-/// whoever runs the panel) on first start. Only root and the panel user can read it; the
-/// `user` CLI reads the admin token, Prometheus a copy of the metrics token.
-pub fn ensure_admin_token(path: &Path) -> std::io::Result<String> {
-    match std::fs::read_to_string(path) {
-        Ok(token) if !token.trim().is_empty() => return Ok(token.trim().to_owned()),
-        Ok(_) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
-    }
-    let token = random_hex(32);
-    let mut file = open_private(path)?;
-    file.write_all(token.as_bytes())?;
-    file.sync_all()?;
-    Ok(token)
-}
-
-/// IPs the admin logged in from, as the stored remembered devices say.
-fn known_admin_ips(
-    store: &Store,
-    sessions: &session::Sessions,
-) -> Result<Vec<String>, crate::store::StoreError> {
-    let now = sessions.clock.now();
-    store.read(|txn| {
-        crate::store::devices::issuing_ips(&txn.open_table(crate::store::tables::ADMIN_DEVICES)?, now)
-    })
-}
-
-fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }

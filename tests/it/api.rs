@@ -167,12 +167,14 @@ fn the_internal_api_refuses_a_wrong_secret() {
 
 #[test]
 fn a_slow_password_check_does_not_block_other_requests() {
-    // Cost 14 makes each verify take about a second here; four run at once.
+    // Cost 14 makes a verify take about a second here. One at a time: the panel's verify gate
+    // runs (cores - 1) at once and turns away what queues longer than a second (503, by
+    // design; `web::auth_cache` tests that), so more would test the gate, not this.
     let dir = PanelDir::new(json!({ "bcrypt_cost": 14 }));
     let panel = std::sync::Arc::new(dir.start());
     assert_eq!(panel.create_user("slow", "pw-slow-1", json!({})).status, 201);
     let started = Instant::now();
-    let verifies: Vec<_> = (0..4)
+    let verifies: Vec<_> = (0..1)
         .map(|_| {
             let p = panel.clone();
             std::thread::spawn(move || {
