@@ -123,6 +123,21 @@ pub struct StatsReport {
     pub node_id: String,
     pub users: std::collections::BTreeMap<String, UserStats>,
     pub batches: Vec<TrafficBatch>,
+    /// The node's guards against connections that never authenticate (absent from older
+    /// proxies: zeros).
+    #[serde(default)]
+    pub guard: GuardStats,
+}
+
+/// A node's pre-auth guards: connections not yet authenticated now, and since the proxy
+/// started those refused at the per-address cap, shed at the global cap, and auth attempts
+/// refused by the failure throttle.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardStats {
+    pub pending: u64,
+    pub refused_per_ip: u64,
+    pub shed: u64,
+    pub throttled: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -36,6 +36,8 @@ pub struct LiveView {
     pub speed_up_kbps: f64,
     pub speed_down_kbps: f64,
     pub connections: u32,
+    /// The nodes' pre-auth guards, summed.
+    pub guard: crate::wire::GuardStats,
 }
 
 /// Merges the latest report of each node. Pure.
@@ -43,6 +45,11 @@ pub fn merge<'a>(reports: impl Iterator<Item = &'a StatsReport>) -> LiveView {
     let mut view = LiveView::default();
     for report in reports {
         view.nodes.push(report.node_id.clone());
+        let g = &report.guard;
+        view.guard.pending += g.pending;
+        view.guard.refused_per_ip += g.refused_per_ip;
+        view.guard.shed += g.shed;
+        view.guard.throttled += g.throttled;
         for (name, s) in &report.users {
             let u = view.users.entry(name.clone()).or_default();
             u.speed_up_kbps += s.speed_up_kbps;
@@ -260,7 +267,7 @@ mod tests {
             connections: conns,
             ips: vec![("198.51.100.1".into(), 7)],
         };
-        StatsReport { node_id: node.into(), users: [(user.to_owned(), stats)].into(), batches: vec![] }
+        StatsReport { node_id: node.into(), users: [(user.to_owned(), stats)].into(), ..Default::default() }
     }
 
     #[test]

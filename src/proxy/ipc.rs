@@ -4,7 +4,7 @@
 //! loses nor double-counts a byte.
 
 use super::state::NodeState;
-use crate::wire::{NODE_HEADER, PanelToProxy, ProxyToPanel, SECRET_HEADER};
+use crate::wire::{GuardStats, NODE_HEADER, PanelToProxy, ProxyToPanel, SECRET_HEADER};
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -40,8 +40,17 @@ pub enum IpcError {
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// Where a report's [`GuardStats`] come from (the proxy's admission caps and auth throttle).
+pub type GuardSource = Arc<dyn Fn() -> GuardStats + Send + Sync>;
+
 /// Runs until `stop`; then sends a last report and waits briefly for its acknowledgement.
-pub async fn run(node: Arc<NodeState>, panel_url: String, secret: String, stop: CancellationToken) {
+pub async fn run(
+    node: Arc<NodeState>,
+    guard: GuardSource,
+    panel_url: String,
+    secret: String,
+    stop: CancellationToken,
+) {
     let url = format!("{}/ipc", panel_url.trim_end_matches('/').replacen("http", "ws", 1));
     let mut backoff = Duration::from_millis(500);
     while !stop.is_cancelled() {
@@ -49,7 +58,7 @@ pub async fn run(node: Arc<NodeState>, panel_url: String, secret: String, stop: 
             Ok(ws) => {
                 tracing::info!(event = "IPC_CONNECTED", %url);
                 backoff = Duration::from_millis(500);
-                if let Err(e) = session(ws, &node, &stop).await {
+                if let Err(e) = session(ws, &node, &guard, &stop).await {
                     tracing::warn!(event = "IPC_WSC", "[IPC_WSC] connection lost: {e}");
                 }
             }
@@ -78,13 +87,18 @@ async fn connect(url: &str, secret: &str, node_id: &str) -> Result<Ws, IpcError>
 }
 
 /// One connected session: report every second, apply commands as they come.
-async fn session(ws: Ws, node: &NodeState, stop: &CancellationToken) -> Result<(), IpcError> {
+async fn session(
+    ws: Ws,
+    node: &NodeState,
+    guard: &GuardSource,
+    stop: &CancellationToken,
+) -> Result<(), IpcError> {
     let (mut sink, mut stream) = ws.split();
     let mut ticker = tokio::time::interval(REPORT_INTERVAL);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {
-            _ = ticker.tick() => send_report(&mut sink, node).await?,
+            _ = ticker.tick() => send_report(&mut sink, node, guard).await?,
             msg = stream.next() => match msg {
                 Some(Ok(Message::Text(text))) => apply(node, &text),
                 Some(Ok(Message::Close(_))) | None => return Err(IpcError::ClosedByPanel),
@@ -92,7 +106,7 @@ async fn session(ws: Ws, node: &NodeState, stop: &CancellationToken) -> Result<(
                 Some(Err(e)) => return Err(e.into()),
             },
             _ = stop.cancelled() => {
-                send_report(&mut sink, node).await?;
+                send_report(&mut sink, node, guard).await?;
                 let deadline = Instant::now() + FINAL_ACK_WAIT;
                 while node.has_pending_batches() && Instant::now() < deadline {
                     match tokio::time::timeout_at(deadline.into(), stream.next()).await {
@@ -108,11 +122,12 @@ async fn session(ws: Ws, node: &NodeState, stop: &CancellationToken) -> Result<(
     }
 }
 
-async fn send_report<S>(sink: &mut S, node: &NodeState) -> Result<(), IpcError>
+async fn send_report<S>(sink: &mut S, node: &NodeState, guard: &GuardSource) -> Result<(), IpcError>
 where
     S: futures_util::Sink<Message, Error = tungstenite::Error> + Unpin,
 {
-    let report = node.tick(Instant::now());
+    let mut report = node.tick(Instant::now());
+    report.guard = guard();
     let text = serde_json::to_string(&ProxyToPanel::StatsUpdate(report))?;
     Ok(sink.send(Message::Text(text.into())).await?)
 }

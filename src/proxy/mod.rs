@@ -111,8 +111,10 @@ pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) 
     }
     tokio::spawn(log_guard_stats(proxy.clone(), accept_stop.clone()));
     let ipc_stop = CancellationToken::new();
+    let guard_of = proxy.clone();
     let ipc = tokio::spawn(ipc::run(
         node.clone(),
+        Arc::new(move || guard_stats(&guard_of)),
         config.panel_url.clone(),
         config.internal_api_secret.clone(),
         ipc_stop.clone(),
@@ -133,6 +135,17 @@ pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) 
 /// How often the pre-auth counters are logged (only when they changed).
 const GUARD_STATS_INTERVAL: Duration = Duration::from_secs(10);
 
+/// The pre-auth guards' numbers, for the report to the panel and the `PREAUTH_STATS` line.
+fn guard_stats(proxy: &Proxy) -> crate::wire::GuardStats {
+    let a = proxy.admission.stats();
+    crate::wire::GuardStats {
+        pending: a.pending as u64,
+        refused_per_ip: a.refused,
+        shed: a.shed,
+        throttled: proxy.throttle().refused(),
+    }
+}
+
 /// One `PREAUTH_STATS` line per interval while anything changed: unauthenticated
 /// connections now, and since start those refused at the per-address cap, shed at the
 /// global cap, and auth attempts throttled. Single refusals are logged at debug only, so
@@ -145,19 +158,16 @@ async fn log_guard_stats(proxy: Arc<Proxy>, stop: CancellationToken) {
             _ = ticker.tick() => {}
             _ = stop.cancelled() => return,
         }
-        let a = proxy.admission.stats();
-        let (throttled, (ips, names)) = {
-            let t = proxy.throttle();
-            (t.refused(), t.tracked())
-        };
-        let now = (a, throttled, ips, names);
-        if last != Some(now) && (a.refused, a.shed, throttled) != (0, 0, 0) {
+        let g = guard_stats(&proxy);
+        let (ips, names) = proxy.throttle().tracked();
+        let now = (g, ips, names);
+        if last != Some(now) && (g.refused_per_ip, g.shed, g.throttled) != (0, 0, 0) {
             tracing::info!(
                 event = "PREAUTH_STATS",
-                pending = a.pending,
-                refused_per_ip = a.refused,
-                shed = a.shed,
-                throttled,
+                pending = g.pending,
+                refused_per_ip = g.refused_per_ip,
+                shed = g.shed,
+                throttled = g.throttled,
                 tracked_ips = ips,
                 tracked_names = names,
             );

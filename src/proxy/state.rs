@@ -286,7 +286,12 @@ impl NodeState {
             );
             true
         });
-        StatsReport { node_id: self.node_id.clone(), users: stats, batches: self.batch(bytes) }
+        StatsReport {
+            node_id: self.node_id.clone(),
+            users: stats,
+            batches: self.batch(bytes),
+            ..Default::default()
+        }
     }
 
     /// Turns this tick's bytes into a new batch; returns the oldest unacknowledged batches.

@@ -41,6 +41,31 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         "gauge",
         format!("{:.1}", view.speed_down_kbps),
     );
+    let g = view.guard;
+    gauge(
+        "wss_preauth_connections",
+        "Connections not yet authenticated, all nodes.",
+        "gauge",
+        g.pending.to_string(),
+    );
+    gauge(
+        "wss_preauth_refused_total",
+        "Connections refused at the per-address pre-auth cap since each proxy started.",
+        "counter",
+        g.refused_per_ip.to_string(),
+    );
+    gauge(
+        "wss_preauth_shed_total",
+        "Unauthenticated connections shed at the global cap since each proxy started.",
+        "counter",
+        g.shed.to_string(),
+    );
+    gauge(
+        "wss_auth_throttled_total",
+        "Tunnel auth attempts refused by the failure throttle since each proxy started.",
+        "counter",
+        g.throttled.to_string(),
+    );
     gauge(
         "wss_admin_login_verifies_total",
         "Admin password verifies (bcrypt) run for logins and password changes.",

@@ -53,18 +53,28 @@ const OK: &str = "HTTP/1.1 101 Switching Protocols";
 const WRONG: &str = "HTTP/1.1 401 Unauthorized";
 const THROTTLED: &str = "HTTP/1.1 429 Too Many Requests";
 
-/// Tunnel auth answers the panel has given so far (`wss_auth_total`, all results).
-fn panel_auth_total(panel: &crate::helpers::Panel) -> u64 {
+/// The panel's `/metrics` text, read as Prometheus would.
+fn panel_metrics_text(panel: &crate::helpers::Panel) -> String {
     let mut resp = crate::helpers::agent()
         .get(&format!("{}/metrics", panel.url))
         .header("authorization", &format!("Bearer {}", panel.metrics_token()))
         .call()
         .unwrap();
-    let text = resp.body_mut().read_to_string().unwrap();
-    text.lines()
-        .filter(|l| l.starts_with("wss_auth_total{"))
+    resp.body_mut().read_to_string().unwrap()
+}
+
+/// The sum of a metric's samples (all label sets).
+fn panel_metric(panel: &crate::helpers::Panel, name: &str) -> u64 {
+    panel_metrics_text(panel)
+        .lines()
+        .filter(|l| l.starts_with(&format!("{name} ")) || l.starts_with(&format!("{name}{{")))
         .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
         .sum()
+}
+
+/// Tunnel auth answers the panel has given so far (`wss_auth_total`, all results).
+fn panel_auth_total(panel: &crate::helpers::Panel) -> u64 {
+    panel_metric(panel, "wss_auth_total")
 }
 
 #[test]
@@ -81,6 +91,10 @@ fn after_ten_wrong_passwords_from_one_address_the_next_is_throttled_before_the_p
     assert_eq!(status_from(attacker, r.proxy.http, &upgrade_head("tun", "pw-tun-1")), THROTTLED);
     r.proxy.wait_for_log(&["AUTH_THROTTLED", "by=\"ip\"", "tun"]);
     assert_eq!(panel_auth_total(&r.panel), asked, "throttled attempts never reached the panel");
+    let counted = wait_for(Duration::from_secs(5), || {
+        (panel_metric(&r.panel, "wss_auth_throttled_total") == 2).then_some(())
+    });
+    assert!(counted.is_some(), "both throttled attempts are counted in /metrics");
     // Another address gets through, the same name included.
     assert_eq!(status_from(neighbour, r.proxy.http, &upgrade_head("tun", "pw-tun-1")), OK);
     // Now the verdict is cached at the proxy: it needs neither the panel nor the throttle.
@@ -257,6 +271,15 @@ fn a_connection_over_the_per_address_cap_is_closed_and_another_address_is_not() 
         .collect();
     let mut fourth = connect_from([127, 0, 6, 1], r.proxy.http).unwrap();
     assert!(closed_within(&mut fourth, Duration::from_secs(5)), "over the cap: closed at accept");
+    // The operator sees it in /metrics: the proxy's next report carries its guard counters.
+    let counted = wait_for(Duration::from_secs(5), || {
+        let (refused, pending) = (
+            panel_metric(&r.panel, "wss_preauth_refused_total"),
+            panel_metric(&r.panel, "wss_preauth_connections"),
+        );
+        (refused == 1 && pending == 3).then_some(())
+    });
+    assert!(counted.is_some(), "wss_preauth_refused_total 1 and wss_preauth_connections 3 in /metrics");
     assert_eq!(status_from([127, 0, 6, 2], r.proxy.http, &upgrade_head("tun", "pw-tun-1")), OK);
     held.pop();
     // A slot freed: the address may connect again (the close reaches the proxy first).
