@@ -25,6 +25,7 @@ pub mod client;
 pub mod config;
 pub mod connect;
 pub mod doctor;
+pub mod import;
 pub mod domain;
 pub mod install;
 pub mod metrics;

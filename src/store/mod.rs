@@ -7,6 +7,8 @@ pub mod codec;
 pub mod devices;
 pub mod fixture;
 pub mod hosts;
+pub mod offline;
+pub mod snapshot;
 pub mod ip_bans;
 pub mod sessions;
 pub mod settings;
