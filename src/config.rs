@@ -72,6 +72,11 @@ pub struct RawConfig {
     pub audit_max_rows: Option<u64>,
     /// Audit log retention: records older than this many days are pruned (default 365).
     pub audit_max_age_days: Option<u64>,
+    /// Scheduled backups into `<data_dir>/backups`: one when the newest is this old
+    /// (default 86400, a day; 0 = off).
+    pub backup_interval_secs: Option<u64>,
+    /// Scheduled backups kept (default 7); the oldest go first.
+    pub backup_keep: Option<u32>,
     // Keys of the original that no longer mean anything; kept readable for upgrades.
     pub internal_api_port: Option<u16>,
     pub panel_api_url: Option<String>,
@@ -107,6 +112,8 @@ pub struct Config {
     pub internal_allow_remote: bool,
     pub audit_max_rows: u64,
     pub audit_max_age_days: u64,
+    pub backup_interval_secs: u64,
+    pub backup_keep: u32,
 }
 
 /// How system commands are run; see `RawConfig::command_backend`.
@@ -222,6 +229,10 @@ impl RawConfig {
         if !(1..=36_500).contains(&audit_max_age_days) {
             return invalid(format!("audit_max_age_days {audit_max_age_days} is out of range 1..=36500"));
         }
+        let backup_keep = self.backup_keep.unwrap_or(7);
+        if !(1..=1000).contains(&backup_keep) {
+            return invalid(format!("backup_keep {backup_keep} is out of range 1..=1000"));
+        }
         let data_dir = self.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into());
         let ports = [
             ("panel_port", self.panel_port.unwrap_or(54321)),
@@ -269,6 +280,8 @@ impl RawConfig {
             internal_allow_remote: self.internal_allow_remote.unwrap_or(false),
             audit_max_rows,
             audit_max_age_days,
+            backup_interval_secs: self.backup_interval_secs.unwrap_or(86_400),
+            backup_keep,
         })
     }
 }

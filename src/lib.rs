@@ -20,6 +20,7 @@
 #![forbid(unsafe_code)]
 
 pub mod actors;
+pub mod backup;
 pub mod cli;
 pub mod client;
 pub mod config;

@@ -5,6 +5,7 @@ pub mod admin_auth;
 pub mod admin_password;
 pub mod audit;
 pub mod audited;
+pub mod backup;
 pub mod auth_cache;
 pub mod bans;
 pub mod devices;
@@ -31,6 +32,7 @@ pub mod ws_ui;
 
 use crate::actors::command_runner::{Backend, CommandRunner, Run};
 use crate::actors::fuse_decider::FuseDecider;
+use crate::actors::backup_scheduler::BackupScheduler;
 use crate::actors::maintenance::MaintenanceScheduler;
 use crate::actors::node_hub::NodeHub;
 use crate::actors::stats_aggregator::StatsAggregator;
@@ -140,6 +142,7 @@ route_table! {
     Admin POST "/api/bans" => bans::ban;
     Admin DELETE "/api/bans/{ip}" => bans::unban;
     Admin GET "/api/audit" => audit::list;
+    Admin GET "/api/backup" => backup::download;
     Admin GET "/api/system/status" => system::status;
     Admin POST "/api/system/services/{name}/restart" => system::restart;
     Admin GET "/api/system/services/{name}/logs" => system::logs;
@@ -262,6 +265,11 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         let state = upkeep.clone();
         actix_web::rt::spawn(async move { audit::housekeeping(&state).await });
     };
+    if config.backup_interval_secs > 0 {
+        let every = std::time::Duration::from_secs(config.backup_interval_secs);
+        BackupScheduler::new(state.store.clone(), config.data_dir.clone(), every, config.backup_keep as usize)
+            .start();
+    }
     MaintenanceScheduler::new(state.registry.clone(), state.hub.clone(), interval)
         .with_housekeeping(Box::new(housekeeping))
         .start();
