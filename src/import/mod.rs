@@ -69,6 +69,10 @@ pub fn run(config: &Config, args: &ImportArgs, accounts: &mut dyn Accounts) -> a
     };
     drop(store);
     let mut tail = Vec::new();
+    let names: Vec<&str> = eligible.iter().map(Username::as_str).collect();
+    if args.dry_run && !args.skip_accounts && !names.is_empty() {
+        tail.push(format!("Linux accounts: would take over {}: {}", names.len(), names.join(", ")));
+    }
     if !args.dry_run {
         hand_to_data_dir_owner(&config.data_dir, &store_path)?;
         if !port_changes.is_empty() {

@@ -86,7 +86,7 @@ pub fn make(db: &OriginalDb, hosts: &[serde_json::Value], config: &serde_json::V
     }
     for entry in hosts {
         let shown = entry.to_string();
-        match entry.as_str().map(normalize_host) {
+        match entry.as_str().map(strip_port).map(normalize_host) {
             Some(Ok(h)) if !plan.hosts.contains(&h) => plan.hosts.push(h),
             Some(Ok(_)) => {}
             Some(Err(why)) => plan.skipped.push(Skipped { what: format!("hosts.json {shown}"), why }),
@@ -171,6 +171,15 @@ fn ban(row: &BanRow, now: i64) -> Result<IpBan, String> {
         created_at: row.timestamp.as_deref().and_then(parse_timestamp).unwrap_or(now),
         added_by: row.added_by.clone().unwrap_or_else(|| "original panel".into()),
     })
+}
+
+/// The original's proxy compared hosts without `:port`; an IPv6 literal keeps its colons.
+fn strip_port(raw: &str) -> &str {
+    let raw = raw.trim();
+    match raw.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') && port.parse::<u16>().is_ok() => host,
+        _ => raw,
+    }
 }
 
 /// `$2a$`, `$2b$` or `$2y$`, cost, 53 characters of salt and hash.

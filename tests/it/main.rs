@@ -8,6 +8,7 @@ mod cli;
 mod control;
 mod e2e;
 mod helpers;
+mod import_original;
 mod install;
 mod panel_loopback;
 pub mod privileged;
