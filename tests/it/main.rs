@@ -3,6 +3,7 @@
 
 mod api;
 mod audit_retention;
+mod backup;
 mod caps;
 mod cli;
 mod control;
