@@ -18,6 +18,7 @@ mod registry;
 mod store;
 mod tunnel_customer;
 mod ui_api;
+mod ui_backup;
 mod ui_browser;
 mod ui_live;
 mod ui_login_flood;
