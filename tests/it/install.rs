@@ -5,6 +5,7 @@
 
 mod doctor;
 mod firewall;
+mod original;
 mod shell_plane;
 mod staging;
 mod units;
