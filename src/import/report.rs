@@ -32,7 +32,8 @@ pub fn render(
         outcome.users_same.len(),
         outcome.users_kept.len()
     );
-    for user in plan.users.iter().filter(|u| outcome.users_added.contains(&u.username)) {
+    let added: std::collections::HashSet<&str> = outcome.users_added.iter().map(String::as_str).collect();
+    for user in plan.users.iter().filter(|u| added.contains(u.username.as_str())) {
         let _ = writeln!(
             s,
             "  + {} status={} expires={} quota={} used={} rate_kbps={} max_connections={} \
