@@ -4,7 +4,7 @@
 //! each. `cargo run --example migrate_bench -- [USERS] [DAYS]` (defaults 10000 365).
 
 use std::time::Instant;
-use wss_panel::domain::{Username, UserStatus};
+use wss_panel::domain::{UserStatus, Username};
 use wss_panel::import::accounts::{Account, Accounts};
 use wss_panel::store::tables::{TRAFFIC, USERS};
 use wss_panel::store::traffic::TrafficDay;
@@ -88,7 +88,8 @@ fn main() -> anyhow::Result<()> {
             };
             wss_panel::store::users::put(&mut table, &user)?;
             for d in 0..days {
-                let day = TrafficDay { up_bytes: 3_000_000 + u64::from(i), down_bytes: 40_000_000 + d as u64 };
+                let day =
+                    TrafficDay { up_bytes: 3_000_000 + u64::from(i), down_bytes: 40_000_000 + d as u64 };
                 traffic.insert((user.username.as_str(), 19_000 + d), day.encode().as_slice())?;
             }
         }
@@ -112,6 +113,9 @@ fn main() -> anyhow::Result<()> {
         wss_panel::backup::file::extract(&out, &p)?;
         p
     })?;
-    println!("restore check (checksum + extract + decode every record): {:.2} s {counts:?}", started.elapsed().as_secs_f64());
+    println!(
+        "restore check (checksum + extract + decode every record): {:.2} s {counts:?}",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }

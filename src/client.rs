@@ -121,7 +121,8 @@ impl PanelClient {
         if status != 200 {
             let text = response.body_mut().read_to_string().unwrap_or_default();
             let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-            let message = value["error"].as_str().map(str::to_owned).unwrap_or_else(|| format!("HTTP {status}"));
+            let message =
+                value["error"].as_str().map(str::to_owned).unwrap_or_else(|| format!("HTTP {status}"));
             return Err(ClientError::Api { status, message });
         }
         std::io::copy(&mut response.body_mut().as_reader(), to).map_err(|e| unreachable(e.to_string()))

@@ -38,18 +38,19 @@ impl BackupScheduler {
             }
             schedule::run_once(&store, &data_dir, keep, now_unix()).map(Some)
         });
-        async move { work.await }.into_actor(self).map(|result, act, _| {
-            act.busy = false;
-            match result {
-                Ok(Ok(Some((path, bytes)))) => {
-                    tracing::info!(event = "BACKUP_WRITTEN", path = %path.display(), bytes)
+        work.into_actor(self)
+            .map(|result, act, _| {
+                act.busy = false;
+                match result {
+                    Ok(Ok(Some((path, bytes)))) => {
+                        tracing::info!(event = "BACKUP_WRITTEN", path = %path.display(), bytes)
+                    }
+                    Ok(Ok(None)) => {}
+                    Ok(Err(e)) => tracing::error!(event = "BACKUP_FAILED", error = %e),
+                    Err(e) => tracing::error!(event = "BACKUP_FAILED", error = %e),
                 }
-                Ok(Ok(None)) => {}
-                Ok(Err(e)) => tracing::error!(event = "BACKUP_FAILED", error = %e),
-                Err(e) => tracing::error!(event = "BACKUP_FAILED", error = %e),
-            }
-        })
-        .wait(ctx);
+            })
+            .wait(ctx);
     }
 }
 

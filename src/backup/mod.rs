@@ -29,7 +29,9 @@ pub fn stamp(unix: i64) -> String {
 /// `wss-panel-STAMP.wssbak` here), through a temp file, and checks it. Returns the path
 /// and size.
 pub fn download(client: &PanelClient, out: Option<&Path>, now: i64) -> Result<(PathBuf, u64), ClientError> {
-    let out = out.map(Path::to_owned).unwrap_or_else(|| format!("wss-panel-{}.{}", stamp(now), file::EXTENSION).into());
+    let out = out
+        .map(Path::to_owned)
+        .unwrap_or_else(|| format!("wss-panel-{}.{}", stamp(now), file::EXTENSION).into());
     let dir = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_owned();
     let tmp = file::temp_path(&dir, "download");
     let failed = |e: &dyn std::fmt::Display| ClientError::Usage(format!("backup to {}: {e}", out.display()));

@@ -41,7 +41,10 @@ pub fn restore(config: &Config, backup: &Path, now: i64) -> Result<Restored, Res
     let result = (|| {
         file::extract(backup, &tmp).map_err(RestoreError::Refused)?;
         let counts = verify_file(&tmp).map_err(|e| {
-            RestoreError::Refused(BackupError::BadStore { path: backup.display().to_string(), why: e.to_string() })
+            RestoreError::Refused(BackupError::BadStore {
+                path: backup.display().to_string(),
+                why: e.to_string(),
+            })
         })?;
         // Holding the live store open proves the panel is stopped and keeps it stopped.
         let live = if store_path.exists() { Some(Store::open_offline(&store_path)?) } else { None };

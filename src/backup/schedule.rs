@@ -51,7 +51,12 @@ pub fn rotate(dir: &Path, keep: usize) -> std::io::Result<Vec<PathBuf>> {
 }
 
 /// Writes one scheduled backup and rotates. Returns its path and size.
-pub fn run_once(store: &Store, data_dir: &Path, keep: usize, now: i64) -> Result<(PathBuf, u64), BackupError> {
+pub fn run_once(
+    store: &Store,
+    data_dir: &Path,
+    keep: usize,
+    now: i64,
+) -> Result<(PathBuf, u64), BackupError> {
     let dir = dir_of(data_dir);
     crate::web::create_private_dir(&dir)?;
     let mut path = dir.join(format!("{PREFIX}{}.{EXTENSION}", super::stamp(now)));

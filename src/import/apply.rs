@@ -93,7 +93,7 @@ pub fn apply(txn: &WriteTransaction, plan: &Plan) -> Result<Outcome, StoreError>
 /// A record a previous import wrote, possibly settled since by the maintenance tick (which
 /// changes only the status) or used since (usage only grows).
 fn same_import(existing: &User, imported: &User) -> bool {
-    let comparable = |u: &User| User { status: imported.status, used_down_bytes: 0, used_up_bytes: 0, ..u.clone() };
+    let comparable =
+        |u: &User| User { status: imported.status, used_down_bytes: 0, used_up_bytes: 0, ..u.clone() };
     comparable(existing) == comparable(imported)
 }
-

@@ -123,7 +123,8 @@ fn port_changes(config: &Config, ports: &[(&'static str, u16)]) -> Vec<(&'static
 
 /// Sets the keys in config.json (every other key kept), validated as at start, atomically.
 fn write_ports(path: &Path, changes: &[(&'static str, u16, u16)]) -> anyhow::Result<()> {
-    let mut raw: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+    let mut raw: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(path)?)?;
     for (key, _, new) in changes {
         raw.insert((*key).to_owned(), (*new).into());
     }

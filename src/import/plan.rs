@@ -78,10 +78,9 @@ pub fn make(db: &OriginalDb, hosts: &[serde_json::Value], config: &serde_json::V
                 why: "the same address appears twice".into(),
             }),
             Ok(b) => plan.bans.push(b),
-            Err(why) => plan.skipped.push(Skipped {
-                what: format!("ip_bans {}", row.ip.as_deref().unwrap_or("NULL")),
-                why,
-            }),
+            Err(why) => plan
+                .skipped
+                .push(Skipped { what: format!("ip_bans {}", row.ip.as_deref().unwrap_or("NULL")), why }),
         }
     }
     for entry in hosts {
@@ -90,7 +89,9 @@ pub fn make(db: &OriginalDb, hosts: &[serde_json::Value], config: &serde_json::V
             Some(Ok(h)) if !plan.hosts.contains(&h) => plan.hosts.push(h),
             Some(Ok(_)) => {}
             Some(Err(why)) => plan.skipped.push(Skipped { what: format!("hosts.json {shown}"), why }),
-            None => plan.skipped.push(Skipped { what: format!("hosts.json {shown}"), why: "not a string".into() }),
+            None => {
+                plan.skipped.push(Skipped { what: format!("hosts.json {shown}"), why: "not a string".into() })
+            }
         }
     }
     plan.hosts.sort();

@@ -76,7 +76,9 @@ impl Store {
             ADMIN_SESSIONS, ADMIN_DEVICES);
         dst.commit()?;
         drop(out);
-        std::fs::File::open(dest).and_then(|f| f.sync_all()).map_err(|e| SnapshotError::NotAStore(e.to_string()))?;
+        std::fs::File::open(dest)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| SnapshotError::NotAStore(e.to_string()))?;
         Ok(counts)
     }
 }

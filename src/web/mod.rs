@@ -5,8 +5,8 @@ pub mod admin_auth;
 pub mod admin_password;
 pub mod audit;
 pub mod audited;
-pub mod backup;
 pub mod auth_cache;
+pub mod backup;
 pub mod bans;
 pub mod devices;
 pub mod error;
@@ -30,9 +30,9 @@ pub mod users;
 pub mod ws_ipc;
 pub mod ws_ui;
 
+use crate::actors::backup_scheduler::BackupScheduler;
 use crate::actors::command_runner::{Backend, CommandRunner, Run};
 use crate::actors::fuse_decider::FuseDecider;
-use crate::actors::backup_scheduler::BackupScheduler;
 use crate::actors::maintenance::MaintenanceScheduler;
 use crate::actors::node_hub::NodeHub;
 use crate::actors::stats_aggregator::StatsAggregator;
@@ -267,8 +267,13 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     };
     if config.backup_interval_secs > 0 {
         let every = std::time::Duration::from_secs(config.backup_interval_secs);
-        BackupScheduler::new(state.store.clone(), config.data_dir.clone(), every, config.backup_keep as usize)
-            .start();
+        BackupScheduler::new(
+            state.store.clone(),
+            config.data_dir.clone(),
+            every,
+            config.backup_keep as usize,
+        )
+        .start();
     }
     MaintenanceScheduler::new(state.registry.clone(), state.hub.clone(), interval)
         .with_housekeeping(Box::new(housekeeping))

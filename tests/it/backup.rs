@@ -81,7 +81,8 @@ fn a_backup_taken_under_write_load_restores_to_a_committed_point() {
     let source_store = Store::open(&source.store_path()).unwrap();
     let target_store = Store::open(&target.store_path()).unwrap();
     for name in &restored {
-        let get = |s: &Store| s.read(|txn| wss_panel::store::users::get(&txn.open_table(USERS)?, name)).unwrap();
+        let get =
+            |s: &Store| s.read(|txn| wss_panel::store::users::get(&txn.open_table(USERS)?, name)).unwrap();
         assert_eq!(get(&target_store), get(&source_store), "{name} equals its committed record");
     }
 }
@@ -110,7 +111,10 @@ fn a_truncated_damaged_or_foreign_file_is_refused_and_nothing_changes() {
     let cases = [
         (write("short.wssbak", &bytes[..bytes.len() - 100]), "is truncated"),
         (write("head.wssbak", &bytes[..10]), "is truncated"),
-        (write("foreign.wssbak", b"SQLite format 3\0 and then some other bytes entirely, long enough"), "is not a wss-panel backup"),
+        (
+            write("foreign.wssbak", b"SQLite format 3\0 and then some other bytes entirely, long enough"),
+            "is not a wss-panel backup",
+        ),
         (write("empty.wssbak", b""), "is not a wss-panel backup"),
         (write("flipped.wssbak", &flipped), "checksum does not match"),
     ];

@@ -46,6 +46,22 @@ pub fn hash(password: &str) -> String {
     bcrypt::hash_with_result(password, 4).unwrap().format_for_version(bcrypt::Version::TwoB)
 }
 
+/// name, password_hash, created_at, status, expiration_date, quota_gb, usage_gb, rate_kbps,
+/// max_connections, require_auth_header, allow_shell
+type UserRow = (
+    &'static str,
+    Option<String>,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<f64>,
+    Option<f64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
 /// An original installation directory with the odd rows.
 pub fn original_dir(config: Option<serde_json::Value>) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -55,20 +71,83 @@ pub fn original_dir(config: Option<serde_json::Value>) -> tempfile::TempDir {
                   usage_gb, rate_kbps, max_connections, require_auth_header, realtime_speed_up, \
                   realtime_speed_down, active_connections, status_text, allow_shell, fuse_threshold_kbps) \
                   VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 12.5, 3.25, 3, ?11, ?12, 900)";
-    let rows: [(&str, Option<String>, Option<&str>, Option<&str>, Option<&str>, Option<f64>, Option<f64>, Option<i64>, Option<i64>, Option<i64>, Option<i64>); 8] = [
-        ("alice", Some(hash("alice-pw-1")), Some("2024-03-01 10:20:30"), Some("active"), Some("2099-01-31"), Some(10.5), Some(1.25), Some(2048), Some(2), Some(1), Some(0)),
+    let rows: [UserRow; 8] = [
+        (
+            "alice",
+            Some(hash("alice-pw-1")),
+            Some("2024-03-01 10:20:30"),
+            Some("active"),
+            Some("2099-01-31"),
+            Some(10.5),
+            Some(1.25),
+            Some(2048),
+            Some(2),
+            Some(1),
+            Some(0),
+        ),
         ("bob", Some(hash("bob-pw-1")), None, Some("paused"), None, None, None, None, None, Some(0), Some(1)),
-        ("carol", Some(hash("carol-pw-1")), Some("2023-01-01 00:00:00"), Some("expired"), Some(""), Some(0.0), Some(3.0), Some(0), Some(0), Some(1), Some(0)),
-        ("dave", Some(hash("dave-pw-1")), Some("garbage"), Some("exceeded"), Some("not-a-date"), Some(1.0), Some(1.5), Some(-5), Some(1), Some(1), Some(0)),
-        ("erin", Some(hash("erin-pw-1")), Some("2023-06-01 12:00:00"), Some("fused"), Some("2024-01-01 00:00:00"), Some(2.0), Some(0.5), Some(512), Some(4), Some(1), Some(0)),
-        ("ghost", Some(hash("ghost-pw-1")), Some("2023-06-01 12:00:00"), Some("active"), Some("2099-12-31"), None, Some(0.0), Some(0), Some(0), Some(1), Some(0)),
+        (
+            "carol",
+            Some(hash("carol-pw-1")),
+            Some("2023-01-01 00:00:00"),
+            Some("expired"),
+            Some(""),
+            Some(0.0),
+            Some(3.0),
+            Some(0),
+            Some(0),
+            Some(1),
+            Some(0),
+        ),
+        (
+            "dave",
+            Some(hash("dave-pw-1")),
+            Some("garbage"),
+            Some("exceeded"),
+            Some("not-a-date"),
+            Some(1.0),
+            Some(1.5),
+            Some(-5),
+            Some(1),
+            Some(1),
+            Some(0),
+        ),
+        (
+            "erin",
+            Some(hash("erin-pw-1")),
+            Some("2023-06-01 12:00:00"),
+            Some("fused"),
+            Some("2024-01-01 00:00:00"),
+            Some(2.0),
+            Some(0.5),
+            Some(512),
+            Some(4),
+            Some(1),
+            Some(0),
+        ),
+        (
+            "ghost",
+            Some(hash("ghost-pw-1")),
+            Some("2023-06-01 12:00:00"),
+            Some("active"),
+            Some("2099-12-31"),
+            None,
+            Some(0.0),
+            Some(0),
+            Some(0),
+            Some(1),
+            Some(0),
+        ),
         ("9lives", Some(hash("nine-pw-1")), None, Some("active"), None, None, None, None, None, None, None),
         ("nohash", None, None, Some("active"), None, None, None, None, None, None, None),
     ];
     for (name, pw, created, status, expiry, quota, usage, rate, max, auth, shell) in rows {
         let text = status.map(|s| format!("status of {s}"));
-        db.execute(insert, params![name, pw, created, status, expiry, quota, usage, rate, max, auth, text, shell])
-            .unwrap();
+        db.execute(
+            insert,
+            params![name, pw, created, status, expiry, quota, usage, rate, max, auth, text, shell],
+        )
+        .unwrap();
     }
     for (user, date, gb) in [
         ("alice", "2024-05-01", 0.5),
@@ -77,10 +156,14 @@ pub fn original_dir(config: Option<serde_json::Value>) -> tempfile::TempDir {
         ("zed", "2024-05-01", 9.0),
         ("bob", "yesterday", 1.0),
     ] {
-        db.execute("INSERT INTO traffic_history (username, date, usage_gb) VALUES (?1, ?2, ?3)", params![user, date, gb])
-            .unwrap();
+        db.execute(
+            "INSERT INTO traffic_history (username, date, usage_gb) VALUES (?1, ?2, ?3)",
+            params![user, date, gb],
+        )
+        .unwrap();
     }
-    for (ip, reason) in [("203.0.113.7", Some("abuse")), ("198.51.100.0/24", None), ("not-an-ip", Some("x"))] {
+    for (ip, reason) in [("203.0.113.7", Some("abuse")), ("198.51.100.0/24", None), ("not-an-ip", Some("x"))]
+    {
         db.execute(
             "INSERT INTO ip_bans (ip, reason, added_by, timestamp) VALUES (?1, ?2, 'root', '2024-04-01 08:00:00')",
             params![ip, reason],
@@ -89,15 +172,23 @@ pub fn original_dir(config: Option<serde_json::Value>) -> tempfile::TempDir {
     }
     db.execute("UPDATE global_settings SET value = '5000' WHERE key = 'fuse_threshold_kbps'", []).unwrap();
     drop(db);
-    std::fs::write(dir.path().join("hosts.json"), r#"["Example.COM", "cdn.example.net:443", "bad host!", 7]"#)
-        .unwrap();
+    std::fs::write(
+        dir.path().join("hosts.json"),
+        r#"["Example.COM", "cdn.example.net:443", "bad host!", 7]"#,
+    )
+    .unwrap();
     if let Some(config) = config {
         std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
     }
     dir
 }
 
-pub fn run(panel: &PanelDir, from: &Path, dry_run: bool, accounts: &mut FakeAccounts) -> anyhow::Result<String> {
+pub fn run(
+    panel: &PanelDir,
+    from: &Path,
+    dry_run: bool,
+    accounts: &mut FakeAccounts,
+) -> anyhow::Result<String> {
     let config = Config::load(&panel.config_path()).unwrap();
     let args = ImportArgs { from: from.to_owned(), dry_run, skip_accounts: false };
     import::run(&config, &args, accounts)
@@ -251,9 +342,15 @@ fn a_foreign_database_is_refused_and_nothing_is_written() {
     db.execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT, password TEXT);").unwrap();
     drop(db);
     let err = run(&panel, foreign.path(), false, &mut FakeAccounts::default()).unwrap_err().to_string();
-    assert!(err.contains("is not the original panel's database (table users has no column username)"), "{err}");
+    assert!(
+        err.contains("is not the original panel's database (table users has no column username)"),
+        "{err}"
+    );
     assert!(!panel.store_path().exists(), "the store was not even created");
-    std::fs::File::create(foreign.path().join("wss_panel.db")).unwrap().write_all(b"not sqlite at all, just text").unwrap();
+    std::fs::File::create(foreign.path().join("wss_panel.db"))
+        .unwrap()
+        .write_all(b"not sqlite at all, just text")
+        .unwrap();
     let err = run(&panel, foreign.path(), false, &mut FakeAccounts::default()).unwrap_err().to_string();
     assert!(err.contains("not the original panel's database"), "{err}");
     assert!(!panel.store_path().exists());
