@@ -13,6 +13,10 @@
 //! - [`system`]: everything that needs root: typed `SystemCommand`s, their validation, the
 //!   root helper behind `wss-panel privileged`, the sudoers rule.
 //! - [`client`], [`cli`]: the `wss-panel user ...` commands, clients of the running panel.
+//! - [`import`]: `wss-panel import-original`, moving over from the original panel's SQLite
+//!   database, hosts.json and config.json (panel stopped, one store transaction).
+//! - [`backup`]: the backup file format, `wss-panel backup` / `restore`, scheduled backups
+//!   (the panel's side is `web::backup` and `actors::backup_scheduler`).
 //! - [`doctor`]: `wss-panel doctor`, the troubleshooting table as checks.
 //! - [`install`]: the steps `install/install.sh` asks of the binary (certificate, password
 //!   hash, config.json), each keeping what is already there.

@@ -5,6 +5,7 @@
 mod accounts;
 mod bans;
 mod hostile;
+mod import_accounts;
 mod runner;
 pub mod sandbox;
 mod sudo;
