@@ -91,9 +91,46 @@ pub fn apply(txn: &WriteTransaction, plan: &Plan) -> Result<Outcome, StoreError>
 }
 
 /// A record a previous import wrote, possibly settled since by the maintenance tick (which
-/// changes only the status) or used since (usage only grows).
+/// changes only the status) or used since (usage only grows). `created_at` is not compared:
+/// an unreadable original value becomes the time of each run.
 fn same_import(existing: &User, imported: &User) -> bool {
-    let comparable =
-        |u: &User| User { status: imported.status, used_down_bytes: 0, used_up_bytes: 0, ..u.clone() };
+    let comparable = |u: &User| User {
+        status: imported.status,
+        used_down_bytes: 0,
+        used_up_bytes: 0,
+        created_at: 0,
+        ..u.clone()
+    };
     comparable(existing) == comparable(imported)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::UserStatus;
+
+    #[test]
+    fn a_user_imported_in_an_earlier_run_is_the_same_import() {
+        let first = User {
+            username: "bob".into(),
+            password_hash: "$2b$04$abcdefghijklmnopqrstuuJ2ZbYxS6oWmW0c3Y1k8P1a5yq2j1H1e".into(),
+            created_at: 1_000,
+            status: UserStatus::Active,
+            expires_on: None,
+            quota_bytes: 0,
+            used_up_bytes: 0,
+            used_down_bytes: 10,
+            rate_kbps: 0,
+            max_connections: 0,
+            require_auth_header: true,
+            allow_shell: false,
+            note: String::new(),
+        };
+        // A later run: an unreadable created_at became that run's time; since the first run the
+        // user was settled and has used traffic.
+        let later = User { created_at: 2_000, ..first.clone() };
+        let settled = User { status: UserStatus::Expired, used_down_bytes: 99, ..first.clone() };
+        assert!(same_import(&settled, &later));
+        assert!(!same_import(&User { rate_kbps: 5, ..first.clone() }, &later));
+    }
 }

@@ -59,15 +59,21 @@ pub fn run(config: &Config, args: &ImportArgs, accounts: &mut dyn Accounts) -> a
         }
     }
     let port_changes = port_changes(config, &plan.ports);
-    crate::web::create_private_dir(&config.data_dir)?;
     let store_path = config.store_path();
-    let store = Store::open_offline(&store_path)?;
-    let outcome = if args.dry_run {
-        store.write_discarded(|txn| apply::apply(txn, &plan))?
+    let outcome = if args.dry_run && !store_path.exists() {
+        // Nothing to compare with: a throwaway empty store, so a dry run creates no file.
+        let scratch = crate::backup::file::temp_path(&std::env::temp_dir(), "dry-run");
+        let result = Store::open(&scratch)
+            .map_err(anyhow::Error::from)
+            .and_then(|store| Ok(store.write_discarded(|txn| apply::apply(txn, &plan))?));
+        let _ = std::fs::remove_file(&scratch);
+        result?
+    } else if args.dry_run {
+        Store::open_offline(&store_path)?.write_discarded(|txn| apply::apply(txn, &plan))?
     } else {
-        store.write(|txn| apply::apply(txn, &plan))?
+        crate::web::create_private_dir(&config.data_dir)?;
+        Store::open_offline(&store_path)?.write(|txn| apply::apply(txn, &plan))?
     };
-    drop(store);
     let mut tail = Vec::new();
     let names: Vec<&str> = eligible.iter().map(Username::as_str).collect();
     if args.dry_run && !args.skip_accounts && !names.is_empty() {

@@ -314,8 +314,11 @@ fn a_dry_run_reports_the_same_and_a_second_run_changes_nothing() {
     let panel = PanelDir::new(json!({}));
     let original = original_dir(None);
     let mut accounts = FakeAccounts::default();
+    let dry_first = run(&panel, original.path(), true, &mut accounts).unwrap();
+    assert!(!panel.store_path().exists(), "a dry run before the first start creates no store");
     let empty = contents(&panel.store_path());
     let dry = run(&panel, original.path(), true, &mut accounts).unwrap();
+    assert_eq!(dry, dry_first);
     assert_eq!(contents(&panel.store_path()), empty, "a dry run writes nothing");
     assert!(accounts.taken.is_empty(), "a dry run takes over no account");
     assert!(dry.contains("dry run") && dry.contains("users: would import 6;"), "{dry}");
