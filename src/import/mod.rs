@@ -49,8 +49,8 @@ pub fn run(config: &Config, args: &ImportArgs, accounts: &mut dyn Accounts) -> a
         match accounts.check(&user.username) {
             Account::Eligible => eligible.push(Username::parse(&user.username)?),
             Account::Missing => notes.push(format!(
-                "{}: no Linux account: imported, but SSH refuses the tunnel until the password is \
-                 set again (wss-panel user passwd {0})",
+                "{}: no Linux account: imported, but SSH refuses its tunnels; give the customer \
+                 a new password with `wss-panel user delete {0}` and `wss-panel user add {0}`",
                 user.username
             )),
             Account::Refused(why) => {
