@@ -50,11 +50,12 @@ Usage: install.sh [options]
   --admin-password-file F   first line = admin password         env ADMIN_PASSWORD_FILE
   --cert PATH --key PATH    use this certificate instead of a self-signed one
   --san NAME                name or IP for the self-signed certificate (repeatable)
+  --import-original         import the original panel's users (asked when not --yes)
 EOF
 }
 
 # ---------------------------------------------------------------- answers
-ROOT="" YES=0 WITH_APT=0 NO_START=0 CHECK_PORTS="" BINARY="" BUILD=0 CERT="" KEY="" SANS=()
+IMPORT_ORIGINAL=0 ROOT="" YES=0 WITH_APT=0 NO_START=0 CHECK_PORTS="" BINARY="" BUILD=0 CERT="" KEY="" SANS=()
 declare -A ANS=(
   [wss_http_port]=80 [wss_tls_port]=443 [stunnel_port]=444 [panel_port]=54321
   [internal_forward_port]=22 [sshd_stunnel_port]=2222 [panel_user]=admin [proxy_user]=wss
@@ -75,6 +76,7 @@ need_value() { [ $# -ge 2 ] && [ -n "$2" ] || die "$1 needs a value"; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --yes|-y) YES=1 ;;
+    --import-original) IMPORT_ORIGINAL=1 ;;
     --root) need_value "$@"; ROOT=$2; shift ;;
     --with-apt) WITH_APT=1 ;;
     --no-start) NO_START=1 ;;
@@ -145,6 +147,16 @@ if [ "$YES" -eq 0 ]; then
     read -r -p "$key [${ANS[$key]}]: " reply
     [ -z "$reply" ] || ANS[$key]=$reply
   done
+fi
+
+# The original panel (node wss_panel.js, /etc/wss-panel/wss_panel.db): offer to move its users
+# over before its units are replaced; its services stop only after the import succeeded.
+if [ -f "$(R /etc/wss-panel/wss_panel.db)" ] && grep -qs 'wss_panel\.js' "$(R /etc/systemd/system/wss_panel.service)"; then
+  say "the original panel is installed here (/etc/wss-panel/wss_panel.db)"
+  if [ "$YES" -eq 0 ] && [ "$IMPORT_ORIGINAL" -eq 0 ]; then
+    read -r -p "import its users, history, bans and whitelist (wss-panel import-original)? [Y/n]: " reply
+    case "$reply" in [nN]*) ;; *) IMPORT_ORIGINAL=1 ;; esac
+  fi
 fi
 
 # ---------------------------------------------------------------- validation
@@ -413,9 +425,16 @@ main_sshd_dropin
 SERVICES=(wss_panel.service wss.service sshd_stunnel.service stunnel@wss.service)
 if [ -n "$ROOT" ] || [ "$NO_START" -eq 1 ]; then
   say "not starting services (${ROOT:+staged under $ROOT}${ROOT:+, }--no-start or staging)"
+  [ "$IMPORT_ORIGINAL" -eq 0 ] || say "not importing either: run wss-panel import-original before starting wss_panel"
 elif [ ! -d /run/systemd/system ]; then
   say "systemd is not running here: services written but not started"
 else
+  if [ "$IMPORT_ORIGINAL" -eq 1 ]; then
+    say "importing from the original panel"
+    "$BIN_PATH" --config /etc/wss-panel/config.json import-original --from /etc/wss-panel \
+      || die "import-original failed (see above): nothing was imported and the original panel keeps running"
+    systemctl stop wss.service wss_panel.service 2>/dev/null || true # the original's processes
+  fi
   systemctl daemon-reload
   for svc in "${SERVICES[@]}"; do
     record "unit $svc"

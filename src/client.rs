@@ -102,6 +102,33 @@ impl PanelClient {
     }
 }
 
+impl PanelClient {
+    /// GETs `path` and copies the body into `to` as it arrives (backups are large): no
+    /// overall timeout, an answer other than 200 becomes `ClientError::Api`.
+    pub fn download(&self, path: &str, to: &mut dyn std::io::Write) -> Result<u64, ClientError> {
+        let url = format!("{}{path}", self.base);
+        let unreachable = |detail: String| ClientError::Unreachable { url: url.clone(), detail };
+        let mut response = self
+            .agent
+            .get(&url)
+            .header("Authorization", &format!("Bearer {}", self.token))
+            .config()
+            .timeout_global(None)
+            .build()
+            .call()
+            .map_err(|e| unreachable(e.to_string()))?;
+        let status = response.status().as_u16();
+        if status != 200 {
+            let text = response.body_mut().read_to_string().unwrap_or_default();
+            let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            let message =
+                value["error"].as_str().map(str::to_owned).unwrap_or_else(|| format!("HTTP {status}"));
+            return Err(ClientError::Api { status, message });
+        }
+        std::io::copy(&mut response.body_mut().as_reader(), to).map_err(|e| unreachable(e.to_string()))
+    }
+}
+
 /// Escapes a path segment so that no input can change the route.
 pub fn path_segment(raw: &str) -> String {
     raw.bytes()

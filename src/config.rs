@@ -82,6 +82,11 @@ pub struct RawConfig {
     pub preauth_per_ip: Option<usize>,
     /// Unauthenticated connections in all; at the cap the oldest is shed (default 4096).
     pub preauth_global: Option<usize>,
+    /// Scheduled backups into `<data_dir>/backups`: one when the newest is this old
+    /// (default 86400, a day; 0 = off).
+    pub backup_interval_secs: Option<u64>,
+    /// Scheduled backups kept (default 7); the oldest go first.
+    pub backup_keep: Option<u32>,
     // Keys of the original that no longer mean anything; kept readable for upgrades.
     pub internal_api_port: Option<u16>,
     pub panel_api_url: Option<String>,
@@ -121,6 +126,8 @@ pub struct Config {
     pub max_header_lines: usize,
     pub preauth_per_ip: usize,
     pub preauth_global: usize,
+    pub backup_interval_secs: u64,
+    pub backup_keep: u32,
 }
 
 /// How system commands are run; see `RawConfig::command_backend`.
@@ -244,6 +251,10 @@ impl RawConfig {
         if !(1..=36_500).contains(&audit_max_age_days) {
             return invalid(format!("audit_max_age_days {audit_max_age_days} is out of range 1..=36500"));
         }
+        let backup_keep = self.backup_keep.unwrap_or(7);
+        if !(1..=1000).contains(&backup_keep) {
+            return invalid(format!("backup_keep {backup_keep} is out of range 1..=1000"));
+        }
         let data_dir = self.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into());
         let ports = [
             ("panel_port", self.panel_port.unwrap_or(54321)),
@@ -321,6 +332,8 @@ impl RawConfig {
             max_header_lines,
             preauth_per_ip,
             preauth_global,
+            backup_interval_secs: self.backup_interval_secs.unwrap_or(86_400),
+            backup_keep,
         })
     }
 }

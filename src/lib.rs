@@ -14,6 +14,10 @@
 //! - [`system`]: everything that needs root: typed `SystemCommand`s, their validation, the
 //!   root helper behind `wss-panel privileged`, the sudoers rule.
 //! - [`client`], [`cli`]: the `wss-panel user ...` commands, clients of the running panel.
+//! - [`import`]: `wss-panel import-original`, moving over from the original panel's SQLite
+//!   database, hosts.json and config.json (panel stopped, one store transaction).
+//! - [`backup`]: the backup file format, `wss-panel backup` / `restore`, scheduled backups
+//!   (the panel's side is `web::backup` and `actors::backup_scheduler`).
 //! - [`doctor`]: `wss-panel doctor`, the troubleshooting table as checks.
 //! - [`install`]: the steps `install/install.sh` asks of the binary (certificate, password
 //!   hash, config.json), each keeping what is already there.
@@ -30,12 +34,14 @@
 #![forbid(unsafe_code)]
 
 pub mod actors;
+pub mod backup;
 pub mod cli;
 pub mod client;
 pub mod config;
 pub mod connect;
 pub mod doctor;
 pub mod domain;
+pub mod import;
 pub mod install;
 pub mod metrics;
 pub mod proxy;

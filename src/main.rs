@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use wss_panel::client::{self, PanelClient};
 use wss_panel::config::{Config, DEFAULT_CONFIG_PATH};
 use wss_panel::system::{self, DEFAULT_HELPER_PATH};
-use wss_panel::{cli, connect, doctor, install, proxy, secure_files, telemetry, up, web};
+use wss_panel::{backup, cli, connect, doctor, import, install, proxy, secure_files, telemetry, up, web};
 
 #[derive(Parser)]
 #[command(name = "wss-panel", version, about = "WSS SSH tunnel proxy and its admin panel")]
@@ -35,6 +35,17 @@ enum Command {
         #[command(subcommand)]
         command: cli::UserCmd,
     },
+    /// Move over from the original panel: users, history, bans, whitelist, fuse threshold and
+    /// ports from its wss_panel.db, hosts.json and config.json. Run as root, panel stopped.
+    ImportOriginal(import::ImportArgs),
+    /// Download a consistent snapshot of the store from the running panel.
+    Backup {
+        /// Where to write it (default: wss-panel-STAMP.wssbak here).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Replace the store with a backup, the panel stopped; the current store is kept aside.
+    Restore { file: PathBuf },
     /// Check an installed system and print one line per check with the fix for each problem.
     Doctor(doctor::DoctorArgs),
     /// OpenSSH ProxyCommand: open a tunnel and pipe stdin/stdout through it.
@@ -120,6 +131,38 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::ImportOriginal(import_args) => offline(&args.config, |config| {
+            let mut accounts = import::accounts::HostAccounts;
+            print!("{}", import::run(&config, &import_args, &mut accounts)?);
+            Ok(())
+        }),
+        Command::Restore { file } => offline(&args.config, |config| {
+            let done = backup::restore::restore(&config, &file, wss_panel::domain::now_unix())?;
+            println!("restored {} (a snapshot of {})", file.display(), backup::stamp(done.created_at));
+            for (table, n) in &done.counts {
+                println!("  {table}: {n}");
+            }
+            if let Some(aside) = done.aside {
+                println!("the previous store is kept as {}", aside.display());
+            }
+            Ok(())
+        }),
+        Command::Backup { out } => {
+            let result = Config::load(&args.config)
+                .map_err(client::ClientError::from)
+                .and_then(|config| PanelClient::from_config(&config))
+                .and_then(|client| backup::download(&client, out.as_deref(), wss_panel::domain::now_unix()));
+            match result {
+                Ok((path, size)) => {
+                    println!("backup written: {} ({size} bytes)", path.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("wss-panel: {e}");
+                    ExitCode::from(e.exit_code() as u8)
+                }
+            }
+        }
         Command::Connect(connect_args) => {
             let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
                 Ok(rt) => rt,
@@ -153,6 +196,17 @@ fn run_privileged(args: PrivilegedArgs) -> ExitCode {
 /// Loads the config (exit 64 if bad) and runs a long-lived process.
 fn serve(config_path: &std::path::Path, run: impl FnOnce(Config) -> anyhow::Result<()>) -> ExitCode {
     telemetry::init();
+    match Config::load(config_path) {
+        Ok(config) => report(run(config)),
+        Err(e) => {
+            eprintln!("wss-panel: {e}");
+            ExitCode::from(client::exit::USAGE_OR_CONFIG as u8)
+        }
+    }
+}
+
+/// A one-shot command that opens the store itself (the panel stopped): logs to stderr only.
+fn offline(config_path: &std::path::Path, run: impl FnOnce(Config) -> anyhow::Result<()>) -> ExitCode {
     match Config::load(config_path) {
         Ok(config) => report(run(config)),
         Err(e) => {

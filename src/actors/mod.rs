@@ -34,6 +34,7 @@
 //! command is sent. `CommandRunner` awaits its child processes with `tokio::process`, so no
 //! event loop waits on the OS.
 
+pub mod backup_scheduler;
 pub mod change;
 pub mod command_runner;
 pub mod dispatcher;

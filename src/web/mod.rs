@@ -6,6 +6,7 @@ pub mod admin_password;
 pub mod audit;
 pub mod audited;
 pub mod auth_cache;
+pub mod backup;
 pub mod bans;
 pub mod devices;
 pub mod error;
@@ -141,6 +142,7 @@ route_table! {
     Admin POST "/api/bans" => bans::ban;
     Admin DELETE "/api/bans/{ip}" => bans::unban;
     Admin GET "/api/audit" => audit::list;
+    Admin GET "/api/backup" => backup::download;
     Admin GET "/api/system/status" => system::status;
     Admin POST "/api/system/services/{name}/restart" => system::restart;
     Admin GET "/api/system/services/{name}/logs" => system::logs;

@@ -6,6 +6,7 @@ use super::{
     AppState, audit, auth_cache, bans, guard, hosts, load_admin_hash, routes, session, settings, system,
     throttle, tls,
 };
+use crate::actors::backup_scheduler::BackupScheduler;
 use crate::actors::command_runner::{Backend, CommandRunner, Run};
 use crate::actors::dispatcher::ChangeDispatcher;
 use crate::actors::fuse_decider::FuseDecider;
@@ -114,6 +115,16 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         let state = upkeep.clone();
         actix_web::rt::spawn(async move { audit::housekeeping(&state).await });
     };
+    if config.backup_interval_secs > 0 {
+        let every = std::time::Duration::from_secs(config.backup_interval_secs);
+        BackupScheduler::new(
+            state.store.clone(),
+            config.data_dir.clone(),
+            every,
+            config.backup_keep as usize,
+        )
+        .start();
+    }
     MaintenanceScheduler::new(state.registry.clone(), interval)
         .with_housekeeping(Box::new(housekeeping))
         .start();

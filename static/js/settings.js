@@ -1,5 +1,5 @@
-// Settings: the global fuse threshold, the admin password, service logs (plain text) and
-// the audit log with paging.
+// Settings: the global fuse threshold, the ports, the admin password, the store backup
+// download, service logs (plain text) and the audit log with paging.
 import { api, enc } from './api.js';
 import { fill, fmtTime, h, modal, toast } from './dom.js';
 import { t } from './i18n.js';
@@ -53,6 +53,12 @@ function password() {
     h('button', { type: 'button', class: 'primary', onclick: save }, t('save')));
 }
 
+// A plain link: the browser sends the session cookie and saves the streamed file itself.
+function backup() {
+  return h('section', { class: 'panel' }, h('h2', {}, t('backup')), h('p', { class: 'muted' }, t('backup_hint')),
+    h('a', { class: 'button primary', id: 'backup-download', href: '/api/backup', download: '' }, t('download_backup')));
+}
+
 function logs() {
   const service = h('select', { id: 'log-service' }, SERVICES.map((s) => h('option', { value: s }, s)));
   const lines = h('input', { type: 'number', min: 1, max: 1000, value: 100 });
@@ -86,5 +92,5 @@ function audit() {
 }
 
 export function render(root) {
-  root.append(fuse(), ports(), password(), logs(), audit());
+  root.append(fuse(), ports(), password(), backup(), logs(), audit());
 }

@@ -6,6 +6,7 @@
 mod doctor;
 mod doctor_hostile;
 mod firewall;
+mod original;
 mod panel_tls;
 mod shell_plane;
 mod staging;

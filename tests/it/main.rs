@@ -3,11 +3,13 @@
 
 mod api;
 mod audit_retention;
+mod backup;
 mod caps;
 mod cli;
 mod control;
 mod e2e;
 mod helpers;
+mod import_original;
 mod install;
 mod panel_loopback;
 pub mod privileged;
@@ -17,6 +19,7 @@ mod registry;
 mod store;
 mod tunnel_customer;
 mod ui_api;
+mod ui_backup;
 mod ui_browser;
 mod ui_live;
 mod ui_login_flood;

@@ -5,6 +5,7 @@
 mod accounts;
 mod bans;
 mod hostile;
+mod import_accounts;
 mod leftovers;
 mod planted;
 mod runner;
