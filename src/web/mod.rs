@@ -273,7 +273,11 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
             .wrap(actix_web::middleware::from_fn(guard::csrf))
             .wrap(guard::security_headers())
             .wrap(actix_web::middleware::from_fn(tls::hsts))
-    });
+    })
+    // Proxies' `/ipc` and browsers' `/ws` sockets never end by themselves: the default
+    // graceful wait (30 s) made every `systemctl stop|restart wss_panel` take that long. Plain
+    // requests finish within this; proxies reconnect and browsers retry on their own.
+    .shutdown_timeout(SHUTDOWN_GRACE_SECS);
     let listen = (config.panel_bind, config.panel_port);
     let server = if config.panel_tls {
         server.bind_rustls_0_23(listen, tls::server_config(&config.tls_cert, &config.tls_key)?)?
@@ -293,6 +297,9 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     server.run().await?;
     Ok(())
 }
+
+/// How long a stopping panel lets open connections finish (seconds).
+const SHUTDOWN_GRACE_SECS: u64 = 1;
 
 /// Reads a token file (the admin token, the metrics token), creating it (mode 0600, owned by
 /// whoever runs the panel) on first start. Only root and the panel user can read it; the

@@ -53,6 +53,12 @@ impl From<&User> for UserView {
     }
 }
 
+/// Waits until the system commands of the change just committed have run (the registry
+/// queued them before answering): a script that adds a user can log in as it right away.
+async fn settled(state: &AppState) -> Result<(), ApiError> {
+    Ok(state.runner.send(crate::actors::command_runner::Settled).await?)
+}
+
 fn ok(user: &User) -> HttpResponse {
     HttpResponse::Ok().json(UserView::from(user))
 }
@@ -211,6 +217,7 @@ pub async fn create(
         note: patch.note.unwrap_or_default(),
     };
     let created = state.registry.send(CreateUser { user, by, password: Some(password) }).await??;
+    settled(&state).await?;
     tracing::info!(event = "USER_ADD", user = %created.username);
     Ok(HttpResponse::Created().json(UserView::from(&created)))
 }
@@ -236,6 +243,7 @@ pub async fn update(
     let patch = body.into_inner().into_patch()?;
     let username = name.into_inner();
     let user = state.registry.send(UpdateUser { username, patch, by }).await??;
+    settled(&state).await?;
     tell_proxies(&state, &user, None);
     Ok(ok(&user))
 }
@@ -329,6 +337,7 @@ pub async fn set_password(
     let password_hash = hash_password(password.clone(), state.bcrypt_cost).await?;
     let msg = SetPassword { username, password_hash, password: Some(password), by };
     let user = state.registry.send(msg).await??;
+    settled(&state).await?;
     // Tunnels opened with the old password end now.
     state.hub.do_send(Broadcast(PanelToProxy::Kick { username: user.username.clone() }));
     Ok(ok(&user))

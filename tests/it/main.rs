@@ -1,6 +1,7 @@
 //! The one integration-test binary: real processes, real sockets on 127.0.0.1, real redb
 //! files in temp dirs.
 
+mod account_ready;
 mod api;
 mod audit_retention;
 mod caps;
@@ -10,10 +11,12 @@ mod e2e;
 mod helpers;
 mod install;
 mod panel_loopback;
+mod panel_stop;
 pub mod privileged;
 mod proxy;
 mod registry;
 mod store;
+mod systemd;
 mod tunnel_customer;
 mod ui_api;
 mod ui_browser;
