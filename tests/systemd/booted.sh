@@ -51,12 +51,14 @@ boot() {
     --console=read-only -M trial >>"$WORK/nspawn.log" 2>&1 &
   NSPAWN_PID=$!
   LEADER=""
-  for _ in $(seq 100); do
-    LEADER=$(pgrep -P "$NSPAWN_PID" | head -n1 || true)
-    [ -n "$LEADER" ] && break
+  # The container's PID 1 (systemd), once it listens on its private bus socket.
+  for _ in $(seq 300); do
+    LEADER=$(pgrep -P "$NSPAWN_PID" -x systemd | head -n1 || true)
+    [ -n "$LEADER" ] && nsenter -t "$LEADER" -a -- test -S /run/systemd/private 2>/dev/null && break
+    LEADER=""
     sleep 0.1
   done
-  [ -n "$LEADER" ] || fail "systemd-nspawn started no container"
+  [ -n "$LEADER" ] || fail "systemd-nspawn started no container within 30 s"
   # is-system-running --wait returns once boot has finished: "running" or "degraded".
   local state
   state=$(timeout 60 nsenter -t "$LEADER" -a -- systemctl is-system-running --wait 2>/dev/null || true)

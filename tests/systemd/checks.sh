@@ -24,7 +24,7 @@ check "defect 7: no admin account or group" bash -c "! grep -q '^admin:' '$MROOT
 # defect 2: the panel's service list is the installer's units, all live.
 services_live() {
   local token
-  token=$(cat "$MROOT/var/lib/wss-panel/admin_token")
+  token=$(cat "$MROOT/etc/wss-panel/admin_token")
   IN curl -sf -H "Authorization: Bearer $token" http://127.0.0.1:54320/api/system/status >"$WORK/system.json" || return 1
   python3 - "$WORK/system.json" <<'PY'
 import json, sys
