@@ -56,16 +56,19 @@ check "defect 8: a tunnel over ::1 answers 101 ($status)" test "$status" = "HTTP
 
 ssh_opts=(-F /dev/null -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o NumberOfPasswordPrompts=1
   -o PreferredAuthentications=password -o LogLevel=ERROR)
-ssh_as_alice() { # PROXYCOMMAND COMMAND -> stdout+stderr of ssh
+ssh_as_alice() { # PROXYCOMMAND COMMAND -> stdout of ssh; its stderr in $WORK/ssh.err
   IN env SSH_ASKPASS=/root/askpass SSH_ASKPASS_REQUIRE=force setsid -w ssh "${ssh_opts[@]}" \
-    -o "ProxyCommand=$1" alice@tunnel "$2" </dev/null 2>&1
+    -o "ProxyCommand=$1" alice@tunnel "$2" </dev/null 2>"$WORK/ssh.err"
 }
+no_chdir_error() { ! grep -q "Could not chdir" "$WORK/ssh.err"; }
 out=$(ssh_as_alice 'wss-panel connect ws://127.0.0.1:80 --user alice --password-file /root/alice-password' 'echo tunnel-$(id -un)') || true
 check "OpenSSH through wss-panel connect ($out)" test "$out" = tunnel-alice
+check "defect 9: the tunnel login finds its home ($(cat "$WORK/ssh.err"))" no_chdir_error
 out=$(ssh_as_alice 'openssl s_client -quiet -verify_quiet -connect 127.0.0.1:444' 'echo shell-$(pwd)') || true
-check "defect 9: a shell over stunnel 444 starts in its home ($out)" test "$out" = shell-/home/alice
+check "defect 9: a shell over stunnel 444 starts in its home ($out $(cat "$WORK/ssh.err"))" test "$out" = shell-/home/alice
+check "defect 9: no 'Could not chdir to home directory'" no_chdir_error
 out=$(ssh_as_alice 'openssl s_client -quiet -verify_quiet -connect [::1]:444' 'echo v6') || true
-check "defect 8: stunnel answers on [::1]:444 ($out)" test "$out" = v6
+check "defect 8: stunnel answers on [::1]:444 ($out $(cat "$WORK/ssh.err"))" test "$out" = v6
 
 # defect 1: a restart with a proxy (and a tunnel) connected takes < 2 s; the tunnel survives.
 mkfifo "$WORK/held-in"
