@@ -239,7 +239,10 @@ fn ensure_home(name: &str, account: &User) -> Result<(), HelperError> {
     match std::fs::symlink_metadata(&home) {
         Ok(meta) if meta.is_dir() && meta.uid() == account.uid.as_raw() => return Ok(()),
         Ok(_) => {
-            return Err(HelperError::Refused(format!("{} exists and is not {name}'s directory", home.display())));
+            return Err(HelperError::Refused(format!(
+                "{} exists and is not {name}'s directory",
+                home.display()
+            )));
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(state(e)),

@@ -195,7 +195,8 @@ pub enum Service {
 }
 
 impl Service {
-    pub const ALL: [Service; 4] = [Service::Wss, Service::WssPanel, Service::StunnelWss, Service::SshdStunnel];
+    pub const ALL: [Service; 4] =
+        [Service::Wss, Service::WssPanel, Service::StunnelWss, Service::SshdStunnel];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -21,6 +21,7 @@ pub mod ports;
 pub mod session;
 pub mod settings;
 pub mod static_files;
+pub mod stopping;
 pub mod system;
 pub mod throttle;
 pub mod tls;
@@ -50,6 +51,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 /// Shared by every handler. Secrets are read once at start.
 pub struct AppState {
+    pub stopping: stopping::Stopping,
     pub registry: Addr<UserRegistry>,
     pub hub: Addr<NodeHub>,
     pub aggregator: Addr<StatsAggregator>,
@@ -233,6 +235,7 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     let sessions = session::Sessions::new(store.clone(), session::Clock::from_env());
     let known_ips = known_admin_ips(&store, &sessions)?;
     let state = web::Data::new(AppState {
+        stopping: stopping::Stopping::on_signals()?,
         registry,
         hub,
         aggregator,

@@ -12,10 +12,7 @@ fn creating_a_user_answers_after_its_account_commands_ran() {
     let log = dir.dir.path().join("helper.log");
     let helper = dir.dir.path().join("slow-helper");
     // Slow enough that an answer not waiting for it could never see the log complete.
-    let script = format!(
-        "#!/bin/sh\ncat >/dev/null\nsleep 0.4\necho \"$*\" >> {}\n",
-        log.display()
-    );
+    let script = format!("#!/bin/sh\ncat >/dev/null\nsleep 0.4\necho \"$*\" >> {}\n", log.display());
     std::fs::write(&helper, script).unwrap();
     std::fs::set_permissions(&helper, std::fs::Permissions::from_mode(0o755)).unwrap();
     dir.set_config(json!({ "command_backend": "direct", "helper_path": helper }));

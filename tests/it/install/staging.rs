@@ -306,11 +306,14 @@ fn a_rerun_renames_the_old_admin_panel_account_to_wss_panel() {
     let old: Vec<String> = entry("admin").unwrap().split(':').map(str::to_owned).collect();
     stage.install_ok(Path::new(BIN));
     assert_eq!(entry("admin"), None);
-    let new: Vec<String> = entry("wss-panel").expect("wss-panel account").split(':').map(str::to_owned).collect();
+    let new: Vec<String> =
+        entry("wss-panel").expect("wss-panel account").split(':').map(str::to_owned).collect();
     assert_eq!((&new[2], &new[3]), (&old[2], &old[3]), "uid and gid are kept");
     assert!(!read(&stage, "/etc/group").lines().any(|l| l.starts_with("admin:")));
     assert!(read(&stage, "/etc/systemd/system/wss_panel.service").contains("User=wss-panel"));
-    assert!(read(&stage, "/etc/sudoers.d/99-wss-panel").lines().any(|l| l.starts_with("wss-panel ALL=(root)")));
+    assert!(
+        read(&stage, "/etc/sudoers.d/99-wss-panel").lines().any(|l| l.starts_with("wss-panel ALL=(root)"))
+    );
     assert!(read(&stage, "/var/lib/wss-panel-installer/answers").contains("panel_user=wss-panel"));
     let config = wss_panel::config::Config::load(&stage.path("/etc/wss-panel/config.json")).unwrap();
     assert_eq!(config.panel_user, "wss-panel");

@@ -114,7 +114,8 @@ fn the_panel_manages_exactly_the_units_the_installer_starts() {
     assert_eq!(named, started, "the panel's services and install.sh's SERVICES differ");
     // Every started unit is either written by install.sh or the stunnel4 package's template.
     for unit in started {
-        let written = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/install/templates")).join(unit).exists();
+        let written =
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/install/templates")).join(unit).exists();
         assert!(written || unit == "stunnel@wss.service", "{unit} is neither a template nor stunnel@");
     }
 }
