@@ -10,8 +10,11 @@ use crate::helpers::sshd::have_tool;
 use std::process::Command;
 use std::time::Instant;
 
-/// debootstrap (~100-150 s on a fresh machine) plus the checks (~90 s) fit well inside this.
+/// The checks on a cached root (~120 s here, ~160 s beside other tests).
 const TIME_LIMIT_SECS: &str = "360";
+/// Building the cached root once: debootstrap takes ~100-150 s on an idle machine and was
+/// measured at 510 s on this shared 2-core one while others built; bounded apart from the checks.
+const ROOT_BUILD_LIMIT_SECS: &str = "900";
 
 #[test]
 fn systemd_booted_install_services_reboot_and_uninstall() {
@@ -24,6 +27,14 @@ fn systemd_booted_install_services_reboot_and_uninstall() {
     }
     let repo = env!("CARGO_MANIFEST_DIR");
     let started = Instant::now();
+    let root = Command::new("timeout")
+        .args([ROOT_BUILD_LIMIT_SECS, "bash"])
+        .arg(format!("{repo}/tests/systemd/root.sh"))
+        .status()
+        .expect("run tests/systemd/root.sh");
+    assert!(root.success(), "building the Debian 12 root failed ({root})");
+    eprintln!("cached root ready after {:.0} s", started.elapsed().as_secs_f64());
+    let started = Instant::now();
     // SIGTERM at the limit runs the script's trap, which stops the container; SIGKILL 30 s later.
     let status = Command::new("timeout")
         .args(["-k", "30", TIME_LIMIT_SECS, "bash"])
@@ -31,6 +42,6 @@ fn systemd_booted_install_services_reboot_and_uninstall() {
         .args([BIN, repo])
         .status()
         .expect("run tests/systemd/booted.sh");
-    eprintln!("booted test: {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!("booted checks: {:.0} s", started.elapsed().as_secs_f64());
     assert!(status.success(), "tests/systemd/booted.sh failed ({status}); its output says which check");
 }
