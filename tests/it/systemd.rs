@@ -36,12 +36,28 @@ fn systemd_booted_install_services_reboot_and_uninstall() {
     eprintln!("cached root ready after {:.0} s", started.elapsed().as_secs_f64());
     let started = Instant::now();
     // SIGTERM at the limit runs the script's trap, which stops the container; SIGKILL 30 s later.
+    let pidfile = tempfile::NamedTempFile::new().unwrap();
     let status = Command::new("timeout")
         .args(["-k", "30", TIME_LIMIT_SECS, "bash"])
         .arg(format!("{repo}/tests/systemd/booted.sh"))
         .args([BIN, repo])
+        .env("WSS_BOOTED_PIDFILE", pidfile.path())
         .status()
         .expect("run tests/systemd/booted.sh");
+    stop_leftover_container(pidfile.path());
     eprintln!("booted checks: {:.0} s", started.elapsed().as_secs_f64());
     assert!(status.success(), "tests/systemd/booted.sh failed ({status}); its output says which check");
+}
+
+/// The script's trap stops the container; if the script was killed before it could (SIGKILL
+/// after the time limit), the last systemd-nspawn it started is stopped here, by its pid.
+fn stop_leftover_container(pidfile: &std::path::Path) {
+    let Some(pid) = std::fs::read_to_string(pidfile).ok().and_then(|p| p.trim().parse::<u32>().ok()) else {
+        return;
+    };
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    if comm.trim() == "systemd-nspawn" {
+        eprintln!("stopping the leftover container (systemd-nspawn pid {pid})");
+        let _ = Command::new("kill").args(["-TERM", &pid.to_string()]).status();
+    }
 }

@@ -50,6 +50,8 @@ boot() {
   setsid systemd-nspawn -b -D "$MROOT" --register=no --keep-unit --private-network \
     --console=read-only -M trial >>"$WORK/nspawn.log" 2>&1 &
   NSPAWN_PID=$!
+  # For the Rust driver, which stops this container if this script is killed before its trap.
+  if [ -n "${WSS_BOOTED_PIDFILE:-}" ]; then echo "$NSPAWN_PID" >"$WSS_BOOTED_PIDFILE"; fi
   LEADER=""
   # The container's PID 1 (systemd), once it listens on its private bus socket.
   for _ in $(seq 300); do
