@@ -45,7 +45,7 @@ Usage: install.sh [options]
   --panel-https             back to HTTPS after an earlier --panel-http (answers are kept)
   --forward-port N          sshd the tunnels go to (22)         env INTERNAL_FORWARD_PORT
   --stunnel-sshd-port N     sshd behind stunnel (2222)          env SSHD_STUNNEL_PORT
-  --panel-user NAME         panel service account (admin)       env PANEL_USER
+  --panel-user NAME         panel service account (wss-panel)   env PANEL_USER
   --proxy-user NAME         data plane service account (wss)    env PROXY_USER
   --admin-password-file F   first line = admin password         env ADMIN_PASSWORD_FILE
   --cert PATH --key PATH    use this certificate instead of a self-signed one
@@ -58,7 +58,7 @@ EOF
 IMPORT_ORIGINAL=0 ROOT="" YES=0 WITH_APT=0 NO_START=0 CHECK_PORTS="" BINARY="" BUILD=0 CERT="" KEY="" SANS=()
 declare -A ANS=(
   [wss_http_port]=80 [wss_tls_port]=443 [stunnel_port]=444 [panel_port]=54321
-  [internal_forward_port]=22 [sshd_stunnel_port]=2222 [panel_user]=admin [proxy_user]=wss
+  [internal_forward_port]=22 [sshd_stunnel_port]=2222 [panel_user]=wss-panel [proxy_user]=wss
   [panel_local_port]=54320
 )
 ANSWER_KEYS=(wss_http_port wss_tls_port stunnel_port panel_port panel_local_port internal_forward_port sshd_stunnel_port panel_user proxy_user)
@@ -138,6 +138,14 @@ if [ -f "$ANSWERS_FILE" ]; then
   done < "$ANSWERS_FILE"
 fi
 [ "${PANEL_HTTP:-0}" = 1 ] && PANEL_HTTP=1 || PANEL_HTTP=0
+# Installs before the dedicated account ran the panel as `admin` (a group with sudo rights in
+# Ubuntu's stock sudoers, and a common human login name): the account this installer made
+# under that name is renamed, keeping its uid, its gid and so the ownership of the data.
+MIGRATE_FROM=""
+if [ "${ANS[panel_user]}" = admin ] && [ -z "${GIVEN[panel_user]:-}" ] && [ -f "$MANIFEST" ] \
+   && grep -qxF "user admin" "$MANIFEST"; then
+  MIGRATE_FROM="admin"; ANS[panel_user]=wss-panel
+fi
 for key in "${!GIVEN[@]}"; do ANS[$key]=${GIVEN[$key]}; done
 
 if [ "$YES" -eq 0 ]; then
@@ -258,8 +266,11 @@ done
 render() { # TEMPLATE OUT
   sed -e "s|@PANEL_USER@|${ANS[panel_user]}|g" -e "s|@PROXY_USER@|${ANS[proxy_user]}|g" \
       -e "s|@BIN@|$BIN_PATH|g" -e "s|@STUNNEL_PORT@|${ANS[stunnel_port]}|g" \
-      -e "s|@SSHD_STUNNEL_PORT@|${ANS[sshd_stunnel_port]}|g" "$TEMPLATES/$1" > "$2"
+      -e "s|@SSHD_STUNNEL_PORT@|${ANS[sshd_stunnel_port]}|g" -e "s|@STUNNEL_ACCEPT@|$STUNNEL_ACCEPT|g" \
+      "$TEMPLATES/$1" > "$2"
 }
+# stunnel listens dual-stack (`:::PORT`) unless the kernel has no IPv6.
+if [ -e /proc/net/if_inet6 ]; then STUNNEL_ACCEPT=":::${ANS[stunnel_port]}"; else STUNNEL_ACCEPT=${ANS[stunnel_port]}; fi
 mkdir "$TMP/out" "$TMP/verify"
 UNITS=(wss_panel.service wss.service sshd_stunnel.service)
 for unit in "${UNITS[@]}"; do render "$unit" "$TMP/out/$unit"; done
@@ -340,15 +351,28 @@ record "data $INSTALLER_DIR"
 say "accounts"
 ensure_group shell_users
 ensure_group "$TUNNEL_GROUP"
+if [ -n "$MIGRATE_FROM" ] && [ -n "$(passwd_field "$MIGRATE_FROM" 1)" ] && [ -z "$(passwd_field "${ANS[panel_user]}" 1)" ]; then
+  say "renaming the panel account $MIGRATE_FROM to ${ANS[panel_user]}"
+  if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then systemctl stop wss_panel.service 2>/dev/null || true; fi
+  account_tool usermod --login "${ANS[panel_user]}" "$MIGRATE_FROM"
+  grep -q "^$MIGRATE_FROM:" "$(R /etc/group)" && account_tool groupmod --new-name "${ANS[panel_user]}" "$MIGRATE_FROM"
+  sed -i -e "s/^user $MIGRATE_FROM\$/user ${ANS[panel_user]}/" -e "s/^group $MIGRATE_FROM\$/group ${ANS[panel_user]}/" "$MANIFEST"
+  rm -f "$(R /var/lib/wss-panel/.sudo_as_admin_successful)"
+fi
 ensure_user "${ANS[panel_user]}" /var/lib/wss-panel
 ensure_user "${ANS[proxy_user]}" /nonexistent
 PANEL_IDS=$(ids_of "${ANS[panel_user]}")
 
 say "directories, binary, secrets"
-[ -d "$STATE_DIR" ] || record "data /etc/wss-panel"
-ensure_dir /etc/wss-panel 0700 "$PANEL_IDS"
-[ -d "$(R /var/lib/wss-panel)" ] || record "data /var/lib/wss-panel"
-ensure_dir /var/lib/wss-panel 0700 "$PANEL_IDS"
+for data in /etc/wss-panel /var/lib/wss-panel; do
+  [ -d "$(R $data)" ] || record "data $data"
+  # uninstall.sh --keep-data hands kept data to root (its account is gone); nobody else could
+  # have written there since, so all of it goes back to the panel account.
+  reown=0
+  if [ -d "$(R $data)" ] && [ "$(stat -c %u "$(R $data)")" = 0 ]; then reown=1; fi
+  ensure_dir $data 0700 "$PANEL_IDS"
+  if [ "$reown" = 1 ]; then chown -RP "$PANEL_IDS" "$(R $data)"; fi
+done
 ensure_dir /usr/local/bin 0755 0:0
 [ "$BINARY" -ef "$(R $BIN_PATH)" ] || put_file "$BINARY" "$BIN_PATH" 0755
 record "file $BIN_PATH"
@@ -370,6 +394,8 @@ PANEL_HTTP_FLAG=(); if [ "$PANEL_HTTP" = 1 ]; then PANEL_HTTP_FLAG=(--panel-http
   --panel-port "${ANS[panel_port]}" --wss-http-port "${ANS[wss_http_port]}" --wss-tls-port "${ANS[wss_tls_port]}" \
   --stunnel-port "${ANS[stunnel_port]}" --internal-forward-port "${ANS[internal_forward_port]}" \
   --data-dir /var/lib/wss-panel --panel-local-port "${ANS[panel_local_port]}" "${PANEL_HTTP_FLAG[@]}" >/dev/null
+# The helper's list of the tunnel accounts it creates: data, like the store (uninstall.sh).
+[ -d "$(R /var/lib/wss-panel-helper)" ] || record "data /var/lib/wss-panel-helper"
 if [ -z "$ROOT" ]; then
   # Tunnel customers must not reach this host's own services; the panel re-applies this at start.
   udpgw=$("$BINARY" install-helper show-config --file "$STATE_DIR/config.json" | sed -n 's/^udpgw_port=//p') || udpgw=7300

@@ -28,7 +28,11 @@ if [ -n "$ROOT" ]; then ROOT=$(cd "$ROOT" && pwd); [ "$ROOT" != / ] || ROOT=""; 
 R() { printf '%s%s' "$ROOT" "$1"; }
 INSTALLER_DIR=/var/lib/wss-panel-installer
 MANIFEST=$(R $INSTALLER_DIR/manifest)
-[ -f "$MANIFEST" ] || die "no manifest at $MANIFEST: nothing that install.sh recorded to remove"
+if [ ! -f "$MANIFEST" ]; then
+  # A purge already ran (or nothing was installed): running again changes nothing.
+  say "no manifest at $MANIFEST: nothing install.sh recorded is left to remove"
+  exit 0
+fi
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cp "$MANIFEST" "$WORK/manifest"
@@ -48,16 +52,33 @@ fi
 SYSTEMD=0
 [ -z "$ROOT" ] && [ -d /run/systemd/system ] && SYSTEMD=1
 
-# Tunnel accounts: the helper's own list (it refuses accounts it did not create).
-TUNNEL_LIST=$(R /var/lib/wss-panel-helper/accounts)
-if [ -s "$TUNNEL_LIST" ]; then
-  if [ "$REMOVE_TUNNEL_USERS" -eq 1 ] && [ -z "$ROOT" ] && [ -x /usr/local/bin/wss-panel ]; then
-    while read -r name; do
-      valid_name "$name" && /usr/local/bin/wss-panel privileged delete-user "$name" || true
-    done < "$TUNNEL_LIST"
+# Tunnel accounts: the helper's own list (it refuses accounts it did not create). The list is
+# the helper's data: it stays as long as an account on it does, so that a later
+# --remove-tunnel-users (after a keep-data run removed the binary) still finds them.
+HELPER_DIR=/var/lib/wss-panel-helper
+TUNNEL_LIST=$(R $HELPER_DIR/accounts)
+listed_accounts_left() { # the names on the list that are still accounts
+  [ -s "$TUNNEL_LIST" ] || return 0
+  while read -r name; do
+    valid_name "$name" && grep -q "^$name:" "$(R /etc/passwd)" && echo "$name"
+  done < "$TUNNEL_LIST"
+  return 0
+}
+remove_tunnel_account() { # NAME: the helper when installed, else the same steps by hand
+  local name=$1 uid
+  if [ -x /usr/local/bin/wss-panel ] && /usr/local/bin/wss-panel privileged delete-user "$name"; then return 0; fi
+  uid=$(awk -F: -v u="$name" '$1 == u { print $3 }' /etc/passwd)
+  [ -n "$uid" ] && [ "$uid" -ge 1000 ] || { echo "kept $name (uid ${uid:-?}: not a tunnel account)"; return 0; }
+  pkill -KILL -u "$uid" 2>/dev/null || true
+  for _ in $(seq 50); do pgrep -u "$uid" >/dev/null || break; sleep 0.1; done
+  userdel --remove "$name" 2>/dev/null || [ $? -eq 12 ] || echo "could not remove $name"
+}
+if [ -n "$(listed_accounts_left)" ]; then
+  if [ "$REMOVE_TUNNEL_USERS" -eq 1 ] && [ -z "$ROOT" ]; then
+    for name in $(listed_accounts_left); do remove_tunnel_account "$name"; done
   else
     echo "tunnel accounts created by the panel are kept (remove them with --remove-tunnel-users):"
-    sed 's/^/  /' "$TUNNEL_LIST"
+    listed_accounts_left | sed 's/^/  /'
   fi
 fi
 
@@ -76,7 +97,14 @@ undo() { # KIND ARG
       if [ -e "$(R "$arg").wss-panel-orig" ]; then mv -f "$(R "$arg").wss-panel-orig" "$(R "$arg")"; fi ;;
     data)
       valid_path "$arg" || return 0
-      if [ "$PURGE" -eq 1 ]; then rm -rf "$(R "$arg")"; fi ;;
+      [ -e "$(R "$arg")" ] || return 0
+      if [ "$arg" = "$HELPER_DIR" ] && [ -n "$(listed_accounts_left)" ]; then return 0; fi
+      if [ "$PURGE" -eq 1 ]; then rm -rf "$(R "$arg")"
+      else
+        # The panel account goes: its uid may be handed to the next account created. Kept
+        # secrets (admin token, TLS key, store) become root's alone; install.sh hands them back.
+        chown -RP 0:0 "$(R "$arg")"; chmod 0700 "$(R "$arg")"
+      fi ;;
     dir)
       valid_path "$arg" || return 0
       # A kept data directory stays even when it is empty.
@@ -88,6 +116,10 @@ undo() { # KIND ARG
     group)
       valid_name "$arg" || return 0
       grep -q "^$arg:" "$(R /etc/group)" || return 0
+      # shell_users while kept tunnel accounts are still members (their "Allow Shell").
+      if [ -n "$(awk -F: -v g="$arg" '$1 == g { print $4 }' "$(R /etc/group)")" ]; then
+        echo "kept group $arg (it still has members)"; return 0
+      fi
       # wss_tunnel stays while kept tunnel accounts still have it as their primary group.
       account_tool groupdel "$arg" 2>/dev/null || echo "kept group $arg (an account still uses it)" ;;
   esac
@@ -122,20 +154,27 @@ if [ -z "$ROOT" ]; then
   done
 fi
 
-# The installer's own state goes with the data. Kept data stays listed (with the directories it
-# still sits in), so that a later --purge, or a reinstall and uninstall, still removes it.
-if [ "$PURGE" -eq 1 ]; then
-  rm -rf "$(R $INSTALLER_DIR)"
-  tac "$MANIFEST" | while read -r kind arg; do
-    if [ "$kind" = dir ]; then undo dir "$arg"; fi
-  done
-else
-  while read -r kind arg; do
-    case "$kind" in
-      data) echo "$kind $arg" ;;
-      dir) if [ -d "$(R "$arg")" ]; then echo "$kind $arg"; fi ;;
-    esac
-  done < "$MANIFEST" > "$(R $INSTALLER_DIR/manifest)"
+# Installs that predate its manifest line: the helper's list is data all the same.
+if ! grep -qxF "data $HELPER_DIR" "$MANIFEST"; then undo data "$HELPER_DIR"; fi
+# What is left stays listed (kept data, the directories it sits in, groups kept tunnel
+# accounts still use, the helper's list), so that any later run, in any order, removes it.
+# With nothing left, the installer's own state goes too.
+while read -r kind arg; do
+  [ "$kind:$arg" = "data:$INSTALLER_DIR" ] && continue
+  case "$kind" in
+    data|dir) if [ -e "$(R "$arg")" ]; then echo "$kind $arg"; fi ;;
+    user) if grep -q "^$arg:" "$(R /etc/passwd)"; then echo "$kind $arg"; fi ;;
+    group) if grep -q "^$arg:" "$(R /etc/group)"; then echo "$kind $arg"; fi ;;
+  esac
+done < "$MANIFEST" > "$WORK/left"
+if [ "$PURGE" -eq 1 ] && [ -e "$(R $HELPER_DIR)" ] && ! grep -qxF "data $HELPER_DIR" "$WORK/left"; then
+  echo "data $HELPER_DIR" >> "$WORK/left"
 fi
-[ "$PURGE" -eq 1 ] || echo "kept the data: /etc/wss-panel, /var/lib/wss-panel (delete with --purge)"
+if grep -qvE "^dir " "$WORK/left"; then
+  install -m 0600 "$WORK/left" "$(R $INSTALLER_DIR/manifest)"
+  [ "$PURGE" -eq 1 ] || echo "kept the data: /etc/wss-panel, /var/lib/wss-panel (delete with --purge)"
+else
+  rm -rf "$(R $INSTALLER_DIR)"
+  tac "$WORK/left" | while read -r kind arg; do undo dir "$arg"; done
+fi
 say "wss-panel removed"

@@ -208,7 +208,7 @@ impl RawConfig {
         if secret.len() < MIN_SECRET_LEN {
             return invalid(format!("internal_api_secret is shorter than {MIN_SECRET_LEN} characters"));
         }
-        let panel_user = self.panel_user.unwrap_or_else(|| "admin".into());
+        let panel_user = self.panel_user.unwrap_or_else(|| "wss-panel".into());
         if !crate::domain::is_valid_username_shape(&panel_user) {
             return invalid(format!("panel_user '{panel_user}' is not a valid account name"));
         }
@@ -270,7 +270,7 @@ impl RawConfig {
         };
         let [panel, http, tls, stunnel, udpgw, forward] = ports;
         let config_dir = path.parent().unwrap_or(Path::new("."));
-        let panel_bind = self.panel_bind.unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        let panel_bind = self.panel_bind.unwrap_or_else(any_address);
         let panel_tls = self.panel_tls.unwrap_or(false);
         let panel_local_port = match self.panel_local_port.filter(|_| panel_tls) {
             None => None,
@@ -315,7 +315,7 @@ impl RawConfig {
             panel_bind,
             panel_tls,
             panel_local_port,
-            wss_bind: self.wss_bind.unwrap_or(IpAddr::from([0, 0, 0, 0])),
+            wss_bind: self.wss_bind.unwrap_or_else(any_address),
             forward_host: self.forward_host.unwrap_or(IpAddr::from([127, 0, 0, 1])),
             tls_cert: self.tls_cert.unwrap_or_else(|| config_dir.join("cert.pem")),
             tls_key: self.tls_key.unwrap_or_else(|| config_dir.join("key.pem")),
@@ -335,6 +335,18 @@ impl RawConfig {
             backup_interval_secs: self.backup_interval_secs.unwrap_or(86_400),
             backup_keep,
         })
+    }
+}
+
+/// The default listening address of the panel and the proxy: `::`, which on Linux (with the
+/// default `net.ipv6.bindv6only = 0`) takes IPv4 and IPv6 alike; `0.0.0.0` on a kernel
+/// without IPv6 (booted with `ipv6.disable=1`), where `::` cannot be bound. `panel_bind` and
+/// `wss_bind` in config.json override it.
+pub fn any_address() -> IpAddr {
+    if Path::new("/proc/net/if_inet6").exists() {
+        IpAddr::from(std::net::Ipv6Addr::UNSPECIFIED)
+    } else {
+        IpAddr::from([0, 0, 0, 0])
     }
 }
 
@@ -381,7 +393,7 @@ mod tests {
         let c = load_str(&format!("{{{SECRET}}}")).unwrap();
         assert_eq!((c.panel_port, c.wss_http_port, c.wss_tls_port), (54321, 80, 443));
         assert_eq!((c.stunnel_port, c.internal_forward_port), (444, 22));
-        assert_eq!(c.panel_user, "admin");
+        assert_eq!(c.panel_user, "wss-panel");
         assert_eq!(
             (c.panel_tls, c.panel_local_port, c.panel_url.as_str()),
             (false, None, "http://127.0.0.1:54321")

@@ -209,11 +209,12 @@ fn write_config(a: &WriteConfigArgs) -> Result<String, InstallError> {
     raw.internal_forward_port = Some(a.internal_forward_port.into());
     raw.data_dir = Some(a.data_dir.clone());
     raw.panel_tls = Some(!a.panel_http);
-    // An address the operator chose is kept for HTTPS; loopback (an earlier --panel-http) is not.
+    // An address the operator chose is kept for HTTPS; loopback (an earlier --panel-http) is
+    // not, and neither is 0.0.0.0, the IPv4-only default of earlier installs: dual-stack now.
     raw.panel_bind = Some(match raw.panel_bind {
         _ if a.panel_http => [127, 0, 0, 1].into(),
-        Some(ip) if !ip.is_loopback() => ip,
-        _ => [0, 0, 0, 0].into(),
+        Some(ip) if !ip.is_loopback() && !ip.is_unspecified() => ip,
+        _ => crate::config::any_address(),
     });
     raw.panel_local_port = if a.panel_http { None } else { a.panel_local_port.map(i64::from) };
     if raw.internal_api_secret.as_deref().is_none_or(str::is_empty) {

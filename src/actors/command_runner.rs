@@ -122,6 +122,19 @@ impl Actor for CommandRunner {
 
 /// Runs the command to completion before the next one starts; logs operation and operands
 /// (never a password).
+/// Answers once every command sent before it has finished: commands run one at a time, in
+/// arrival order, so this is handled only after them. The API awaits it after a user change,
+/// so that `201 Created` means the Linux account exists (and has its password and shell).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Settled;
+
+impl Handler<Settled> for CommandRunner {
+    type Result = ();
+
+    fn handle(&mut self, _: Settled, _ctx: &mut Context<Self>) {}
+}
+
 impl Handler<Run> for CommandRunner {
     type Result = AtomicResponse<Self, Result<CommandOutput, RunError>>;
 

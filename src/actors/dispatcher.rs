@@ -3,7 +3,7 @@
 //! page notices to the `UiHub`. It decides nothing itself: that is `planner::plan`.
 
 pub use super::change::Publish;
-use super::command_runner::Run;
+use super::command_runner::{Run, Settled};
 use super::node_hub::Broadcast;
 use super::planner::plan;
 use super::ui_hub::Notify;
@@ -13,11 +13,19 @@ pub struct ChangeDispatcher {
     runner: Recipient<Run>,
     hub: Recipient<Broadcast>,
     ui: Recipient<Notify>,
+    settle: Option<Recipient<Settled>>,
 }
 
 impl ChangeDispatcher {
     pub fn new(runner: Recipient<Run>, hub: Recipient<Broadcast>, ui: Recipient<Notify>) -> Self {
-        ChangeDispatcher { runner, hub, ui }
+        ChangeDispatcher { runner, hub, ui, settle: None }
+    }
+
+    /// Where `Settled` goes: the same runner as `runner`, so that it queues behind the
+    /// commands this dispatcher sent before it.
+    pub fn with_settle(mut self, settle: Recipient<Settled>) -> Self {
+        self.settle = Some(settle);
+        self
     }
 }
 
@@ -48,6 +56,22 @@ impl Handler<Publish> for ChangeDispatcher {
         for event in notices {
             self.ui.do_send(Notify(event));
         }
+    }
+}
+
+/// Answers once every system command of the changes published before it has run. The
+/// registry publishes before it replies, and mailboxes are first-in first-out, so a handler
+/// that got its reply and then sends this waits for exactly its own change's commands (and
+/// earlier ones): `201 Created` means the Linux account exists.
+impl Handler<Settled> for ChangeDispatcher {
+    type Result = ResponseFuture<()>;
+    fn handle(&mut self, _: Settled, _: &mut Context<Self>) -> Self::Result {
+        let settle = self.settle.clone();
+        Box::pin(async move {
+            if let Some(runner) = settle {
+                let _ = runner.send(Settled).await;
+            }
+        })
     }
 }
 

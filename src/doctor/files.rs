@@ -3,7 +3,7 @@
 //! clock. Read-only.
 
 use super::Check;
-use super::probe::{one_line, run};
+use super::probe::{Ran, one_line, run};
 use crate::config::Config;
 use crate::system::DEFAULT_HELPER_PATH;
 use std::path::Path;
@@ -111,7 +111,7 @@ pub fn sudo_helper() -> Check {
     let call = ["-u", user, "--", "sudo", "-n", helper, "privileged", "is-active", "wss"];
     let fix = "re-run install.sh (it writes the sudoers rule and records the panel user)";
     match run("runuser", &call) {
-        Ok(r) if !r.output.contains("sudo:") && !r.output.contains("runuser:") => {
+        Ok(r) if helper_answered(&r) => {
             Check::ok("sudo helper", format!("{user} reaches {helper} privileged through sudo -n"))
         }
         Ok(r) => Check::problem(
@@ -122,6 +122,16 @@ pub fn sudo_helper() -> Check {
         Err(e) => Check::problem("sudo helper", e, "apt-get install sudo util-linux"),
     }
 }
+
+/// The helper ran: it exited 0, or it printed its own result line (it answers even where it
+/// cannot reach systemd). sudo's and runuser's own refusals exit 1 without that line. Warnings
+/// sudo prints while letting the helper run (`unable to resolve host ...`) do not matter.
+fn helper_answered(r: &Ran) -> bool {
+    r.ok || r.output.lines().any(|l| l.starts_with(HELPER_LINE))
+}
+
+/// How every line the helper prints about its operation starts (`helper::finish`).
+const HELPER_LINE: &str = "wss-panel privileged: ";
 
 pub fn sshd_config(name: &str, path: &Path, unit: &str) -> Check {
     if !path.exists() {
@@ -192,6 +202,11 @@ pub fn clock() -> Check {
     let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     if now < CLOCK_FLOOR_UNIX {
         return Check::problem("clock", "the system clock is before 2025", "timedatectl set-ntp true");
+    }
+    // In a container (LXC and OpenVZ VPSes, systemd-nspawn) the clock is the host kernel's:
+    // nothing inside can synchronize it, so "not synchronized" there is no problem to fix.
+    if Path::new("/run/systemd/container").exists() {
+        return Check::ok("clock", "sane (a container: the host keeps the time)");
     }
     if Path::new("/run/systemd/system").exists()
         && let Ok(r) = run("timedatectl", &["show", "-p", "NTPSynchronized", "--value"])

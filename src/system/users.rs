@@ -22,6 +22,8 @@ pub const SHELL_GROUP: &str = "shell_users";
 pub const TUNNEL_GROUP: &str = "wss_tunnel";
 pub const NOLOGIN_SHELL: &str = "/usr/sbin/nologin";
 pub const LOGIN_SHELL: &str = "/bin/bash";
+/// Where shell users' homes are made (useradd's default on Debian and Ubuntu).
+const HOME_BASE: &str = "/home";
 /// Accounts below this uid belong to the system, whatever the list says.
 pub const FIRST_REGULAR_UID: u32 = 1000;
 /// How long `delete-user` waits for killed processes to be gone before `userdel`.
@@ -46,7 +48,7 @@ pub fn perform(command: &SystemCommand, state: &State) -> Result<String, HelperE
         LockUser { .. } => drop(run_ok("usermod", &["--lock", "--", name])?),
         UnlockUser { .. } => drop(run_ok("usermod", &["--unlock", "--", name])?),
         DeleteUser { .. } => delete(user, account.as_ref(), state)?,
-        GrantShell { .. } => grant_shell(name)?,
+        GrantShell { .. } => grant_shell(name, account.as_ref())?,
         RevokeShell { .. } => revoke_shell(name)?,
         KillUser { .. } => kill_all(name)?,
         _ => return Err(not_ours()),
@@ -209,14 +211,46 @@ fn is_member(name: &str) -> bool {
     matches!(Group::from_name(SHELL_GROUP), Ok(Some(g)) if g.mem.iter().any(|m| m == name))
 }
 
-fn grant_shell(name: &str) -> Result<(), HelperError> {
+fn grant_shell(name: &str, account: Option<&User>) -> Result<(), HelperError> {
     if !matches!(Group::from_name(SHELL_GROUP), Ok(Some(_))) {
         run_ok("groupadd", &["--system", "--", SHELL_GROUP])?;
     }
     if !is_member(name) {
         run_ok("gpasswd", &["--add", name, SHELL_GROUP])?;
     }
-    run_ok("usermod", &["--shell", LOGIN_SHELL, "--", name]).map(drop)
+    run_ok("usermod", &["--shell", LOGIN_SHELL, "--", name])?;
+    match account {
+        Some(account) => ensure_home(name, account),
+        None => Ok(()),
+    }
+}
+
+/// A shell login starts in the account's home: `/home/NAME`, made 0700 and owned by the
+/// account when missing (tunnel-only accounts get none). `delete-user` removes it again
+/// (`userdel --remove`). A path there that is not the account's own directory is refused,
+/// never taken over.
+fn ensure_home(name: &str, account: &User) -> Result<(), HelperError> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    let home = std::path::Path::new(HOME_BASE).join(name);
+    if account.dir != home {
+        run_ok("usermod", &["--home", &home.to_string_lossy(), "--", name])?;
+    }
+    let state = |e: std::io::Error| HelperError::State(format!("{}: {e}", home.display()));
+    match std::fs::symlink_metadata(&home) {
+        Ok(meta) if meta.is_dir() && meta.uid() == account.uid.as_raw() => return Ok(()),
+        Ok(_) => {
+            return Err(HelperError::Refused(format!(
+                "{} exists and is not {name}'s directory",
+                home.display()
+            )));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(state(e)),
+    }
+    std::fs::DirBuilder::new().recursive(true).mode(0o755).create(HOME_BASE).map_err(state)?;
+    std::fs::DirBuilder::new().mode(0o700).create(&home).map_err(state)?;
+    nix::unistd::chown(&home, Some(account.uid), Some(account.gid))
+        .map_err(|e| HelperError::State(format!("chown {}: {e}", home.display())))
 }
 
 fn revoke_shell(name: &str) -> Result<(), HelperError> {

@@ -35,7 +35,7 @@ pub enum ArgError {
     Username(String, DomainError),
     #[error("address {0}: {1}")]
     Net(String, &'static str),
-    #[error("service {0}: expected one of wss, wss_panel, stunnel4, sshd_stunnel")]
+    #[error("service {0}: expected one of wss, wss_panel, stunnel@wss, sshd_stunnel")]
     Service(String),
     #[error("line count {0}: expected a whole number from 1 to {MAX_LOG_LINES}")]
     Lines(String),
@@ -182,23 +182,27 @@ pub fn ban_target(raw: &str, admin_ip: IpAddr) -> Result<IpNet, ArgError> {
     Ok(net)
 }
 
-/// The services the helper may restart or read logs of; nothing else.
+/// The services the helper may restart or read logs of; nothing else. Exactly the units
+/// install.sh starts (its `SERVICES`; a test holds the two lists together).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Service {
     Wss,
     WssPanel,
-    Stunnel4,
+    /// Debian's `stunnel@.service` template run on `/etc/stunnel/wss.conf`; never the SysV
+    /// `stunnel4`, which install.sh leaves alone.
+    StunnelWss,
     SshdStunnel,
 }
 
 impl Service {
-    pub const ALL: [Service; 4] = [Service::Wss, Service::WssPanel, Service::Stunnel4, Service::SshdStunnel];
+    pub const ALL: [Service; 4] =
+        [Service::Wss, Service::WssPanel, Service::StunnelWss, Service::SshdStunnel];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Service::Wss => "wss",
             Service::WssPanel => "wss_panel",
-            Service::Stunnel4 => "stunnel4",
+            Service::StunnelWss => "stunnel@wss",
             Service::SshdStunnel => "sshd_stunnel",
         }
     }

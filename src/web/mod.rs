@@ -23,6 +23,7 @@ pub mod server;
 pub mod session;
 pub mod settings;
 pub mod static_files;
+pub mod stopping;
 pub mod system;
 pub mod throttle;
 pub mod tls;
@@ -49,6 +50,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 /// Shared by every handler. Secrets are read once at start.
 pub struct AppState {
+    pub stopping: stopping::Stopping,
     pub registry: Addr<UserRegistry>,
     pub hub: Addr<NodeHub>,
     pub aggregator: Addr<StatsAggregator>,

@@ -3,8 +3,8 @@
 //! listener for proxies and the CLI on this host).
 
 use super::{
-    AppState, audit, auth_cache, bans, guard, hosts, load_admin_hash, routes, session, settings, system,
-    throttle, tls,
+    AppState, audit, auth_cache, bans, guard, hosts, load_admin_hash, routes, session, settings, stopping,
+    system, throttle, tls,
 };
 use crate::actors::backup_scheduler::BackupScheduler;
 use crate::actors::command_runner::{Backend, CommandRunner, Run};
@@ -79,11 +79,13 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     let ui = UiHub::new(Arc::new(move || Box::pin(system::gather(sources.clone())))).start();
     aggregator.do_send(Subscribe(ui.clone().recipient()));
     let plan_to = (runner.clone().recipient(), hub.clone().recipient(), ui.clone().recipient());
-    dispatch_ctx.run(ChangeDispatcher::new(plan_to.0, plan_to.1, plan_to.2));
+    dispatch_ctx
+        .run(ChangeDispatcher::new(plan_to.0, plan_to.1, plan_to.2).with_settle(runner.clone().recipient()));
     let admin_hash_path = config.admin_password_path();
     let sessions = session::Sessions::new(store.clone(), session::Clock::from_env());
     let known_ips = known_admin_ips(&store, &sessions)?;
     let state = web::Data::new(AppState {
+        stopping: stopping::Stopping::on_signals()?,
         registry,
         hub,
         aggregator,
@@ -135,7 +137,11 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
             .wrap(actix_web::middleware::from_fn(guard::csrf))
             .wrap(guard::security_headers())
             .wrap(actix_web::middleware::from_fn(tls::hsts))
-    });
+    })
+    // Proxies' `/ipc` and browsers' `/ws` sockets never end by themselves: the default
+    // graceful wait (30 s) made every `systemctl stop|restart wss_panel` take that long. Plain
+    // requests finish within this; proxies reconnect and browsers retry on their own.
+    .shutdown_timeout(SHUTDOWN_GRACE_SECS);
     let listen = (config.panel_bind, config.panel_port);
     let server = if config.panel_tls {
         server.bind_rustls_0_23(listen, tls::server_config(&config.tls_cert, &config.tls_key)?)?
@@ -155,6 +161,9 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     server.run().await?;
     Ok(())
 }
+
+/// How long a stopping panel lets open connections finish (seconds).
+const SHUTDOWN_GRACE_SECS: u64 = 1;
 
 /// Reads a token file (the admin token, the metrics token), creating it (mode 0600, owned by
 /// whoever runs the panel) on first start. Only root and the panel user can read it; the

@@ -51,6 +51,12 @@ impl From<&User> for UserView {
     }
 }
 
+/// Waits until the system commands of the change just committed have run (the registry
+/// queued them before answering): a script that adds a user can log in as it right away.
+async fn settled(state: &AppState) -> Result<(), ApiError> {
+    Ok(state.dispatcher.send(crate::actors::command_runner::Settled).await?)
+}
+
 fn ok(user: &User) -> HttpResponse {
     HttpResponse::Ok().json(UserView::from(user))
 }
@@ -189,6 +195,7 @@ pub async fn create(
         note: patch.note.unwrap_or_default(),
     };
     let created = state.registry.send(CreateUser { user, by, password: Some(password) }).await??;
+    settled(&state).await?;
     tracing::info!(event = "USER_ADD", user = %created.username);
     Ok(HttpResponse::Created().json(UserView::from(&created)))
 }
@@ -214,6 +221,7 @@ pub async fn update(
     let patch = body.into_inner().into_patch()?;
     let username = target(name)?;
     let user = state.registry.send(UpdateUser { username, patch, by }).await??;
+    settled(&state).await?;
     Ok(ok(&user))
 }
 
@@ -302,5 +310,6 @@ pub async fn set_password(
     let msg = SetPassword { username, password_hash, password: Some(password), by };
     // Tunnels opened with the old password end (the planner kicks on a new hash).
     let user = state.registry.send(msg).await??;
+    settled(&state).await?;
     Ok(ok(&user))
 }

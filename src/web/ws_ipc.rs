@@ -26,6 +26,7 @@ pub struct IpcSession {
     hub: Addr<NodeHub>,
     aggregator: Addr<StatsAggregator>,
     last_heard: Instant,
+    stopping: super::stopping::Stopping,
 }
 
 impl Actor for IpcSession {
@@ -34,6 +35,7 @@ impl Actor for IpcSession {
     fn started(&mut self, ctx: &mut Self::Context) {
         let addr = ctx.address().recipient();
         self.hub.do_send(NodeConnected { node_id: self.node_id.clone(), session: self.session, addr });
+        self.stopping.close_on_stop(ctx);
         ctx.run_interval(PING_EVERY, |act, ctx| {
             if act.last_heard.elapsed() > NODE_SILENCE_LIMIT {
                 tracing::warn!(event = "IPC_NODE_SILENT", node = %act.node_id);
@@ -110,6 +112,7 @@ pub async fn ipc(
         hub: state.hub.clone(),
         aggregator: state.aggregator.clone(),
         last_heard: Instant::now(),
+        stopping: state.stopping.clone(),
     };
     ws::WsResponseBuilder::new(session, &req, stream).frame_size(MAX_FRAME_BYTES).start()
 }

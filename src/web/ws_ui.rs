@@ -36,6 +36,7 @@ impl Actor for UiSession {
         let key = Some(session::key_of(&self.session_id));
         self.hub.do_send(Join { id: self.id, key, addr: ctx.address().recipient() });
         ctx.text(r#"{"type":"status_connected"}"#);
+        self.state.stopping.close_on_stop(ctx);
         ctx.run_interval(PING_EVERY, |_, ctx| ctx.ping(b""));
         ctx.run_interval(RECHECK, |act, ctx| {
             // Not admin activity: the re-check does not keep an idle session alive.

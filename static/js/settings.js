@@ -4,7 +4,7 @@ import { api, enc } from './api.js';
 import { fill, fmtTime, h, modal, toast } from './dom.js';
 import { t } from './i18n.js';
 
-const SERVICES = ['wss', 'wss_panel', 'stunnel4', 'sshd_stunnel'];
+const SERVICES = ['wss', 'wss_panel', 'stunnel@wss', 'sshd_stunnel'];
 
 function fuse() {
   const input = h('input', { id: 'fuse-kbps', type: 'number', min: 0 });

@@ -1,6 +1,7 @@
 //! The one integration-test binary: real processes, real sockets on 127.0.0.1, real redb
 //! files in temp dirs.
 
+mod account_ready;
 mod api;
 mod audit_retention;
 mod backup;
@@ -12,11 +13,13 @@ mod helpers;
 mod import_original;
 mod install;
 mod panel_loopback;
+mod panel_stop;
 pub mod privileged;
 mod proxy;
 mod proxy_guard;
 mod registry;
 mod store;
+mod systemd;
 mod tunnel_customer;
 mod ui_api;
 mod ui_backup;

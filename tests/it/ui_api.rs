@@ -48,7 +48,7 @@ fn ui_system_status_history_batch_and_qr() {
     assert_eq!(status["accounts"]["total"], 3);
     assert_eq!(status["accounts"]["by_status"]["active"], 3);
     // The recording backend has no service manager: every status is "unknown".
-    for svc in ["wss", "wss_panel", "stunnel4", "sshd_stunnel"] {
+    for svc in ["wss", "wss_panel", "stunnel@wss", "sshd_stunnel"] {
         assert_eq!(status["services"][svc], "unknown", "{svc}");
     }
     assert!(status["mem"]["total"].as_u64().unwrap() > 0);

@@ -193,6 +193,19 @@ fn inside_sudo() {
     assert!(line("sudo helper").starts_with("OK "), "{report}");
     assert!(line("sudoers").starts_with("OK "), "{report}");
 
+    // issue 16, defect 3: with a host name that does not resolve, sudo warns on stderr and
+    // still runs the helper: doctor judges by the helper's answer, not by sudo's words.
+    std::fs::write("/etc/hosts", "127.0.0.1 localhost\n").unwrap();
+    std::fs::write("/etc/nsswitch.conf", "passwd: files\ngroup: files\nshadow: files\nhosts: files\n")
+        .unwrap();
+    let helper =
+        ["-u", "tunadmin", "--", "sudo", "-n", "/usr/local/bin/wss-panel", "privileged", "is-active", "wss"];
+    let warned = Command::new("runuser").args(helper).output().unwrap();
+    let stderr = String::from_utf8_lossy(&warned.stderr);
+    assert!(stderr.contains("unable to resolve host"), "sudo did not warn: {stderr}");
+    let report = doctor.run(&[]).1;
+    assert!(report_line(&report, "sudo helper").starts_with("OK "), "{report}");
+
     // A syntax error in the file: visudo says so, and sudo refuses everything.
     write(b"tunadmin ALL=(root) NOPASSWD /usr/local/bin/wss-panel privileged *\n");
     let report = doctor.run(&[]).1;

@@ -36,7 +36,10 @@ fn the_installed_panel_is_https_by_default_and_plain_http_only_on_loopback() {
     assert!(out.status.success(), "install.sh failed:\n{}", text(&out));
     let config = staged_config(&stage);
     assert_eq!(config["panel_tls"], true, "the panel is not on TLS: {config}");
-    assert_eq!((&config["panel_bind"], &config["panel_local_port"]), (&json!("0.0.0.0"), &json!(54320)));
+    assert_eq!(
+        (&config["panel_bind"], &config["panel_local_port"]),
+        (&json!(wss_panel::config::any_address().to_string()), &json!(54320))
+    );
     let loaded = Config::load(&stage.path("/etc/wss-panel/config.json")).unwrap();
     assert_eq!(loaded.panel_url, "http://127.0.0.1:54320");
     let cert = stage.path("/etc/wss-panel/cert.pem");
@@ -66,7 +69,10 @@ fn the_installed_panel_is_https_by_default_and_plain_http_only_on_loopback() {
     let out = plain.install(Path::new(BIN), &["--panel-https"]);
     assert!(out.status.success(), "{}", text(&out));
     let config = staged_config(&plain);
-    assert_eq!((&config["panel_tls"], &config["panel_bind"]), (&json!(true), &json!("0.0.0.0")));
+    assert_eq!(
+        (&config["panel_tls"], &config["panel_bind"]),
+        (&json!(true), &json!(wss_panel::config::any_address().to_string()))
+    );
 }
 
 /// The staged config on free loopback ports: HSTS over TLS, and the proxies' plain listener.

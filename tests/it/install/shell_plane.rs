@@ -92,7 +92,7 @@ fn inside() {
 
     let stunnel_config = std::fs::read_to_string(stage.path("/etc/stunnel/wss.conf"))
         .unwrap()
-        .replace("accept = 444", &format!("accept = 127.0.0.1:{tls_port}"))
+        .replace("accept = :::444", &format!("accept = 127.0.0.1:{tls_port}"))
         .replace("connect = 127.0.0.1:2222", &format!("connect = 127.0.0.1:{sshd_port}"))
         .replace("/etc/wss-panel/", &format!("{}/", stage.path("/etc/wss-panel").display()));
     let stunnel_path = dir.join("wss.conf");

@@ -31,7 +31,7 @@ fn a_staged_install_passes_visudo_sshd_systemd_analyze_and_stunnel() {
 
     let sudoers = stage.path("/etc/sudoers.d/99-wss-panel");
     checked("visudo", &["-c", "-f", sudoers.to_str().unwrap()]);
-    let rule = checked(BIN, &["privileged", "--print-sudoers", "admin"]);
+    let rule = checked(BIN, &["privileged", "--print-sudoers", "wss-panel"]);
     assert_eq!(read(&stage, "/etc/sudoers.d/99-wss-panel"), rule.trim_end().to_owned() + "\n");
     assert_eq!(mode(&stage, "/etc/sudoers.d/99-wss-panel"), 0o440);
 
@@ -56,8 +56,10 @@ fn a_staged_install_passes_visudo_sshd_systemd_analyze_and_stunnel() {
     // in nogroup and chown admin:admin aborted), no login shell; shell_users exists.
     let passwd = read(&stage, "/etc/passwd");
     let group = read(&stage, "/etc/group");
-    let admin: Vec<&str> = passwd.lines().find(|l| l.starts_with("admin:")).unwrap().split(':').collect();
-    let admin_group = group.lines().find(|l| l.starts_with("admin:")).expect("group admin");
+    let admin: Vec<&str> = passwd.lines().find(|l| l.starts_with("wss-panel:")).unwrap().split(':').collect();
+    let admin_group = group.lines().find(|l| l.starts_with("wss-panel:")).expect("group wss-panel");
+    // issue 16, defect 7: no account or group named `admin` (sudo rights in Ubuntu's sudoers).
+    assert!(!passwd.lines().chain(group.lines()).any(|l| l.starts_with("admin:")));
     assert_eq!(admin_group.split(':').nth(2), Some(admin[3]));
     assert_eq!(admin[6], "/usr/sbin/nologin");
     assert!(group.lines().any(|l| l.starts_with("shell_users:")));
@@ -141,7 +143,7 @@ fn verify_units(stage: &Stage) {
     );
     // sudo needs setuid: nothing that makes systemd set no_new_privs for a User= service.
     let panel = read(stage, "/etc/systemd/system/wss_panel.service");
-    assert!(panel.contains("User=admin"));
+    assert!(panel.contains("User=wss-panel"));
     let implies_nnp = [
         "NoNewPrivileges=yes",
         "SystemCallFilter",
@@ -167,7 +169,7 @@ fn verify_units(stage: &Stage) {
 fn stunnel_starts(stage: &Stage) {
     let port = crate::helpers::sshd::free_port();
     let conf = read(stage, "/etc/stunnel/wss.conf")
-        .replace("accept = 444", &format!("accept = 127.0.0.1:{port}"))
+        .replace("accept = :::444", &format!("accept = 127.0.0.1:{port}"))
         .replace("/etc/wss-panel/", &format!("{}/", stage.path("/etc/wss-panel").display()));
     let path = stage.dir.path().join("stunnel-check.conf");
     std::fs::write(&path, conf).unwrap();
@@ -253,16 +255,73 @@ fn uninstall_restores_the_staging_root_except_the_kept_data() {
     assert!(stage.path("/etc/wss-panel/config.json").exists() && stage.path("/var/lib/wss-panel").is_dir());
     let manifest = read(&stage, "/var/lib/wss-panel-installer/manifest");
     assert!(manifest.lines().all(|l| l.starts_with("data ") || l.starts_with("dir ")), "{manifest}");
+    // issue 16, defect 5: the panel account is gone, so kept secrets are root's alone.
+    for (rel, meta) in owners_under(&stage, &["/etc/wss-panel", "/var/lib/wss-panel"]) {
+        assert_eq!(meta.uid(), 0, "{rel} keeps the deleted panel account's uid");
+    }
+    assert_eq!((mode(&stage, "/etc/wss-panel"), mode(&stage, "/var/lib/wss-panel")), (0o700, 0o700));
 
-    // Reinstalling keeps the kept secret; uninstalling with --purge leaves nothing.
+    // Reinstalling keeps the kept secret (handed back to the panel account); uninstalling
+    // with --purge leaves nothing.
     let secret = read(&stage, "/etc/wss-panel/config.json");
     stage.install_ok(Path::new(BIN));
     assert_eq!(read(&stage, "/etc/wss-panel/config.json"), secret);
+    let panel_uid = std::fs::metadata(stage.path("/etc/wss-panel")).unwrap().uid();
+    assert_ne!(panel_uid, 0);
+    for (rel, meta) in owners_under(&stage, &["/etc/wss-panel", "/var/lib/wss-panel"]) {
+        assert_eq!(meta.uid(), panel_uid, "{rel} was not handed back to the panel account");
+    }
     let out = stage.uninstall(&["--purge"]);
     assert!(out.status.success(), "{}", text(&out));
     let leftovers: Vec<String> =
         changed(&before, &tree(&stage.root())).into_iter().filter(|p| !is_shadow_backup(p)).collect();
     assert_eq!(leftovers, Vec::<String>::new());
+}
+
+/// Every entry under the given staged paths, with its metadata.
+fn owners_under(stage: &Stage, paths: &[&str]) -> Vec<(String, std::fs::Metadata)> {
+    let mut out = Vec::new();
+    for path in paths {
+        for (rel, _) in tree(&stage.path(path)) {
+            let meta = std::fs::symlink_metadata(stage.path(path).join(&rel)).unwrap();
+            out.push((format!("{path}/{rel}"), meta));
+        }
+    }
+    out
+}
+
+/// issue 16, defect 7: an install made when the panel account was called `admin` is migrated
+/// by the next run: same uid and gid (so the data stays its own), new name everywhere.
+#[test]
+fn a_rerun_renames_the_old_admin_panel_account_to_wss_panel() {
+    if !ready(TOOLS) {
+        return;
+    }
+    let stage = Stage::new();
+    let out = stage.install(Path::new(BIN), &["--panel-user", "admin"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let entry = |name: &str| {
+        read(&stage, "/etc/passwd").lines().find(|l| l.starts_with(&format!("{name}:"))).map(str::to_owned)
+    };
+    let old: Vec<String> = entry("admin").unwrap().split(':').map(str::to_owned).collect();
+    stage.install_ok(Path::new(BIN));
+    assert_eq!(entry("admin"), None);
+    let new: Vec<String> =
+        entry("wss-panel").expect("wss-panel account").split(':').map(str::to_owned).collect();
+    assert_eq!((&new[2], &new[3]), (&old[2], &old[3]), "uid and gid are kept");
+    assert!(!read(&stage, "/etc/group").lines().any(|l| l.starts_with("admin:")));
+    assert!(read(&stage, "/etc/systemd/system/wss_panel.service").contains("User=wss-panel"));
+    assert!(
+        read(&stage, "/etc/sudoers.d/99-wss-panel").lines().any(|l| l.starts_with("wss-panel ALL=(root)"))
+    );
+    assert!(read(&stage, "/var/lib/wss-panel-installer/answers").contains("panel_user=wss-panel"));
+    let config = wss_panel::config::Config::load(&stage.path("/etc/wss-panel/config.json")).unwrap();
+    assert_eq!(config.panel_user, "wss-panel");
+    let manifest = read(&stage, "/var/lib/wss-panel-installer/manifest");
+    assert!(manifest.lines().any(|l| l == "user wss-panel") && !manifest.contains("admin"), "{manifest}");
+    let out = stage.uninstall(&["--purge"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert_eq!(entry("wss-panel"), None);
 }
 
 #[test]

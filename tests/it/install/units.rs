@@ -100,3 +100,22 @@ fn the_proxy_runs_from_the_credentials_directory_that_wss_service_gives_it() {
     });
     assert!(connected.is_some(), "the proxy never connected to /ipc");
 }
+
+/// The panel shows and restarts exactly the units install.sh starts (issue 16, defect 2: it
+/// named the SysV `stunnel4` while the installer runs `stunnel@wss`).
+#[test]
+fn the_panel_manages_exactly_the_units_the_installer_starts() {
+    let script = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/install/install.sh")).unwrap();
+    let line = script.lines().find_map(|l| l.strip_prefix("SERVICES=(")).expect("SERVICES=( in install.sh");
+    let mut started: Vec<&str> = line.trim_end_matches(')').split_whitespace().collect();
+    started.sort_unstable();
+    let mut named: Vec<String> = wss_panel::system::Service::ALL.iter().map(|s| s.unit()).collect();
+    named.sort_unstable();
+    assert_eq!(named, started, "the panel's services and install.sh's SERVICES differ");
+    // Every started unit is either written by install.sh or the stunnel4 package's template.
+    for unit in started {
+        let written =
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/install/templates")).join(unit).exists();
+        assert!(written || unit == "stunnel@wss.service", "{unit} is neither a template nor stunnel@");
+    }
+}

@@ -3,6 +3,7 @@
 //! create stay out of its reach.
 
 use super::sandbox::{self, helper, helper_list, helper_ok, passwd_entry, password_status, run};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command};
 
@@ -80,6 +81,12 @@ fn inside_account_life() {
         helper_ok(&["grant-shell", "tun1"], None);
         assert_eq!(passwd_entry("tun1").unwrap()[6], "/bin/bash");
         assert!(groups_of("tun1").contains(&"shell_users".to_owned()));
+        // issue 16, defect 9: a shell user logs in to a home of its own.
+        let home = std::fs::metadata("/home/tun1").expect("grant-shell made no home");
+        let entry = passwd_entry("tun1").unwrap();
+        assert_eq!(entry[5], "/home/tun1");
+        assert_eq!(home.uid().to_string(), entry[2]);
+        assert_eq!(home.mode() & 0o777, 0o700);
     }
     for _ in 0..2 {
         helper_ok(&["revoke-shell", "tun1"], None);

@@ -16,9 +16,11 @@ const INSIDE_VAR: &str = "WSS_PRIVILEGED_SANDBOX";
 
 const SETUP: &str = r#"set -eu
 d="$WSS_SANDBOX_DIR"
-mkdir "$d/etc" "$d/var-upper" "$d/var-work"
+mkdir "$d/etc" "$d/var-upper" "$d/var-work" "$d/home"
 cp -a /etc/. "$d/etc/"
 mount --bind "$d/etc" /etc
+# grant-shell creates homes: an empty private /home.
+mount --bind "$d/home" /home
 mount -t overlay overlay -o "lowerdir=/var,upperdir=$d/var-upper,workdir=$d/var-work" /var
 if [ -n "${WSS_SANDBOX_NET:-}" ]; then ip link set lo up; fi
 export WSS_PRIVILEGED_SANDBOX=1
