@@ -19,9 +19,11 @@
 //! - [`secure_files`]: random secrets, private files, and writes that never follow a link
 //!   (what root uses in directories the panel account owns).
 //! - [`telemetry`]: logging for journald.
+//! - [`auth_key`]: the salted user+password key both auth caches (proxy, panel) use.
 #![forbid(unsafe_code)]
 
 pub mod actors;
+pub mod auth_key;
 pub mod cli;
 pub mod client;
 pub mod config;
