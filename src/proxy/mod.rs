@@ -5,9 +5,10 @@
 //! (exactly-once traffic batches), [`verdict_cache`] (short-lived auth verdicts),
 //! [`throttle`] (auth failures per address and name), [`admission`] (caps on
 //! unauthenticated connections); [`state`] is the node's shared state around them (users,
-//! tunnels, kicks, locks); [`auth`] is the order in which a tunnel is authenticated. I/O shells: [`session`] (one connection), [`pipe`] (byte moving;
-//! zero-copy `splice` between plain TCP sockets on Linux),
-//! [`listener`] (accept loops), [`panel_client`] (auth), [`ipc`] (reports and commands),
+//! tunnels, kicks, locks); [`auth`] is the order in which a tunnel is authenticated;
+//! [`outcome`] says which side ended a connection. I/O shells: [`session`] (one
+//! connection), [`pipe`] (byte moving; zero-copy `splice` between plain TCP sockets on
+//! Linux), [`listener`] (accept loops), [`panel_client`] (auth), [`ipc`] (reports and commands),
 //! [`tls`].
 
 pub mod admission;
@@ -17,6 +18,7 @@ pub mod handshake;
 pub mod ipc;
 pub mod listener;
 pub mod meter;
+pub mod outcome;
 pub mod panel_client;
 pub mod pipe;
 pub mod ratelimit;
