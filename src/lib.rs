@@ -28,12 +28,14 @@
 //! - [`metrics`]: the panel's counters behind `/metrics`.
 //! - [`tls`]: rustls server settings from PEM files (the proxy's TLS port and the panel).
 //! - [`telemetry`]: logging for journald.
+//! - [`auth_key`]: the salted user+password key both auth caches (proxy, panel) use.
 //!
 //! `ARCHITECTURE.md` at the project root has the whole map: processes, actors and their
 //! messages, the store's tables, the wire messages, the privilege boundary, the log events.
 #![forbid(unsafe_code)]
 
 pub mod actors;
+pub mod auth_key;
 pub mod backup;
 pub mod cli;
 pub mod client;

@@ -1,20 +1,24 @@
 //! The data plane: a tokio service that turns HTTP-upgrade "payloads" into SSH tunnels.
 //! Never imports actix; talks to the panel only through [`crate::wire`] types.
 //!
-//! Pure cores: [`handshake`] (request heads), [`ratelimit`] (token buckets), [`state`]
-//! (node bookkeeping), [`throttle`] (auth failures per address and name), [`admission`]
-//! (caps on unauthenticated connections); [`auth`] is the order in which a tunnel is
-//! authenticated. I/O shells: [`session`] (one connection), [`pipe`] (byte moving;
-//! zero-copy `splice` between plain TCP sockets on Linux),
-//! [`listener`] (accept loops), [`panel_client`] (auth), [`ipc`] (reports and commands),
+//! Pure cores: [`handshake`] (request heads), [`ratelimit`] (token buckets), [`batches`]
+//! (exactly-once traffic batches), [`verdict_cache`] (short-lived auth verdicts),
+//! [`throttle`] (auth failures per address and name), [`admission`] (caps on
+//! unauthenticated connections); [`state`] is the node's shared state around them (users,
+//! tunnels, kicks, locks); [`auth`] is the order in which a tunnel is authenticated;
+//! [`outcome`] says which side ended a connection. I/O shells: [`session`] (one
+//! connection), [`pipe`] (byte moving; zero-copy `splice` between plain TCP sockets on
+//! Linux), [`listener`] (accept loops), [`panel_client`] (auth), [`ipc`] (reports and commands),
 //! [`tls`].
 
 pub mod admission;
 pub mod auth;
+pub mod batches;
 pub mod handshake;
 pub mod ipc;
 pub mod listener;
 pub mod meter;
+pub mod outcome;
 pub mod panel_client;
 pub mod pipe;
 pub mod ratelimit;
@@ -24,6 +28,7 @@ mod splice;
 pub mod state;
 pub mod throttle;
 pub mod tls;
+pub mod verdict_cache;
 
 use crate::config::Config;
 use session::Proxy;

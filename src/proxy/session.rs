@@ -8,11 +8,15 @@
 //!
 //! Until it has authenticated, a connection holds an admission [`Ticket`]: the pre-auth
 //! phase ends early if the ticket is shed to make room for a newer connection.
+//!
+//! Every way it ends badly is a [`SessionError`] naming the side that failed ([`Side`]),
+//! which sets the level of its `CONN_CLOSED` line and the `side` field of `CONN_END`.
 
 use super::admission::{Admission, Ticket};
 use super::auth::{authorize, credentials};
 use super::handshake::{Handshake, Head, Status, Step, strip_post_upgrade_request};
 use super::meter::Meter;
+use super::outcome::{SessionError, Side};
 use super::panel_client::PanelClient;
 use super::pipe::{ReadHalf, Stream, copy};
 use super::state::NodeState;
@@ -52,23 +56,12 @@ impl Proxy {
     }
 }
 
-/// Which side ended or broke the connection: decides the log level.
-#[derive(Debug, thiserror::Error)]
-enum SessionError {
-    #[error("client: {0}")]
-    Client(String),
-    #[error("refused with {status}")]
-    Refused { status: &'static str },
-}
-
 /// Serves one accepted connection; never panics, logs how it ended.
 pub async fn serve<S: Stream>(proxy: Arc<Proxy>, client: S, peer: SocketAddr, ticket: Ticket) {
     let span = tracing::info_span!("conn", %peer, user = tracing::field::Empty);
     async move {
-        match run(&proxy, client, peer, ticket).await {
-            Ok(()) => {}
-            Err(SessionError::Refused { .. }) => {}
-            Err(e @ SessionError::Client(_)) => tracing::debug!(event = "CONN_CLOSED", error = %e),
+        if let Err(e) = run(&proxy, client, peer, ticket).await {
+            e.log();
         }
     }
     .instrument(span)
@@ -84,10 +77,13 @@ async fn run<S: Stream>(
     let shed = ticket.shed_signal();
     let pre_auth = tokio::time::timeout(HANDSHAKE_TIMEOUT, pre_auth(proxy, &mut client, peer));
     let authorized = tokio::select! {
-        r = pre_auth => r.map_err(|_| SessionError::Client("no upgrade request before the deadline".into()))?,
+        r = pre_auth => r.map_err(|_| SessionError::client("no upgrade request before the deadline"))?,
         _ = shed.cancelled() => {
             tracing::debug!(event = "PREAUTH_SHED");
-            return Err(SessionError::Client("shed: too many unauthenticated connections".into()));
+            return Err(SessionError::Failed {
+                side: Side::Limit,
+                what: "shed: too many unauthenticated connections".into(),
+            });
         }
     };
     let (user, limits, elsewhere, rest) = match authorized {
@@ -124,6 +120,7 @@ async fn run<S: Stream>(
         down = down.tunnel_total.load(Ordering::Relaxed),
         secs = started.elapsed().as_secs(),
         how = result.as_ref().map_or_else(|e| e.to_string(), |end| end.to_string()),
+        side = result.as_ref().err().map(|e| e.side().as_str()),
     );
     drop(guard);
     result.map(|_| ())
@@ -159,7 +156,7 @@ async fn pre_auth<S: Stream>(
 }
 
 fn client_err(e: std::io::Error) -> SessionError {
-    SessionError::Client(e.to_string())
+    SessionError::client(e.to_string())
 }
 
 /// Answers dummy heads with 200 until the upgrade head; returns it and the bytes after it.
@@ -174,14 +171,16 @@ async fn read_upgrade<S: Stream>(
             Ok(Step::NeedMore) => {
                 let n = client.read(&mut buf).await.map_err(client_err)?;
                 if n == 0 {
-                    return Err(SessionError::Client("closed during the handshake".into()));
+                    return Err(SessionError::client("closed during the handshake"));
                 }
                 hs.feed(&buf[..n]);
             }
             Ok(Step::Dummy(_)) => client.write_all(RESPONSE_200).await.map_err(client_err)?,
             Ok(Step::Upgrade(head)) => return Ok((head, hs.take_rest())),
             Err(e) => {
-                tracing::info!(event = "BAD_HANDSHAKE", error = %e);
+                // A client fault, but kept at info: it is the one line an operator gets when
+                // an app's payload is wrong, and `CONN_CLOSED` stays silent for refusals.
+                tracing::info!(event = "BAD_HANDSHAKE", side = Side::Client.as_str(), error = %e);
                 let _ = client.write_all(b"HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n").await;
                 return Err(SessionError::Refused { status: "400 Bad Request" });
             }
@@ -251,7 +250,7 @@ async fn tunnel<S: Stream>(
         result = async { tokio::try_join!(upward, downward) } => result
             .map(|_| End::Closed)
             // Mostly a client dropping its connection; sshd failures show up at connect.
-            .map_err(|e| SessionError::Client(format!("tunnel to {upstream_addr}: {e}"))),
+            .map_err(|e| SessionError::client(format!("tunnel to {upstream_addr}: {e}"))),
         _ = kick.cancelled() => Ok(End::Kicked),
     }
 }

@@ -2,19 +2,16 @@
 //! limits, token buckets, live tunnels and byte counters; the Host whitelist; short-lived
 //! auth verdicts; and the traffic batches the panel has not acknowledged yet.
 
+use super::batches::Batches;
 use super::ratelimit::TokenBucket;
-use crate::wire::{PanelToProxy, StatsReport, TrafficBatch, UserLimits, UserStats};
-use sha2::{Digest, Sha256};
+pub use super::verdict_cache::AUTH_CACHE_TTL;
+use super::verdict_cache::VerdictCache;
+use crate::wire::{PanelToProxy, StatsReport, UserLimits, UserStats};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio_util::sync::CancellationToken;
-
-/// A cached successful verdict is trusted this long (and dropped at once on kick/delete).
-pub const AUTH_CACHE_TTL: Duration = Duration::from_secs(60);
-/// Batches carried in one report at most; the rest go in the next ones.
-const MAX_BATCHES_PER_REPORT: usize = 64;
 
 /// Locks a mutex even if a panicking task poisoned it: the data stay consistent because
 /// every critical section here is a few plain assignments.
@@ -99,25 +96,12 @@ impl Drop for TunnelGuard {
     }
 }
 
-/// Batches handed out for sending and not yet acknowledged. A batch never changes once
-/// handed out, because the panel may already have applied it.
-/// (user, salted hash of the password)
-type CacheKey = (String, [u8; 32]);
-/// (limits, the user's tunnels on other nodes, when the panel said so)
-type CachedVerdict = (UserLimits, u32, Instant);
-
-#[derive(Default)]
-struct Batches {
-    next_seq: u64,
-    pending: Vec<TrafficBatch>,
-}
-
+/// The node's shared state; the pure parts (verdict cache, batches) sit behind mutexes.
 pub struct NodeState {
     pub node_id: String,
     users: Mutex<HashMap<String, Arc<UserEntry>>>,
     hosts: RwLock<Arc<HashSet<String>>>,
-    auth_cache: Mutex<HashMap<CacheKey, CachedVerdict>>,
-    cache_salt: [u8; 32],
+    auth_cache: Mutex<VerdictCache>,
     batches: Mutex<Batches>,
     next_tunnel: AtomicU64,
     last_tick: Mutex<Instant>,
@@ -125,15 +109,12 @@ pub struct NodeState {
 
 impl NodeState {
     pub fn new(node_id: String) -> Self {
-        let mut cache_salt = [0u8; 32];
-        getrandom::fill(&mut cache_salt).expect("the OS random source is available");
         NodeState {
             node_id,
             users: Mutex::new(HashMap::new()),
             hosts: RwLock::new(Arc::new(HashSet::new())),
-            auth_cache: Mutex::new(HashMap::new()),
-            cache_salt,
-            batches: Mutex::new(Batches { next_seq: 1, pending: Vec::new() }),
+            auth_cache: Mutex::new(VerdictCache::new()),
+            batches: Mutex::new(Batches::default()),
             next_tunnel: AtomicU64::new(1),
             last_tick: Mutex::new(Instant::now()),
         }
@@ -150,30 +131,9 @@ impl NodeState {
         *self.hosts.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(set);
     }
 
-    fn cache_key(&self, user: &str, password: &str) -> (String, [u8; 32]) {
-        let digest = Sha256::new()
-            .chain_update(self.cache_salt)
-            .chain_update(user.as_bytes())
-            .chain_update([0])
-            .chain_update(password.as_bytes())
-            .finalize();
-        (user.to_owned(), digest.into())
-    }
-
     /// A verdict for this user and password seen less than `AUTH_CACHE_TTL` ago.
     pub fn cached_verdict(&self, user: &str, password: &str, now: Instant) -> Option<(UserLimits, u32)> {
-        let key = self.cache_key(user, password);
-        let mut cache = lock(&self.auth_cache);
-        match cache.get(&key) {
-            Some((limits, elsewhere, at)) if now.duration_since(*at) < AUTH_CACHE_TTL => {
-                Some((*limits, *elsewhere))
-            }
-            Some(_) => {
-                cache.remove(&key);
-                None
-            }
-            None => None,
-        }
+        lock(&self.auth_cache).get(user, password, now)
     }
 
     pub fn remember_verdict(
@@ -184,14 +144,11 @@ impl NodeState {
         elsewhere: u32,
         now: Instant,
     ) {
-        let key = self.cache_key(user, password);
-        let mut cache = lock(&self.auth_cache);
-        cache.retain(|_, (_, _, at)| now.duration_since(*at) < AUTH_CACHE_TTL);
-        cache.insert(key, (limits, elsewhere, now));
+        lock(&self.auth_cache).remember(user, password, limits, elsewhere, now);
     }
 
     fn forget_verdicts(&self, user: &str) {
-        lock(&self.auth_cache).retain(|(name, _), _| name != user);
+        lock(&self.auth_cache).forget(user);
     }
 
     /// The user's entry, created with `limits` or updated to them.
@@ -230,7 +187,7 @@ impl NodeState {
     /// Carries out a command from the panel.
     pub fn apply(&self, command: PanelToProxy) {
         match command {
-            PanelToProxy::Ack { seq } => lock(&self.batches).pending.retain(|b| b.seq > seq),
+            PanelToProxy::Ack { seq } => lock(&self.batches).ack(seq),
             PanelToProxy::Kick { username } => self.kick(&username),
             PanelToProxy::Delete { username } => {
                 self.kick(&username);
@@ -289,26 +246,14 @@ impl NodeState {
         StatsReport {
             node_id: self.node_id.clone(),
             users: stats,
-            batches: self.batch(bytes),
+            batches: lock(&self.batches).seal(bytes),
             ..Default::default()
         }
     }
 
-    /// Turns this tick's bytes into a new batch; returns the oldest unacknowledged batches.
-    fn batch(&self, bytes: BTreeMap<String, (u64, u64)>) -> Vec<TrafficBatch> {
-        let mut b = lock(&self.batches);
-        if !bytes.is_empty() {
-            let seq = b.next_seq;
-            b.next_seq += 1;
-            b.pending.push(TrafficBatch { seq, bytes });
-        }
-        b.pending.iter().take(MAX_BATCHES_PER_REPORT).cloned().collect()
-    }
-
     /// Bytes counted but not yet acknowledged by the panel (for tests and shutdown).
     pub fn unacknowledged_bytes(&self) -> u64 {
-        let b = lock(&self.batches);
-        let pending: u64 = b.pending.iter().flat_map(|x| x.bytes.values()).map(|(u, d)| u + d).sum();
+        let pending = lock(&self.batches).pending_bytes();
         let live: u64 = lock(&self.users)
             .values()
             .map(|e| e.bytes_up.load(Ordering::Acquire) + e.bytes_down.load(Ordering::Acquire))
@@ -320,6 +265,6 @@ impl NodeState {
 impl NodeState {
     /// True while some handed-out batch is not yet acknowledged.
     pub fn has_pending_batches(&self) -> bool {
-        !lock(&self.batches).pending.is_empty()
+        !lock(&self.batches).is_empty()
     }
 }

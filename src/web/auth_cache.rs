@@ -8,7 +8,7 @@
 //! unbounded pile of blocking-pool tasks that would make every cold login wait. The cache
 //! is checked before the gate, so remembered passwords never queue behind unknown ones.
 
-use sha2::{Digest, Sha256};
+use crate::auth_key::AuthKeyer;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,7 +24,7 @@ pub const QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 
 pub struct AuthCache {
     ttl: Duration,
-    salt: [u8; 32],
+    keyer: AuthKeyer,
     entries: Mutex<HashMap<[u8; 32], (String, Instant)>>,
     /// Cold verifies pass through here.
     pub gate: VerifyGate,
@@ -34,22 +34,10 @@ impl AuthCache {
     /// `ttl` zero turns the cache off. Cold verifies run on all cores but one (at least
     /// one), so that a flood of unknown passwords leaves a core to the proxy and sshd.
     pub fn new(ttl: Duration) -> Self {
-        let mut salt = [0u8; 32];
-        getrandom::fill(&mut salt).expect("the OS random source is available");
         let cores = std::thread::available_parallelism().map_or(1, usize::from);
         let running = cores.saturating_sub(1).max(1);
         let gate = VerifyGate::new(running, running * QUEUED_PER_RUNNING);
-        AuthCache { ttl, salt, entries: Mutex::new(HashMap::new()), gate }
-    }
-
-    fn key(&self, user: &str, password: &str) -> [u8; 32] {
-        Sha256::new()
-            .chain_update(self.salt)
-            .chain_update(user.as_bytes())
-            .chain_update([0])
-            .chain_update(password.as_bytes())
-            .finalize()
-            .into()
+        AuthCache { ttl, keyer: AuthKeyer::random(), entries: Mutex::new(HashMap::new()), gate }
     }
 
     /// True if this password was verified against `current_hash` less than `ttl` ago.
@@ -57,7 +45,7 @@ impl AuthCache {
         if self.ttl.is_zero() {
             return false;
         }
-        let key = self.key(user, password);
+        let key = self.keyer.key(user, password);
         let entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         entries.get(&key).is_some_and(|(hash, at)| hash == current_hash && now.duration_since(*at) < self.ttl)
     }
@@ -66,7 +54,7 @@ impl AuthCache {
         if self.ttl.is_zero() {
             return;
         }
-        let key = self.key(user, password);
+        let key = self.keyer.key(user, password);
         let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
         if entries.len() >= MAX_ENTRIES {
             let ttl = self.ttl;
