@@ -18,6 +18,7 @@ pub mod session;
 mod splice;
 pub mod state;
 pub mod tls;
+pub mod udpgw;
 
 use crate::config::Config;
 use session::Proxy;
