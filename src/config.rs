@@ -7,6 +7,9 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+mod udpgw;
+pub use udpgw::{RawUdpgw, UdpgwConfig};
+
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/wss-panel/config.json";
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/wss-panel";
 /// The secret the original shipped in its repository: never accepted.
@@ -67,6 +70,15 @@ pub struct RawConfig {
     /// Accept `/internal`, `/ipc` and `/metrics` from other hosts (remote proxy nodes); the
     /// secret is still required. Default: loopback only.
     pub internal_allow_remote: Option<bool>,
+    // The UDPGW's limits; documented on [`RawUdpgw`]. (Listed here, not flattened: serde
+    // cannot refuse unknown keys through `flatten`.)
+    pub udpgw_max_clients: Option<u32>,
+    pub udpgw_max_flows_per_client: Option<u32>,
+    pub udpgw_max_flows_per_user: Option<u32>,
+    pub udpgw_flow_idle_secs: Option<u64>,
+    pub udpgw_client_timeout_secs: Option<u64>,
+    pub udpgw_udp_mtu: Option<u32>,
+    pub udpgw_resolv_conf: Option<PathBuf>,
     // Keys of the original that no longer mean anything; kept readable for upgrades.
     pub internal_api_port: Option<u16>,
     pub panel_api_url: Option<String>,
@@ -100,6 +112,7 @@ pub struct Config {
     pub helper_path: PathBuf,
     pub auth_cache_secs: u64,
     pub internal_allow_remote: bool,
+    pub udpgw: UdpgwConfig,
 }
 
 /// How system commands are run; see `RawConfig::command_backend`.
@@ -216,6 +229,19 @@ impl RawConfig {
             Err(msg) => return invalid(msg),
         };
         let [panel, http, tls, stunnel, udpgw, forward] = ports;
+        let raw_udpgw = RawUdpgw {
+            udpgw_max_clients: self.udpgw_max_clients,
+            udpgw_max_flows_per_client: self.udpgw_max_flows_per_client,
+            udpgw_max_flows_per_user: self.udpgw_max_flows_per_user,
+            udpgw_flow_idle_secs: self.udpgw_flow_idle_secs,
+            udpgw_client_timeout_secs: self.udpgw_client_timeout_secs,
+            udpgw_udp_mtu: self.udpgw_udp_mtu,
+            udpgw_resolv_conf: self.udpgw_resolv_conf,
+        };
+        let udpgw_config = match raw_udpgw.validate(udpgw) {
+            Ok(u) => u,
+            Err(msg) => return invalid(msg),
+        };
         let config_dir = path.parent().unwrap_or(Path::new("."));
         let panel_bind = self.panel_bind.unwrap_or(IpAddr::from([0, 0, 0, 0]));
         let panel_url = self.panel_url.unwrap_or_else(|| format!("http://127.0.0.1:{panel}"));
@@ -247,6 +273,7 @@ impl RawConfig {
             helper_path: self.helper_path.unwrap_or_else(|| crate::system::DEFAULT_HELPER_PATH.into()),
             auth_cache_secs: self.auth_cache_secs.unwrap_or(300).min(3600),
             internal_allow_remote: self.internal_allow_remote.unwrap_or(false),
+            udpgw: udpgw_config,
         })
     }
 }

@@ -290,6 +290,7 @@ mod tests {
             speed_down_kbps: 1.0,
             connections: conns,
             ips: vec![("198.51.100.1".into(), 7)],
+            ..Default::default()
         };
         StatsReport { node_id: node.into(), users: [(user.to_owned(), stats)].into(), batches: vec![] }
     }

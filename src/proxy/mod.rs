@@ -5,7 +5,7 @@
 //! (node bookkeeping). I/O shells: [`session`] (one connection), [`pipe`] (byte moving;
 //! zero-copy `splice` between plain TCP sockets on Linux),
 //! [`listener`] (accept loops), [`panel_client`] (auth), [`ipc`] (reports and commands),
-//! [`tls`].
+//! [`tls`], [`udpgw`] (the built-in UDPGW on loopback).
 
 pub mod handshake;
 pub mod ipc;
@@ -85,6 +85,7 @@ pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) 
     tracing::info!(event = "PROXY_LISTENING", http = %http_addr, tls = ?tls_addr, node = %node.node_id, upstream = %upstream);
     let tasks = TaskTracker::new();
     let accept_stop = stop.child_token();
+    let _udpgw = udpgw::start(&config.udpgw, node.clone(), accept_stop.clone());
     let mut loops = vec![tokio::spawn(listener::serve(
         listeners.http,
         None,

@@ -13,6 +13,7 @@ mod proxy;
 mod registry;
 mod store;
 mod tunnel_customer;
+mod udpgw;
 mod ui_api;
 mod ui_browser;
 mod ui_live;
