@@ -139,6 +139,19 @@ pub fn echo_server(addr: &str, prefix: &'static [u8]) -> SocketAddr {
     local
 }
 
+/// A UDP server answering each datagram with the port it came from: a new socket shows.
+pub fn port_reporter() -> SocketAddr {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let local = socket.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        while let Ok((_, from)) = socket.recv_from(&mut buf) {
+            let _ = socket.send_to(from.port().to_string().as_bytes(), from);
+        }
+    });
+    local
+}
+
 /// A test resolver on a random 127.53.x.y, port 53 (resolv.conf has no port), and a
 /// resolv.conf naming it, written into `dir`.
 pub fn test_resolver(dir: &std::path::Path) -> std::path::PathBuf {

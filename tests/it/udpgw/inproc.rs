@@ -1,9 +1,9 @@
 //! The UDPGW's rules over real loopback sockets, served in-process with every client
 //! attributed to one user (the attribution itself is tested end to end in [`super::e2e`]).
 
-use super::app::{AppClient, echo_server, test_resolver};
+use super::app::{AppClient, echo_server, port_reporter, test_resolver};
 use crate::helpers::wait_for;
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::Duration;
 use wss_panel::config::UdpgwConfig;
@@ -56,19 +56,6 @@ impl Server {
         let done = wait_for(Duration::from_secs(10), || (self.user.udp.live_flows() == n).then_some(()));
         assert!(done.is_some(), "live flows stayed {} (wanted {n})", self.user.udp.live_flows());
     }
-}
-
-/// A UDP server answering each datagram with the port it came from: a new socket shows.
-fn port_reporter() -> SocketAddr {
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let local = socket.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 2048];
-        while let Ok((_, from)) = socket.recv_from(&mut buf) {
-            let _ = socket.send_to(from.port().to_string().as_bytes(), from);
-        }
-    });
-    local
 }
 
 #[test]

@@ -7,5 +7,5 @@
 //!   attributed to the tunnel account by its uid; other local uids refused; kicks.
 
 pub mod app;
-mod e2e;
+pub mod e2e;
 mod inproc;
