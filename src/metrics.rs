@@ -12,6 +12,9 @@ pub struct Metrics {
     pub fuse_trips: AtomicU64,
     pub bytes_up: AtomicU64,
     pub bytes_down: AtomicU64,
+    /// UDPGW datagrams the nodes reported (client → destination, destination → client).
+    pub udp_datagrams_up: AtomicU64,
+    pub udp_datagrams_down: AtomicU64,
 }
 
 impl Metrics {

@@ -5,12 +5,14 @@
 
 use super::app::{AppClient, echo_server, port_reporter, test_resolver};
 use crate::helpers::sshd::free_port;
+use crate::helpers::wait_for;
 use crate::privileged::sandbox;
 use crate::tunnel_customer::{Host, Killed, TOOLS, TUNNEL_PASSWORD, TUNNEL_USER};
 use serde_json::json;
 use std::net::{SocketAddr, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 use wss_panel::proxy::udpgw::codec::{DNS, REBIND};
 
 #[test]
@@ -66,6 +68,18 @@ fn inside() {
     assert_ne!(rebound, seven, "REBIND opened a new socket");
     assert_eq!(app.echo(0, 7, reporter, b"d"), rebound, "the KEEPALIVE changed nothing");
     assert_eq!(app.echo(0, 0x1234, v4, b"new"), b"v4:new", "an unknown conid opens a flow");
+
+    // The node reports the user's flows and datagrams; the panel's /metrics shows them.
+    let metrics = || {
+        let mut reply = crate::helpers::agent().get(&format!("{}/metrics", host.panel.url)).call().ok()?;
+        reply.body_mut().read_to_string().ok()
+    };
+    let reported = wait_for(Duration::from_secs(15), || {
+        metrics().filter(|m| {
+            m.contains("wss_udp_flows 2\n") && !m.contains("wss_udp_datagrams_total{direction=\"down\"} 0\n")
+        })
+    });
+    assert!(reported.is_some(), "/metrics never showed the flows:\n{:?}", metrics());
 
     // Bad frames end only their own client.
     let (mut oversize, _o) = through_ssh(&host, port);
