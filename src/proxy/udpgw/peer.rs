@@ -70,7 +70,7 @@ pub fn tunnel_account(uid: u32) -> Result<String, NotATunnelUser> {
     use nix::unistd::{Group, Uid, User};
     let user = User::from_uid(Uid::from_raw(uid)).ok().flatten().ok_or(NotATunnelUser::NoAccount(uid))?;
     let group = Group::from_name(TUNNEL_GROUP).ok().flatten();
-    let member = group.is_some_and(|g| g.gid == user.gid || g.mem.iter().any(|m| *m == user.name));
+    let member = group.is_some_and(|g| g.gid == user.gid || g.mem.contains(&user.name));
     if member { Ok(user.name) } else { Err(NotATunnelUser::NotInGroup { uid, name: user.name }) }
 }
 
