@@ -7,6 +7,9 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+mod udpgw;
+pub use udpgw::{RawUdpgw, UdpgwConfig};
+
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/wss-panel/config.json";
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/wss-panel";
 /// The secret the original shipped in its repository: never accepted.
@@ -87,6 +90,15 @@ pub struct RawConfig {
     pub backup_interval_secs: Option<u64>,
     /// Scheduled backups kept (default 7); the oldest go first.
     pub backup_keep: Option<u32>,
+    // The UDPGW's limits; documented on [`RawUdpgw`]. (Listed here, not flattened: serde
+    // cannot refuse unknown keys through `flatten`.)
+    pub udpgw_max_clients: Option<u32>,
+    pub udpgw_max_flows_per_client: Option<u32>,
+    pub udpgw_max_flows_per_user: Option<u32>,
+    pub udpgw_flow_idle_secs: Option<u64>,
+    pub udpgw_client_timeout_secs: Option<u64>,
+    pub udpgw_udp_mtu: Option<u32>,
+    pub udpgw_resolv_conf: Option<PathBuf>,
     // Keys of the original that no longer mean anything; kept readable for upgrades.
     pub internal_api_port: Option<u16>,
     pub panel_api_url: Option<String>,
@@ -128,6 +140,7 @@ pub struct Config {
     pub preauth_global: usize,
     pub backup_interval_secs: u64,
     pub backup_keep: u32,
+    pub udpgw: UdpgwConfig,
 }
 
 /// How system commands are run; see `RawConfig::command_backend`.
@@ -269,6 +282,19 @@ impl RawConfig {
             Err(msg) => return invalid(msg),
         };
         let [panel, http, tls, stunnel, udpgw, forward] = ports;
+        let raw_udpgw = RawUdpgw {
+            udpgw_max_clients: self.udpgw_max_clients,
+            udpgw_max_flows_per_client: self.udpgw_max_flows_per_client,
+            udpgw_max_flows_per_user: self.udpgw_max_flows_per_user,
+            udpgw_flow_idle_secs: self.udpgw_flow_idle_secs,
+            udpgw_client_timeout_secs: self.udpgw_client_timeout_secs,
+            udpgw_udp_mtu: self.udpgw_udp_mtu,
+            udpgw_resolv_conf: self.udpgw_resolv_conf,
+        };
+        let udpgw_config = match raw_udpgw.validate(udpgw) {
+            Ok(u) => u,
+            Err(msg) => return invalid(msg),
+        };
         let config_dir = path.parent().unwrap_or(Path::new("."));
         let panel_bind = self.panel_bind.unwrap_or_else(any_address);
         let panel_tls = self.panel_tls.unwrap_or(false);
@@ -334,6 +360,7 @@ impl RawConfig {
             preauth_global,
             backup_interval_secs: self.backup_interval_secs.unwrap_or(86_400),
             backup_keep,
+            udpgw: udpgw_config,
         })
     }
 }

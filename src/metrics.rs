@@ -14,6 +14,9 @@ pub struct Metrics {
     pub bytes_down: AtomicU64,
     /// bcrypt verifies of the admin password: what a login flood costs the panel.
     pub admin_verifies: AtomicU64,
+    /// UDPGW datagrams the nodes reported (client → destination, destination → client).
+    pub udp_datagrams_up: AtomicU64,
+    pub udp_datagrams_down: AtomicU64,
 }
 
 impl Metrics {

@@ -106,6 +106,15 @@ pub struct UserStats {
     /// Client IPs of the live tunnels, with when each connected (unix seconds).
     #[serde(default)]
     pub ips: Vec<(String, i64)>,
+    /// Live UDPGW flows (absent from older proxies).
+    #[serde(default)]
+    pub udp_flows: u32,
+    /// UDPGW datagrams client → destination since the previous report.
+    #[serde(default)]
+    pub udp_datagrams_up: u64,
+    /// UDPGW datagrams destination → client since the previous report.
+    #[serde(default)]
+    pub udp_datagrams_down: u64,
 }
 
 /// Bytes counted between two reports, per user: (up, down). Sent until acknowledged.

@@ -26,6 +26,10 @@ pub struct LiveUser {
     pub connections: u32,
     /// (client ip, node, connected since unix secs)
     pub ips: Vec<(String, String, i64)>,
+    /// Live UDPGW flows, and datagrams each way in the nodes' latest report intervals.
+    pub udp_flows: u32,
+    pub udp_datagrams_up: u64,
+    pub udp_datagrams_down: u64,
 }
 
 /// The whole system right now: what the dashboard and the fuse look at.
@@ -38,6 +42,7 @@ pub struct LiveView {
     pub connections: u32,
     /// The nodes' pre-auth guards, summed.
     pub guard: crate::wire::GuardStats,
+    pub udp_flows: u32,
 }
 
 /// Merges the latest report of each node. Pure.
@@ -56,6 +61,10 @@ pub fn merge<'a>(reports: impl Iterator<Item = &'a StatsReport>) -> LiveView {
             u.speed_down_kbps += s.speed_down_kbps;
             u.connections += s.connections;
             u.ips.extend(s.ips.iter().map(|(ip, since)| (ip.clone(), report.node_id.clone(), *since)));
+            u.udp_flows += s.udp_flows;
+            u.udp_datagrams_up += s.udp_datagrams_up;
+            u.udp_datagrams_down += s.udp_datagrams_down;
+            view.udp_flows += s.udp_flows;
             view.speed_up_kbps += s.speed_up_kbps;
             view.speed_down_kbps += s.speed_down_kbps;
             view.connections += s.connections;
@@ -210,6 +219,12 @@ impl Handler<ApplyStatsReport> for StatsAggregator {
     type Result = ();
     fn handle(&mut self, msg: ApplyStatsReport, _: &mut Context<Self>) {
         let node_id = msg.report.node_id.clone();
+        for s in msg.report.users.values() {
+            self.metrics.udp_datagrams_up.fetch_add(s.udp_datagrams_up, std::sync::atomic::Ordering::Relaxed);
+            self.metrics
+                .udp_datagrams_down
+                .fetch_add(s.udp_datagrams_down, std::sync::atomic::Ordering::Relaxed);
+        }
         let queued_max =
             self.pending.iter().filter(|(n, _)| *n == node_id).map(|(_, b)| b.seq).max().unwrap_or(0);
         for batch in &msg.report.batches {
@@ -266,8 +281,28 @@ mod tests {
             speed_down_kbps: 1.0,
             connections: conns,
             ips: vec![("198.51.100.1".into(), 7)],
+            ..Default::default()
         };
         StatsReport { node_id: node.into(), users: [(user.to_owned(), stats)].into(), ..Default::default() }
+    }
+
+    #[test]
+    fn udpgw_flows_and_datagrams_add_up_over_nodes() {
+        let mut reports = [report("a", "u1", 1.0, 1), report("b", "u1", 1.0, 1)];
+        for (i, r) in reports.iter_mut().enumerate() {
+            let s = r.users.get_mut("u1").unwrap();
+            (s.udp_flows, s.udp_datagrams_up, s.udp_datagrams_down) = (2 + i as u32, 10, 20);
+        }
+        let view = merge(reports.iter());
+        let u1 = &view.users["u1"];
+        assert_eq!(
+            (u1.udp_flows, u1.udp_datagrams_up, u1.udp_datagrams_down, view.udp_flows),
+            (5, 20, 40, 5)
+        );
+        // A report from a proxy without a UDPGW still parses.
+        let old: crate::wire::UserStats =
+            serde_json::from_str(r#"{"speed_up_kbps":1,"speed_down_kbps":2,"connections":3}"#).unwrap();
+        assert_eq!(old.udp_flows, 0);
     }
 
     #[test]

@@ -73,7 +73,9 @@ pub fn live_json(view: &LiveView) -> String {
         .users
         .iter()
         .map(|(name, u)| {
-            let v = serde_json::json!({ "up": u.speed_up_kbps, "down": u.speed_down_kbps, "conns": u.connections });
+            let v = serde_json::json!({
+                "up": u.speed_up_kbps, "down": u.speed_down_kbps, "conns": u.connections, "udp_flows": u.udp_flows,
+            });
             (name.clone(), v)
         })
         .collect();
@@ -92,6 +94,7 @@ pub fn live_json(view: &LiveView) -> String {
         "up": view.speed_up_kbps,
         "down": view.speed_down_kbps,
         "connections": view.connections,
+        "udp_flows": view.udp_flows,
         "nodes": view.nodes,
         "users": users,
         "ips": ips,

@@ -9,7 +9,7 @@
 //! [`outcome`] says which side ended a connection. I/O shells: [`session`] (one
 //! connection), [`pipe`] (byte moving; zero-copy `splice` between plain TCP sockets on
 //! Linux), [`listener`] (accept loops), [`panel_client`] (auth), [`ipc`] (reports and commands),
-//! [`tls`].
+//! [`tls`], [`udpgw`] (the built-in UDPGW on loopback).
 
 pub mod admission;
 pub mod auth;
@@ -28,6 +28,7 @@ mod splice;
 pub mod state;
 pub mod throttle;
 pub mod tls;
+pub mod udpgw;
 pub mod verdict_cache;
 
 use crate::config::Config;
@@ -98,6 +99,7 @@ pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) 
     tracing::info!(event = "PROXY_LISTENING", http = %http_addr, tls = ?tls_addr, node = %node.node_id, upstream = %upstream);
     let tasks = TaskTracker::new();
     let accept_stop = stop.child_token();
+    let _udpgw = udpgw::start(&config.udpgw, node.clone(), accept_stop.clone());
     let mut loops = vec![tokio::spawn(listener::serve(
         listeners.http,
         None,

@@ -36,6 +36,8 @@ pub struct UserEntry {
     pub bytes_down: AtomicU64,
     tunnels: Mutex<HashMap<u64, TunnelInfo>>,
     kick: Mutex<CancellationToken>,
+    /// UDPGW flows and datagrams of this user's clients.
+    pub udp: super::udpgw::counters::UdpCounters,
 }
 
 impl UserEntry {
@@ -50,6 +52,7 @@ impl UserEntry {
             bytes_down: AtomicU64::new(0),
             tunnels: Mutex::new(HashMap::new()),
             kick: Mutex::new(CancellationToken::new()),
+            udp: Default::default(),
         }
     }
 
@@ -184,6 +187,12 @@ impl NodeState {
         Ok(TunnelGuard { user: user.clone(), id })
     }
 
+    /// The user's entry while the user has a live tunnel on this node (the UDPGW serves
+    /// nobody else).
+    pub fn live_user(&self, name: &str) -> Option<Arc<UserEntry>> {
+        lock(&self.users).get(name).filter(|e| e.live_tunnels() > 0).cloned()
+    }
+
     /// Carries out a command from the panel.
     pub fn apply(&self, command: PanelToProxy) {
         match command {
@@ -229,7 +238,10 @@ impl NodeState {
                 bytes.insert(name.clone(), (up, down));
             }
             let tunnels = lock(&entry.tunnels);
-            if tunnels.is_empty() && up + down == 0 {
+            let (udp_flows, udp_datagrams_up, udp_datagrams_down) = entry.udp.take_report();
+            if tunnels.is_empty()
+                && up + down + u64::from(udp_flows) + udp_datagrams_up + udp_datagrams_down == 0
+            {
                 return Arc::strong_count(entry) > 1;
             }
             stats.insert(
@@ -239,6 +251,9 @@ impl NodeState {
                     speed_down_kbps: down as f64 / 1024.0 / secs,
                     connections: tunnels.len() as u32,
                     ips: tunnels.values().map(|t| (t.ip.clone(), t.since_unix)).collect(),
+                    udp_flows,
+                    udp_datagrams_up,
+                    udp_datagrams_down,
                 },
             );
             true

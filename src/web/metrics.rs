@@ -1,7 +1,8 @@
 //! `/metrics`: Prometheus text for the operator's monitoring: tunnels, users online, bytes,
-//! auth results by reason, fuse trips, connected proxy nodes, admin login verifies. Every
-//! caller needs `Authorization: Bearer <data_dir>/metrics_token`, loopback peers too: a tunnel
-//! customer reaches this host's loopback through SSH port forwarding.
+//! UDPGW flows and datagrams, auth results by reason, fuse trips, connected proxy nodes, admin
+//! login verifies. Every caller needs `Authorization: Bearer <data_dir>/metrics_token`,
+//! loopback peers too: a tunnel customer reaches this host's loopback through SSH port
+//! forwarding.
 
 use super::AppState;
 use super::admin_auth::{bearer, client_ip, secrets_match};
@@ -26,6 +27,7 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
     };
     gauge("wss_tunnels", "Live tunnels on all nodes.", "gauge", view.connections.to_string());
+    gauge("wss_udp_flows", "Live UDPGW flows on all nodes.", "gauge", view.udp_flows.to_string());
     gauge("wss_users_online", "Users with at least one live tunnel.", "gauge", view.users.len().to_string());
     gauge("wss_ipc_nodes", "Proxy nodes connected to /ipc.", "gauge", nodes.len().to_string());
     gauge(
@@ -78,6 +80,20 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
     );
     let _ = writeln!(out, "wss_bytes_total{{direction=\"up\"}} {}", m.bytes_up.load(Ordering::Relaxed));
     let _ = writeln!(out, "wss_bytes_total{{direction=\"down\"}} {}", m.bytes_down.load(Ordering::Relaxed));
+    let _ = writeln!(
+        out,
+        "# HELP wss_udp_datagrams_total UDPGW datagrams reported since the panel started.\n# TYPE wss_udp_datagrams_total counter"
+    );
+    let _ = writeln!(
+        out,
+        "wss_udp_datagrams_total{{direction=\"up\"}} {}",
+        m.udp_datagrams_up.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(
+        out,
+        "wss_udp_datagrams_total{{direction=\"down\"}} {}",
+        m.udp_datagrams_down.load(Ordering::Relaxed)
+    );
     let _ =
         writeln!(out, "# HELP wss_auth_total Tunnel auth answers by result.\n# TYPE wss_auth_total counter");
     for (result, n) in m.auth_results.lock().unwrap_or_else(|p| p.into_inner()).iter() {

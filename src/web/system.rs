@@ -46,8 +46,10 @@ fn ports(config: &Config) -> Value {
         ("wss_tls", config.wss_tls_port),
         ("stunnel", config.stunnel_port),
         ("ssh_internal", config.internal_forward_port),
+        ("udpgw", config.udpgw_port),
     ];
     list.iter()
+        .filter(|(_, port)| *port != 0) // udpgw_port 0: no UDPGW
         .map(|(name, port)| json!({ "name": name, "port": port, "listening": open.contains(port) }))
         .collect()
 }

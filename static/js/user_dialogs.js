@@ -103,8 +103,10 @@ export async function cardDialog(u) {
     try { drawQr(canvas, await api('POST', '/api/qr', { text: payload })); } catch { /* too long: no code */ }
   };
   pass.addEventListener('change', update);
+  // Apps set their UDPGW to this address (reached through the SSH tunnel, not directly).
+  const udpgw = port('udpgw') ? `  ·  UDPGW 127.0.0.1:${port('udpgw')}` : '';
   const body = h('div', { class: 'form' },
-    h('p', {}, `${t('host')}: ${host}  ·  HTTP ${port('wss_http')}  ·  TLS ${port('wss_tls')}`),
+    h('p', { id: 'card-ports' }, `${t('host')}: ${host}  ·  HTTP ${port('wss_http')}  ·  TLS ${port('wss_tls')}${udpgw}`),
     field('password', pass), text, canvas);
   update();
   await modal(`${t('card')}: ${u.username}`, body, [{ label: t('close'), value: true }]);

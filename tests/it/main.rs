@@ -21,6 +21,7 @@ mod registry;
 mod store;
 mod systemd;
 mod tunnel_customer;
+mod udpgw;
 mod ui_api;
 mod ui_backup;
 mod ui_browser;

@@ -34,6 +34,8 @@ impl PanelDir {
             "tls_key": dir.path().join("key.pem"),
             "node_name": "test",
             "command_backend": "recording",
+            // Off unless a test asks: parallel proxies cannot all have 127.0.0.1:7300.
+            "udpgw_port": 0,
         });
         let (cert, key) = wss_panel::proxy::tls::self_signed(vec!["localhost".into()]).unwrap();
         std::fs::write(dir.path().join("cert.pem"), cert).unwrap();

@@ -60,7 +60,7 @@ fn inside_healthy() {
     }
     sandbox::helper_ok(&["guard-tunnels", "7300"], None);
     let (http, tls) = (free_port(), free_port());
-    let dir = PanelDir::new(json!({ "wss_http_port": http, "wss_tls_port": tls }));
+    let dir = PanelDir::new(json!({ "wss_http_port": http, "wss_tls_port": tls, "udpgw_port": 7300 }));
     let _panel = dir.start();
     let mut proxy = dir.start_proxy();
     let sshd_dir = tempfile::tempdir().unwrap();

@@ -1,7 +1,8 @@
 //! A tunnel customer forwards through its own tunnel (`ssh -W`, `ssh -N -D`) and tries this
 //! host's services: the panel (its `/metrics` included), the main sshd, the stunnel sshd, a
 //! service on 127.0.0.1, one on ::1, one on the host's public address. The kernel refuses
-//! them all for the tunnel group; UDPGW on loopback and an address outside the host answer.
+//! them all for the tunnel group; the proxy's UDPGW on loopback and an address outside the
+//! host answer.
 //! Root (outside the group) reaches every one of them, so the refusals are the group's.
 
 use super::outside::{HOST_ADDR, Outside, greeter, read_from};
@@ -86,7 +87,6 @@ fn inside() {
     let udpgw_port = free_port();
     let host = Host::start(udpgw_port);
     let (_stunnel_sshd, stunnel_sshd_port) = start_sshd_stunnel(&host);
-    let udpgw = greeter("127.0.0.1", udpgw_port, "udpgw");
     let local = greeter("127.0.0.1", 0, "a local service");
     let local6 = greeter("::1", 0, "a local IPv6 service");
     let public = greeter(HOST_ADDR, 0, "the host's public address");
@@ -94,7 +94,7 @@ fn inside() {
     let (panel, sshd, stunnel_sshd) = (at(host.panel_port()), at(host.sshd_port), at(stunnel_sshd_port));
 
     // Root, outside the group, reaches all of them: each target is up.
-    for addr in [udpgw, local, local6, public, outside.greeter] {
+    for addr in [local, local6, public, outside.greeter] {
         assert!(read_from(addr).starts_with("hello from"), "{addr} is not up");
     }
     for addr in [panel, sshd, stunnel_sshd] {
@@ -113,10 +113,12 @@ fn inside() {
         assert!(said.is_empty(), "the tunnel user reached {name} at {addr}: {said:?}");
         assert!(report.contains("stdio forwarding failed"), "{name}: not refused by the forward:\n{report}");
     }
-    for (addr, name) in [(udpgw, "udpgw"), (outside.greeter, "outside")] {
-        let (said, report) = forward_once(&host, addr);
-        assert_eq!(said, format!("hello from {name}\n"), "{name} at {addr}:\n{report}");
-    }
+    let (said, report) = forward_once(&host, outside.greeter);
+    assert_eq!(said, "hello from outside\n", "outside at {}:\n{report}", outside.greeter);
+    // The proxy's own UDPGW answers on udpgw_port: a datagram makes the round trip.
+    let echo = crate::udpgw::app::echo_server("127.0.0.1:0", b"echo:");
+    let (mut app, _ssh) = crate::udpgw::e2e::through_ssh(&host, udpgw_port);
+    assert_eq!(app.echo(0, 1, echo, b"udp"), b"echo:udp", "UDPGW through ssh -W");
 
     // ssh -N -D: a SOCKS proxy through the tunnel, as a customer's browser would use it.
     let socks = free_port();
@@ -137,6 +139,5 @@ fn inside() {
     let metrics = through_socks(socks, panel, b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
     assert!(metrics.is_empty(), "the panel answered through SOCKS: {}", String::from_utf8_lossy(&metrics));
     assert!(through_socks(socks, public, b"").is_empty(), "the public address answered through SOCKS");
-    assert_eq!(through_socks(socks, udpgw, b""), b"hello from udpgw\n");
     assert_eq!(through_socks(socks, outside.greeter, b""), b"hello from outside\n");
 }

@@ -71,6 +71,11 @@ pub struct Host {
 impl Host {
     /// `udpgw_port` goes into config.json (the panel passes it to the helper at start).
     pub fn start(udpgw_port: u16) -> Host {
+        Host::start_with(udpgw_port, json!({}))
+    }
+
+    /// `start` with more config.json keys (the proxy reads them too).
+    pub fn start_with(udpgw_port: u16, extra: serde_json::Value) -> Host {
         let work = tempfile::tempdir().unwrap();
         let stage = Stage::new();
         stage.install_ok(Path::new(BIN));
@@ -81,10 +86,14 @@ impl Host {
         // The host's own rules first (passwords off, root allowed with one), then the drop-in.
         let base = "PasswordAuthentication no\nPermitRootLogin yes\nPubkeyAuthentication no\n";
         let (sshd, sshd_port) = spawn_sshd(work.path(), &format!("{base}{dropin}"));
-        let panel_dir = PanelDir::new(json!({
+        let mut config = json!({
             "internal_forward_port": sshd_port, "command_backend": "direct", "helper_path": BIN,
             "udpgw_port": udpgw_port,
-        }));
+        });
+        for (k, v) in extra.as_object().unwrap() {
+            config[k] = v.clone();
+        }
+        let panel_dir = PanelDir::new(config);
         let panel = panel_dir.start();
         let table = || {
             let out =
