@@ -7,7 +7,10 @@ use std::fmt;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+mod listen;
 mod udpgw;
+pub use listen::any_address;
+use listen::check_ports;
 pub use udpgw::{RawUdpgw, UdpgwConfig};
 
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/wss-panel/config.json";
@@ -365,18 +368,6 @@ impl RawConfig {
     }
 }
 
-/// The default listening address of the panel and the proxy: `::`, which on Linux (with the
-/// default `net.ipv6.bindv6only = 0`) takes IPv4 and IPv6 alike; `0.0.0.0` on a kernel
-/// without IPv6 (booted with `ipv6.disable=1`), where `::` cannot be bound. `panel_bind` and
-/// `wss_bind` in config.json override it.
-pub fn any_address() -> IpAddr {
-    if Path::new("/proc/net/if_inet6").exists() {
-        IpAddr::from(std::net::Ipv6Addr::UNSPECIFIED)
-    } else {
-        IpAddr::from([0, 0, 0, 0])
-    }
-}
-
 fn default_node_name() -> String {
     std::fs::read_to_string("/etc/hostname")
         .ok()
@@ -385,97 +376,5 @@ fn default_node_name() -> String {
         .unwrap_or_else(|| "node".into())
 }
 
-/// Each port within 0..=65535 (0 = any free port, for tests and `up`); non-zero ports
-/// distinct.
-fn check_ports<const N: usize>(ports: &[(&str, i64); N]) -> Result<[u16; N], String> {
-    let mut out = [0u16; N];
-    for (i, (name, port)) in ports.iter().enumerate() {
-        out[i] = u16::try_from(*port)
-            .map_err(|_| format!("{name} {port} is out of range; a port is 1 to 65535"))?;
-        if *port == 0 {
-            continue;
-        }
-        if let Some((other, _)) = ports[..i].iter().find(|(_, p)| p == port) {
-            return Err(format!("{name} and {other} are both {port}; each port must be different"));
-        }
-    }
-    Ok(out)
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn load_str(text: &str) -> Result<Config, ConfigError> {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config.json");
-        std::fs::write(&path, text).unwrap();
-        Config::load(&path)
-    }
-
-    const SECRET: &str = r#""internal_api_secret": "0123456789abcdef0123""#;
-
-    #[test]
-    fn a_minimal_config_gets_the_original_defaults() {
-        let c = load_str(&format!("{{{SECRET}}}")).unwrap();
-        assert_eq!((c.panel_port, c.wss_http_port, c.wss_tls_port), (54321, 80, 443));
-        assert_eq!((c.stunnel_port, c.internal_forward_port), (444, 22));
-        assert_eq!(c.panel_user, "wss-panel");
-        assert_eq!(
-            (c.panel_tls, c.panel_local_port, c.panel_url.as_str()),
-            (false, None, "http://127.0.0.1:54321")
-        );
-        let tls = load_str(&format!(r#"{{{SECRET},"panel_tls":true,"panel_local_port":54320}}"#)).unwrap();
-        assert_eq!(tls.panel_url, "http://127.0.0.1:54320");
-        assert_eq!((c.max_header_lines, c.preauth_per_ip, c.preauth_global), (100, 128, 4096));
-        assert!(!format!("{c:?}").contains("0123456789abcdef"));
-    }
-
-    #[test]
-    fn the_original_config_file_still_loads() {
-        let original = r#"{"panel_user":"admin","panel_port":54321,"wss_http_port":80,
-          "wss_tls_port":443,"stunnel_port":444,"udpgw_port":7300,"internal_forward_port":22,
-          "internal_api_port":54322,"internal_api_secret":"5f2a9c0e8b7d6a4f3e2d1c0b9a8f7e6d",
-          "panel_api_url":"http://127.0.0.1:54321/internal","proxy_api_url":"http://127.0.0.1:54322"}"#;
-        assert!(load_str(original).is_ok());
-    }
-
-    #[test]
-    fn bad_configs_are_refused_in_plain_english() {
-        let cases = [
-            ("{}", "internal_api_secret is missing"),
-            (r#"{"internal_api_secret":"default-secret-key-please-change"}"#, "published default"),
-            (r#"{"internal_api_secret":"short"}"#, "shorter than"),
-            (&format!(r#"{{{SECRET},"panel_port":70000}}"#), "panel_port 70000 is out of range"),
-            (&format!(r#"{{{SECRET},"panel_prot":1}}"#), "unknown field `panel_prot`"),
-            (&format!(r#"{{{SECRET},"wss_http_port":8080,"panel_port":8080}}"#), "both 8080"),
-            (&format!(r#"{{{SECRET},"bcrypt_cost":40}}"#), "bcrypt_cost"),
-            (&format!(r#"{{{SECRET},"panel_user":"root"}}"#), "is root (uid 0)"),
-            (&format!(r#"{{{SECRET},"panel_tls":true,"panel_local_port":54321}}"#), "other than panel_port"),
-            (&format!(r#"{{{SECRET},"max_header_lines":0}}"#), "max_header_lines 0 is out of range"),
-            (&format!(r#"{{{SECRET},"max_header_lines":5000}}"#), "max_header_lines 5000"),
-            (&format!(r#"{{{SECRET},"preauth_per_ip":0}}"#), "preauth_per_ip 0 must be at least 1"),
-            (
-                &format!(r#"{{{SECRET},"preauth_global":10}}"#),
-                "preauth_per_ip 128 must be at least 1 and at most preauth_global (10)",
-            ),
-            (&format!(r#"{{{SECRET},"preauth_global":0}}"#), "preauth_global 0 is out of range"),
-            ("{not json", "not valid config JSON"),
-        ];
-        for (text, expected) in cases {
-            let err = load_str(text).unwrap_err().to_string();
-            assert!(err.contains(expected), "{text}: {err}");
-        }
-    }
-
-    #[test]
-    fn a_corrupt_config_is_left_untouched() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("config.json");
-        std::fs::write(&path, "{corrupt").unwrap();
-        assert!(Config::load(&path).is_err());
-        assert_eq!(std::fs::read_to_string(&path).unwrap(), "{corrupt");
-        assert!(Config::load(&dir.path().join("missing.json")).is_err());
-        assert!(!dir.path().join("missing.json").exists());
-    }
-}
+mod tests;

@@ -5,9 +5,9 @@
 //!
 //! Every client-supplied string is logged with `?` (escaped), never `%`.
 
+use super::context::Proxy;
 use super::handshake::Head;
 use super::panel_client::PanelError;
-use super::session::Proxy;
 use super::throttle::Throttled;
 use crate::wire::{AuthVerdict, DenyReason, UserLimits};
 use std::net::IpAddr;

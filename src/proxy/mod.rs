@@ -14,6 +14,7 @@
 pub mod admission;
 pub mod auth;
 pub mod batches;
+pub mod context;
 pub mod handshake;
 pub mod ipc;
 pub mod listener;

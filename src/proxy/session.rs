@@ -12,18 +12,16 @@
 //! Every way it ends badly is a [`SessionError`] naming the side that failed ([`Side`]),
 //! which sets the level of its `CONN_CLOSED` line and the `side` field of `CONN_END`.
 
-use super::admission::{Admission, Ticket};
+use super::admission::Ticket;
 use super::auth::{authorize, credentials};
+pub use super::context::Proxy;
 use super::handshake::{Handshake, Head, Status, Step, strip_post_upgrade_request};
 use super::meter::Meter;
 use super::outcome::{SessionError, Side};
-use super::panel_client::PanelClient;
 use super::pipe::{ReadHalf, Stream, copy};
-use super::state::NodeState;
-use super::throttle::AuthThrottle;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -37,24 +35,6 @@ const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
 const RESPONSE_200: &[u8] = b"HTTP/1.1 200 OK\r\n\r\n";
 const RESPONSE_101: &[u8] =
     b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
-
-/// Everything a connection task needs.
-pub struct Proxy {
-    pub node: Arc<NodeState>,
-    pub panel: PanelClient,
-    pub upstream: SocketAddr,
-    /// Header lines one request head may have.
-    pub max_header_lines: usize,
-    pub admission: Arc<Admission>,
-    pub throttle: Mutex<AuthThrottle>,
-}
-
-impl Proxy {
-    /// The auth failure throttle; its critical sections are a few map operations.
-    pub fn throttle(&self) -> MutexGuard<'_, AuthThrottle> {
-        self.throttle.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
 
 /// Serves one accepted connection; never panics, logs how it ended.
 pub async fn serve<S: Stream>(proxy: Arc<Proxy>, client: S, peer: SocketAddr, ticket: Ticket) {

@@ -12,6 +12,7 @@ mod e2e;
 mod helpers;
 mod import_original;
 mod install;
+mod layout;
 mod panel_loopback;
 mod panel_stop;
 pub mod privileged;

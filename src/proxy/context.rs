@@ -1,0 +1,27 @@
+//! What every connection task of a node shares: the node's state, the panel client, the
+//! upstream address, and the pre-auth guards. A leaf of the session and auth modules.
+
+use super::admission::Admission;
+use super::panel_client::PanelClient;
+use super::state::NodeState;
+use super::throttle::AuthThrottle;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Everything a connection task needs.
+pub struct Proxy {
+    pub node: Arc<NodeState>,
+    pub panel: PanelClient,
+    pub upstream: SocketAddr,
+    /// Header lines one request head may have.
+    pub max_header_lines: usize,
+    pub admission: Arc<Admission>,
+    pub throttle: Mutex<AuthThrottle>,
+}
+
+impl Proxy {
+    /// The auth failure throttle; its critical sections are a few map operations.
+    pub fn throttle(&self) -> MutexGuard<'_, AuthThrottle> {
+        self.throttle.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
