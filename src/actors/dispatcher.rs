@@ -120,21 +120,7 @@ mod tests {
     }
 
     fn left_active(name: &str, status: UserStatus) -> Change {
-        let user = |status| User {
-            username: name.into(),
-            password_hash: String::new(),
-            created_at: 0,
-            status,
-            expires_on: None,
-            quota_bytes: 0,
-            used_up_bytes: 0,
-            used_down_bytes: 0,
-            rate_kbps: 0,
-            max_connections: 0,
-            require_auth_header: true,
-            allow_shell: false,
-            note: String::new(),
-        };
+        let user = |status| User::blank(name, status);
         Change::User(Box::new(UserChanged {
             username: name.into(),
             before: Some(user(UserStatus::Active)),

@@ -31,6 +31,26 @@ pub struct User {
 single_version_record!(User, "user", 1);
 
 impl User {
+    /// An active user with no password hash, no limits and no usage, who must send
+    /// `Proxy-Authorization` (the safe default): the base every test fills in.
+    pub fn blank(username: &str, status: UserStatus) -> User {
+        User {
+            username: username.into(),
+            password_hash: String::new(),
+            created_at: 0,
+            status,
+            expires_on: None,
+            quota_bytes: 0,
+            used_up_bytes: 0,
+            used_down_bytes: 0,
+            rate_kbps: 0,
+            max_connections: 0,
+            require_auth_header: true,
+            allow_shell: false,
+            note: String::new(),
+        }
+    }
+
     pub fn used_bytes(&self) -> u64 {
         self.used_up_bytes.saturating_add(self.used_down_bytes)
     }

@@ -69,21 +69,7 @@ mod tests {
     use super::*;
 
     fn user(status: UserStatus, shell: bool) -> User {
-        User {
-            username: "alice".into(),
-            password_hash: String::new(),
-            created_at: 0,
-            status,
-            expires_on: None,
-            quota_bytes: 0,
-            used_up_bytes: 0,
-            used_down_bytes: 0,
-            rate_kbps: 0,
-            max_connections: 0,
-            require_auth_header: true,
-            allow_shell: shell,
-            note: String::new(),
-        }
+        User { allow_shell: shell, ..User::blank("alice", status) }
     }
 
     fn ops(plan: &[SystemCommand]) -> Vec<&'static str> {

@@ -7,21 +7,7 @@ use crate::domain::Password;
 use crate::domain::UserStatus::{self, *};
 
 fn user(status: UserStatus) -> User {
-    User {
-        username: "alice".into(),
-        password_hash: "h1".into(),
-        created_at: 0,
-        status,
-        expires_on: None,
-        quota_bytes: 0,
-        used_up_bytes: 0,
-        used_down_bytes: 0,
-        rate_kbps: 0,
-        max_connections: 0,
-        require_auth_header: true,
-        allow_shell: false,
-        note: String::new(),
-    }
+    User { password_hash: "h1".into(), ..User::blank("alice", status) }
 }
 
 fn change(before: Option<User>, after: Option<User>, cause: Cause, pw: bool) -> Change {

@@ -71,7 +71,11 @@ fn inside() {
 
     // The node reports the user's flows and datagrams; the panel's /metrics shows them.
     let metrics = || {
-        let mut reply = crate::helpers::agent().get(&format!("{}/metrics", host.panel.url)).call().ok()?;
+        let mut reply = crate::helpers::agent()
+            .get(&format!("{}/metrics", host.panel.url))
+            .header("authorization", &format!("Bearer {}", host.panel.metrics_token()))
+            .call()
+            .ok()?;
         reply.body_mut().read_to_string().ok()
     };
     let reported = wait_for(Duration::from_secs(15), || {
