@@ -192,8 +192,22 @@ pub fn scenario(module: &str, function: &str) -> String {
 }
 
 /// A fresh tmpfs over `dir`, visible inside the sandbox only (scratch dirs a scenario fills).
+///
+/// This build's binary stays at its path even when it lives under `dir` (a checkout in /tmp):
+/// it is held by a bind mount in the sandbox's private /etc, then bound back into the tmpfs.
 pub fn private_tmpfs(dir: &str, mode: &str) {
+    let hidden = Path::new(BIN).starts_with(dir);
+    let held = "/etc/wss-sandbox-bin";
+    if hidden {
+        std::fs::write(held, b"").unwrap();
+        run("mount", &["--bind", BIN, held]);
+    }
     run("mount", &["-t", "tmpfs", "-o", &format!("mode={mode}"), "tmpfs", dir]);
+    if hidden {
+        std::fs::create_dir_all(Path::new(BIN).parent().unwrap()).unwrap();
+        std::fs::write(BIN, b"").unwrap();
+        run("mount", &["--bind", held, BIN]);
+    }
 }
 
 /// Makes the fixed helper path `/usr/local/bin/wss-panel` this build's binary, inside the
