@@ -41,7 +41,7 @@ fn rate(cache_secs: u64) -> f64 {
         }
     };
     std::thread::spawn(move || for _ in lines {});
-    let token = std::fs::read_to_string(dir.path().join("admin_token")).unwrap();
+    let token = std::fs::read_to_string(dir.path().join("data/admin_token")).unwrap();
     let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
     let body = serde_json::json!({ "username": "bench", "password": "bench-pass-1" });
     let created = agent

@@ -80,6 +80,7 @@ fn start(rt: &tokio::runtime::Runtime, clients: u32) -> (Arc<Gateway>, SocketAdd
         client_timeout: Duration::from_secs(600),
         udp_mtu: codec::DEFAULT_UDP_MTU,
         resolv_conf: "/etc/resolv.conf".into(),
+        allow_local: vec!["127.0.0.1:0".parse().unwrap()],
     };
     let node = Arc::new(NodeState::new("bench".into()));
     let limits = UserLimits { rate_kbps: 0, max_connections: 0, require_auth_header: false };

@@ -85,6 +85,13 @@ fn main() -> anyhow::Result<()> {
                 require_auth_header: true,
                 allow_shell: false,
                 note: String::new(),
+                quota_reset: Default::default(),
+                quota_reset_day: 0,
+                period_started: None,
+                period_base_bytes: 0,
+                expire_after_first_use_days: None,
+                first_used_at: None,
+                crypt_hash: String::new(),
             };
             wss_panel::store::users::put(&mut table, &user)?;
             for d in 0..days {

@@ -11,6 +11,9 @@
 #
 # --root DIR stages everything under DIR (every path prefixed; account files are DIR/etc/passwd
 # ...), starts nothing and runs apt only with --with-apt. Tests use it.
+#
+# --node --panel URL --token T installs only the data plane of a proxy node (no panel unit, no
+# admin password) and enrols it with that panel (`wss-panel node enrol`) before starting it.
 set -euo pipefail
 umask 077
 
@@ -51,11 +54,17 @@ Usage: install.sh [options]
   --cert PATH --key PATH    use this certificate instead of a self-signed one
   --san NAME                name or IP for the self-signed certificate (repeatable)
   --import-original         import the original panel's users (asked when not --yes)
+  --public-host NAME|IP     where customers connect (payloads, cards, QR); default: this
+                            host's outgoing IPv4 if it is public      env PUBLIC_HOST
+  --node                    a proxy node of a panel on another host: the data plane only
+                            (proxy, sshd drop-in, stunnel door, root helper), no panel
+  --panel URL --token T     with --node: the panel's https://HOST:PORT and the token from
+                            `wss-panel node token` there (both required)
 EOF
 }
 
 # ---------------------------------------------------------------- answers
-IMPORT_ORIGINAL=0 ROOT="" YES=0 WITH_APT=0 NO_START=0 CHECK_PORTS="" BINARY="" BUILD=0 CERT="" KEY="" SANS=()
+NODE=0 NODE_PANEL="" NODE_TOKEN="" IMPORT_ORIGINAL=0 ROOT="" YES=0 WITH_APT=0 NO_START=0 CHECK_PORTS="" BINARY="" BUILD=0 CERT="" KEY="" SANS=()
 declare -A ANS=(
   [wss_http_port]=80 [wss_tls_port]=443 [stunnel_port]=444 [panel_port]=54321
   [internal_forward_port]=22 [sshd_stunnel_port]=2222 [panel_user]=wss-panel [proxy_user]=wss
@@ -94,11 +103,27 @@ while [ $# -gt 0 ]; do
     --cert) need_value "$@"; CERT=$2; shift ;;
     --key) need_value "$@"; KEY=$2; shift ;;
     --san) need_value "$@"; SANS+=("$2"); shift ;;
+    --public-host) need_value "$@"; PUBLIC_HOST=$2; shift ;;
+    --node) NODE=1 ;;
+    --panel) need_value "$@"; NODE_PANEL=$2; shift ;;
+    --token) need_value "$@"; NODE_TOKEN=$2; shift ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown option: $1" ;;
   esac
   shift
 done
+# A host name or an IP literal, nothing a config or a payload could trip on.
+if [ -n "${PUBLIC_HOST:-}" ] && ! [[ "$PUBLIC_HOST" =~ ^[A-Za-z0-9]([A-Za-z0-9.:-]{0,252})$ ]]; then
+  die "--public-host $PUBLIC_HOST: a DNS name or an IP address (no scheme, no port)"
+fi
+
+if [ "$NODE" -eq 1 ]; then
+  [ -n "$NODE_PANEL" ] && [ -n "$NODE_TOKEN" ] \
+    || die "--node needs --panel https://PANEL:PORT and --token T (make one on the panel's host: wss-panel node token --name NAME)"
+  [ "$IMPORT_ORIGINAL" -eq 0 ] || die "--import-original is for the panel's host, not a node"
+elif [ -n "$NODE_PANEL$NODE_TOKEN" ]; then
+  die "--panel and --token go with --node (installing a proxy node)"
+fi
 
 [ "$(id -u)" -eq 0 ] || die "run me as root (sudo bash $0 ...)"
 if [ -n "$ROOT" ]; then
@@ -126,8 +151,9 @@ check_os
 
 # Answers of a previous run are the defaults of this one.
 STATE_DIR=$(R /etc/wss-panel)
-# Installer state is root's alone: the panel user owns /etc/wss-panel and must not be able to
-# steer what uninstall.sh deletes.
+NODE_SPOOL_DIR=/var/lib/wss-panel-node # matches ReadWritePaths= in templates/wss.service
+# Installer state is root's alone: the panel user must not be able to steer what uninstall.sh
+# deletes.
 INSTALLER_DIR=/var/lib/wss-panel-installer
 ANSWERS_FILE=$(R $INSTALLER_DIR/answers)
 MANIFEST=$(R $INSTALLER_DIR/manifest)
@@ -138,6 +164,16 @@ if [ -f "$ANSWERS_FILE" ]; then
   done < "$ANSWERS_FILE"
 fi
 [ "${PANEL_HTTP:-0}" = 1 ] && PANEL_HTTP=1 || PANEL_HTTP=0
+# The shell door's ports as Settings last set them (the helper's set-door-ports rewrites these
+# files, not the answers): they win over the answers file; flags and the environment still win.
+door_port() { # FILE SED-SCRIPT: the port in a file this installer wrote, if it did
+  [ -f "$MANIFEST" ] && grep -qxF "file $1" "$MANIFEST" && [ -f "$(R "$1")" ] || return 0
+  sed -n "$2" "$(R "$1")" | head -n1
+}
+p=$(door_port /etc/ssh/sshd_config_stunnel 's/^Port[[:space:]]\{1,\}\([0-9]\{1,5\}\)[[:space:]]*$/\1/p')
+[ -z "$p" ] || ANS[sshd_stunnel_port]=$p
+p=$(door_port /etc/stunnel/wss.conf 's/^accept[[:space:]]*=[[:space:]]*\(.*:\)\{0,1\}\([0-9]\{1,5\}\)[[:space:]]*$/\2/p')
+[ -z "$p" ] || ANS[stunnel_port]=$p
 # Installs before the dedicated account ran the panel as `admin` (a group with sudo rights in
 # Ubuntu's stock sudoers, and a common human login name): the account this installer made
 # under that name is renamed, keeping its uid, its gid and so the ownership of the data.
@@ -202,7 +238,9 @@ if [ -z "$CHECK_PORTS" ]; then
 fi
 if [ "$CHECK_PORTS" -eq 1 ]; then
   command -v ss >/dev/null || die "ss (iproute2) is needed to check that the ports are free"
-  for key in wss_http_port wss_tls_port stunnel_port panel_port panel_local_port sshd_stunnel_port; do
+  CHECKED_PORTS=(wss_http_port wss_tls_port stunnel_port sshd_stunnel_port)
+  [ "$NODE" -eq 1 ] || CHECKED_PORTS+=(panel_port panel_local_port)
+  for key in "${CHECKED_PORTS[@]}"; do
     owner=$(port_owner "${ANS[$key]}")
     case "$key:$owner" in
       *:) ;;
@@ -216,10 +254,13 @@ if [ -n "$CERT$KEY" ]; then
   [ -r "$CERT" ] && [ -r "$KEY" ] || die "--cert and --key must both be given and readable"
 fi
 
-HASH_FILE="$STATE_DIR/admin_password.hash"
+# The admin password hash is the panel's writable state (it changes it): in its data dir.
+# Releases before the root-owned /etc/wss-panel kept it there; the panel adopts that copy.
+HASH_FILE="$(R /var/lib/wss-panel)/admin_password.hash"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-if [ ! -s "$HASH_FILE" ]; then
+# A node has no panel and so no admin password.
+if [ "$NODE" -eq 0 ] && [ ! -s "$HASH_FILE" ] && [ ! -s "$STATE_DIR/admin_password.hash" ]; then
   if [ -n "$PASSWORD_FILE" ]; then
     [ -r "$PASSWORD_FILE" ] || die "admin password file $PASSWORD_FILE is not readable"
     head -n1 "$PASSWORD_FILE" > "$TMP/password"
@@ -250,6 +291,10 @@ if [ -z "$BINARY" ]; then
 fi
 [ -f "$BINARY" ] && [ -x "$BINARY" ] || die "--binary $BINARY is not an executable file"
 "$BINARY" --version >/dev/null || die "$BINARY does not run"
+if [ "$NODE" -eq 1 ]; then
+  # The same checks `node enrol` makes, before anything changes (it connects only later).
+  "$BINARY" install-helper check-node --panel "$NODE_PANEL" --token "$NODE_TOKEN" >/dev/null || die "nothing was changed"
+fi
 
 # ---------------------------------------------------------------- packages
 if [ -z "$ROOT" ] || [ "$WITH_APT" -eq 1 ]; then
@@ -273,6 +318,11 @@ render() { # TEMPLATE OUT
 if [ -e /proc/net/if_inet6 ]; then STUNNEL_ACCEPT=":::${ANS[stunnel_port]}"; else STUNNEL_ACCEPT=${ANS[stunnel_port]}; fi
 mkdir "$TMP/out" "$TMP/verify"
 UNITS=(wss_panel.service wss.service sshd_stunnel.service)
+# On a node, the panel account is the one that applies tunnel accounts through the root helper
+# (its sudoers rule is installed as on a panel host): wss-node-agent runs as it, reading what
+# the proxy spools in $NODE_SPOOL_DIR.
+NODE_UNITS=(wss.service sshd_stunnel.service wss-node-agent.service)
+[ "$NODE" -eq 0 ] || UNITS=("${NODE_UNITS[@]}")
 for unit in "${UNITS[@]}"; do render "$unit" "$TMP/out/$unit"; done
 render sshd_config_stunnel "$TMP/out/sshd_config_stunnel"
 render stunnel-wss.conf "$TMP/out/wss.conf"
@@ -292,7 +342,10 @@ fi
 stunnel_dry_start() { # a copy on a free loopback port with throwaway or real TLS material
   local port cert=$CERT key=$KEY attempt rc
   if [ -z "$cert" ]; then
-    if [ -s "$STATE_DIR/cert.pem" ]; then cert="$STATE_DIR/cert.pem" key="$STATE_DIR/key.pem"
+    # The installed pair, once the directory is root's (earlier releases gave it to the panel
+    # account: root reads nothing through a link planted there).
+    if [ "$(stat -c %u "$STATE_DIR" 2>/dev/null)" = 0 ] && [ -f "$STATE_DIR/cert.pem" ] && [ ! -L "$STATE_DIR/cert.pem" ] \
+       && [ -f "$STATE_DIR/key.pem" ] && [ ! -L "$STATE_DIR/key.pem" ]; then cert="$STATE_DIR/cert.pem" key="$STATE_DIR/key.pem"
     else "$BINARY" install-helper gen-cert --dir "$TMP" --san localhost >/dev/null; cert="$TMP/cert.pem" key="$TMP/key.pem"; fi
   fi
   for attempt in 1 2 3 4 5; do
@@ -364,21 +417,47 @@ ensure_user "${ANS[proxy_user]}" /nonexistent
 PANEL_IDS=$(ids_of "${ANS[panel_user]}")
 
 say "directories, binary, secrets"
-for data in /etc/wss-panel /var/lib/wss-panel; do
-  [ -d "$(R $data)" ] || record "data $data"
-  # uninstall.sh --keep-data hands kept data to root (its account is gone); nobody else could
-  # have written there since, so all of it goes back to the panel account.
-  reown=0
-  if [ -d "$(R $data)" ] && [ "$(stat -c %u "$(R $data)")" = 0 ]; then reown=1; fi
-  ensure_dir $data 0700 "$PANEL_IDS"
-  if [ "$reown" = 1 ]; then chown -RP "$PANEL_IDS" "$(R $data)"; fi
-done
+# /etc/wss-panel is root's, readable by the panel's group: config.json, the certificate and
+# key (root writes them; the panel and, through LoadCredential=, the proxy read them). The
+# panel's own writable state (store, admin password hash, tokens, backups) is its data dir.
+[ -d "$(R /etc/wss-panel)" ] || record "data /etc/wss-panel"
+ensure_dir /etc/wss-panel 0750 "0:${PANEL_IDS#*:}"
+hand_config_dir_to_root() { # releases before this one gave the directory to the panel account
+  local etc lib name entry
+  etc=$(R /etc/wss-panel); lib=$(R /var/lib/wss-panel)
+  # Anything that is not a plain file or directory was planted: root never reads through it.
+  for entry in "$etc"/* "$etc"/.[!.]*; do
+    if [ -L "$entry" ] || { [ -e "$entry" ] && [ ! -f "$entry" ] && [ ! -d "$entry" ]; }; then rm -f "$entry"; fi
+  done
+  chown -hR "0:${PANEL_IDS#*:}" "$etc"
+  chmod -R g+rX,g-w,o-rwx "$etc"
+  # Copies the panel has adopted into its data dir (see web::server) are not kept twice.
+  for name in admin_password.hash admin_token; do
+    if [ -f "$etc/$name" ] && [ -s "$lib/$name" ]; then rm -f "$etc/$name"; fi
+  done
+}
+hand_config_dir_to_root
+data=/var/lib/wss-panel
+[ -d "$(R $data)" ] || record "data $data"
+# uninstall.sh --keep-data hands kept data to root (its account is gone); nobody else could
+# have written there since, so all of it goes back to the panel account.
+reown=0
+if [ -d "$(R $data)" ] && [ "$(stat -c %u "$(R $data)")" = 0 ]; then reown=1; fi
+ensure_dir $data 0700 "$PANEL_IDS"
+if [ "$reown" = 1 ]; then chown -RP "$PANEL_IDS" "$(R $data)"; fi
+if [ "$NODE" -eq 1 ]; then
+  # The proxy writes the panel's account list here; the node agent (the panel account) reads
+  # it: the proxy's directory, setgid to the panel's group so the file is readable by it alone.
+  [ -d "$(R $NODE_SPOOL_DIR)" ] || record "data $NODE_SPOOL_DIR"
+  ensure_dir $NODE_SPOOL_DIR 0750 "$(ids_of "${ANS[proxy_user]}" | cut -d: -f1):${PANEL_IDS#*:}"
+  chmod 2750 "$(R $NODE_SPOOL_DIR)"
+fi
 ensure_dir /usr/local/bin 0755 0:0
 [ "$BINARY" -ef "$(R $BIN_PATH)" ] || put_file "$BINARY" "$BIN_PATH" 0755
 record "file $BIN_PATH"
 
-# /etc/wss-panel belongs to the panel account: every file root writes there goes through the
-# binary, which never follows a link planted in it (see install/README.md, "what root trusts").
+# Every file root writes goes through the binary, which never follows a link (see
+# install/README.md, "what root trusts"): the hash goes into the panel's data dir.
 if [ -n "$CERT" ]; then
   "$BINARY" install-helper use-cert --dir "$STATE_DIR" --cert "$CERT" --key "$KEY" >/dev/null
 else
@@ -389,11 +468,20 @@ if [ -s "$TMP/password" ]; then
   "$BINARY" install-helper hash-password --password-file "$TMP/password" --out "$HASH_FILE" >/dev/null
   rm -f "$TMP/password"
 fi
+NODE_SPOOL_FLAG=(); if [ "$NODE" -eq 1 ]; then NODE_SPOOL_FLAG=(--node-spool-dir "$NODE_SPOOL_DIR"); fi
 PANEL_HTTP_FLAG=(); if [ "$PANEL_HTTP" = 1 ]; then PANEL_HTTP_FLAG=(--panel-http); fi
+# The public address customers connect to: --public-host, else the source address of this
+# host's default route when it is a public one (behind NAT it is not: set it in Settings).
+if [ -z "${PUBLIC_HOST:-}" ] && [ -z "$ROOT" ]; then
+  PUBLIC_HOST=$(ip -4 -o route get 1.1.1.1 2>/dev/null | sed -n 's/.* src \([0-9.]*\).*/\1/p' || true)  # no route (offline, a container): no guess
+  case "$PUBLIC_HOST" in 10.*|127.*|169.254.*|192.168.*|172.1[6-9].*|172.2[0-9].*|172.3[01].*|100.6[4-9].*|100.[7-9][0-9].*|100.1[01][0-9].*|100.12[0-7].*) PUBLIC_HOST="" ;; esac
+fi
+PUBLIC_HOST_FLAG=(); if [ -n "${PUBLIC_HOST:-}" ]; then PUBLIC_HOST_FLAG=(--public-host "$PUBLIC_HOST"); say "public address: $PUBLIC_HOST (Settings → Public address to change)"; fi
 "$BINARY" install-helper write-config --out "$STATE_DIR/config.json" --panel-user "${ANS[panel_user]}" \
   --panel-port "${ANS[panel_port]}" --wss-http-port "${ANS[wss_http_port]}" --wss-tls-port "${ANS[wss_tls_port]}" \
-  --stunnel-port "${ANS[stunnel_port]}" --internal-forward-port "${ANS[internal_forward_port]}" \
-  --data-dir /var/lib/wss-panel --panel-local-port "${ANS[panel_local_port]}" "${PANEL_HTTP_FLAG[@]}" >/dev/null
+  --stunnel-port "${ANS[stunnel_port]}" --sshd-stunnel-port "${ANS[sshd_stunnel_port]}" \
+  --internal-forward-port "${ANS[internal_forward_port]}" --data-dir /var/lib/wss-panel --panel-local-port "${ANS[panel_local_port]}" "${PANEL_HTTP_FLAG[@]}" \
+  "${PUBLIC_HOST_FLAG[@]}" "${NODE_SPOOL_FLAG[@]}" >/dev/null
 # The helper's list of the tunnel accounts it creates: data, like the store (uninstall.sh).
 [ -d "$(R /var/lib/wss-panel-helper)" ] || record "data /var/lib/wss-panel-helper"
 if [ -z "$ROOT" ]; then
@@ -404,9 +492,25 @@ if [ -z "$ROOT" ]; then
 fi
 { for key in "${ANSWER_KEYS[@]}"; do echo "$key=${ANS[$key]}"; done; echo "panel_http=$PANEL_HTTP"; } > "$TMP/answers"
 cmp -s "$TMP/answers" "$ANSWERS_FILE" || install -m 0600 "$TMP/answers" "$ANSWERS_FILE"
+if [ "$NODE" -eq 1 ]; then
+  # Trades the one-time token for this node's secret over TLS pinned to the fingerprint in the
+  # token, and adds panel_url, node_name, node_secret and panel_cert_sha256 to config.json.
+  say "enrolling with the panel at $NODE_PANEL"
+  "$BINARY" --config "$STATE_DIR/config.json" node enrol --panel "$NODE_PANEL" --token "$NODE_TOKEN" \
+    || die "enrolment failed (above); no service was started: make a new token and run install.sh --node again"
+fi
 
 say "units and configs"
 ensure_dir /etc/systemd/system 0755 0:0
+# The original's badvpn-udpgw (udpgw.service: root, an unpinned build) holds the UDPGW port the
+# proxy now serves itself: it is stopped and its unit set aside (uninstall.sh puts it back).
+BADVPN_UNIT=/etc/systemd/system/udpgw.service
+if grep -qs 'badvpn-udpgw' "$(R $BADVPN_UNIT)"; then
+  say "the original's badvpn UDPGW (udpgw.service) is replaced by the proxy's built-in UDPGW"
+  if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then systemctl disable --now udpgw.service 2>/dev/null || true; fi
+  mv -f "$(R $BADVPN_UNIT)" "$(R $BADVPN_UNIT).wss-panel-orig"
+  record "backup $BADVPN_UNIT"
+fi
 for unit in "${UNITS[@]}"; do put_file "$TMP/out/$unit" "/etc/systemd/system/$unit" 0644; done
 ensure_dir /etc/ssh 0755 0:0
 put_file "$TMP/out/sshd_config_stunnel" /etc/ssh/sshd_config_stunnel 0600
@@ -449,6 +553,7 @@ main_sshd_dropin
 
 # ---------------------------------------------------------------- start
 SERVICES=(wss_panel.service wss.service sshd_stunnel.service stunnel@wss.service)
+[ "$NODE" -eq 0 ] || SERVICES=("${NODE_UNITS[@]}" stunnel@wss.service)
 if [ -n "$ROOT" ] || [ "$NO_START" -eq 1 ]; then
   say "not starting services (${ROOT:+staged under $ROOT}${ROOT:+, }--no-start or staging)"
   [ "$IMPORT_ORIGINAL" -eq 0 ] || say "not importing either: run wss-panel import-original before starting wss_panel"
@@ -477,6 +582,18 @@ fi
 
 HOST=$(hostname -I 2>/dev/null | awk '{print $1}')
 HOST=${HOST:-<this server>}
+if [ "$NODE" -eq 1 ]; then
+  cat <<EOF
+
+wss-panel node is installed and enrolled with $NODE_PANEL (see it in the panel's Nodes view).
+  WSS tunnels:  ws://$HOST:${ANS[wss_http_port]}  wss://$HOST:${ANS[wss_tls_port]} -> sshd 127.0.0.1:${ANS[internal_forward_port]}
+  SSH over TLS: port ${ANS[stunnel_port]} -> sshd_stunnel 127.0.0.1:${ANS[sshd_stunnel_port]}
+  status:       systemctl status ${SERVICES[*]}
+  logs:         journalctl -u wss -f
+  uninstall:    $SCRIPT_DIR/uninstall.sh
+EOF
+  exit 0
+fi
 if [ "$PANEL_HTTP" = 1 ]; then
   PANEL_LINE="http://127.0.0.1:${ANS[panel_port]}/ (plain HTTP, this host only: ssh -L ${ANS[panel_port]}:127.0.0.1:${ANS[panel_port]} root@$HOST)"
 else

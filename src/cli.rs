@@ -1,5 +1,9 @@
 //! `wss-panel user ...`: scripting the panel from a shell. Each subcommand is one API call
-//! through `client::PanelClient`; `--json` prints the API's answer as is.
+//! through `client::PanelClient`; `--json` prints the API's answer as is. Sizes in and out
+//! in human units (`size`).
+
+pub mod reset;
+pub mod size;
 
 use crate::client::{ClientError, PanelClient, path_segment};
 use clap::{Args, Subcommand};
@@ -64,6 +68,9 @@ pub enum UserCmd {
 
 #[derive(Debug, Args)]
 pub struct LimitArgs {
+    /// Quota in bytes or with a unit: 500M, 1.5G, 200K (binary units; 0 = unlimited).
+    #[arg(long, conflicts_with = "quota_gb")]
+    quota: Option<String>,
     #[arg(long)]
     quota_gb: Option<f64>,
     /// Valid for N days from today.
@@ -82,16 +89,33 @@ pub struct LimitArgs {
     allow_shell: Option<bool>,
     #[arg(long)]
     note: Option<String>,
+    /// When the quota starts over (00:00 UTC): none, daily, weekly:N (1=Mon..7=Sun),
+    /// monthly:N (1..28). All-time totals and the history stay.
+    #[arg(long)]
+    reset: Option<String>,
+    /// Valid for N days from the first tunnel (the expiry stays empty until then).
+    #[arg(long, conflicts_with_all = ["days", "expires"])]
+    days_from_first_use: Option<u32>,
 }
 
 impl LimitArgs {
-    fn to_json(&self) -> serde_json::Map<String, Value> {
+    /// The API's `LimitsInput`; a bad size is refused before anything is sent.
+    fn to_json(&self) -> Result<serde_json::Map<String, Value>, ClientError> {
+        let quota_bytes = match &self.quota {
+            Some(raw) => Some(size::parse(raw).map_err(|e| ClientError::Data(format!("--quota: {e}")))?),
+            None => None,
+        };
+        let reset = match &self.reset {
+            Some(raw) => Some(reset::parse(raw).map_err(|e| ClientError::Data(format!("--reset: {e}")))?),
+            None => None,
+        };
         let mut m = serde_json::Map::new();
         let mut put = |k: &str, v: Value| {
             if !v.is_null() {
                 m.insert(k.to_owned(), v);
             }
         };
+        put("quota_bytes", json!(quota_bytes));
         put("quota_gb", json!(self.quota_gb));
         put("days", json!(self.days));
         put("expires_on", json!(self.expires));
@@ -100,7 +124,10 @@ impl LimitArgs {
         put("require_auth_header", json!(self.require_auth_header));
         put("allow_shell", json!(self.allow_shell));
         put("note", json!(self.note));
-        m
+        put("quota_reset", json!(reset.map(|(rule, _)| rule.as_str())));
+        put("quota_reset_day", json!(reset.map(|(_, day)| day)));
+        put("expire_after_first_use_days", json!(self.days_from_first_use));
+        Ok(m)
     }
 }
 
@@ -109,7 +136,7 @@ pub fn run(client: &PanelClient, cmd: UserCmd, as_json: bool) -> Result<(), Clie
     let user_path = |name: &str| format!("/api/users/{}", path_segment(name));
     let (answer, is_list) = match cmd {
         UserCmd::Add { name, limits, password_stdin } => {
-            let mut body = limits.to_json();
+            let mut body = limits.to_json()?;
             body.insert("username".into(), json!(name));
             body.insert("password".into(), json!(read_password(password_stdin)?));
             (client.call("POST", "/api/users", Some(&Value::Object(body)))?, false)
@@ -126,7 +153,7 @@ pub fn run(client: &PanelClient, cmd: UserCmd, as_json: bool) -> Result<(), Clie
         }
         UserCmd::Show { name } => (client.call("GET", &user_path(&name), None)?, false),
         UserCmd::Set { name, limits, no_expiry } => {
-            let mut body = limits.to_json();
+            let mut body = limits.to_json()?;
             if no_expiry {
                 body.insert("expires_on".into(), Value::Null);
             }
@@ -180,9 +207,7 @@ fn read_password(from_stdin: bool) -> Result<String, ClientError> {
 }
 
 fn human_bytes(v: &Value) -> String {
-    let b = v.as_u64().unwrap_or(0) as f64;
-    const GIB: f64 = (1u64 << 30) as f64;
-    format!("{:.2} GiB", b / GIB)
+    size::human(v.as_u64().unwrap_or(0))
 }
 
 fn print_user(u: &Value) {
@@ -193,7 +218,16 @@ fn print_user(u: &Value) {
     println!("user:            {}", u["username"].as_str().unwrap_or(""));
     println!("status:          {}", u["status"].as_str().unwrap_or(""));
     println!("expires on:      {}", u["expires_on"].as_str().unwrap_or("never"));
-    println!("used / quota:    {} / {quota}", human_bytes(&u["used_bytes"]));
+    println!("used / quota:    {} / {quota}", human_bytes(&u["usage_period_bytes"]));
+    println!("used all time:   {}", human_bytes(&u["used_bytes"]));
+    let reset = u["quota_reset"].as_str().unwrap_or("none");
+    match u["quota_reset_day"].as_u64() {
+        Some(day) if day > 0 => println!("quota reset:     {reset}:{day}"),
+        _ => println!("quota reset:     {reset}"),
+    }
+    if let Some(n) = u["expire_after_first_use_days"].as_u64() {
+        println!("first use plan:  {n} days (first use: {})", u["first_used_at"]);
+    }
     println!("rate (KiB/s):    {}", u["rate_kbps"]);
     println!("max connections: {}", u["max_connections"]);
     println!("auth header:     {}", u["require_auth_header"]);

@@ -26,12 +26,16 @@ pub enum ClientError {
     Api { status: u16, message: String },
     #[error("{0}")]
     Usage(String),
+    /// A value the user gave is malformed (a size with an unknown unit).
+    #[error("{0}")]
+    Data(String),
 }
 
 impl ClientError {
     pub fn exit_code(&self) -> i32 {
         match self {
             ClientError::Config(_) | ClientError::Usage(_) => exit::USAGE_OR_CONFIG,
+            ClientError::Data(_) => exit::DATA,
             ClientError::Token { .. } => exit::NO_PERMISSION,
             ClientError::Unreachable { .. } => exit::UNAVAILABLE,
             ClientError::Api { status, .. } => match status {
@@ -55,7 +59,10 @@ impl PanelClient {
     /// The panel's loopback URL from the config (or the address file a port-0 panel wrote).
     pub fn from_config(config: &Config) -> Result<Self, ClientError> {
         let token_path = config.admin_token_path();
-        let token = std::fs::read_to_string(&token_path)
+        // Root runs this CLI and the token lives in the panel account's directory: a link
+        // planted there must not make root send another file's contents as the bearer.
+        let token = crate::secure_files::read_nofollow(&token_path)
+            .and_then(|t| t.ok_or_else(|| std::io::ErrorKind::NotFound.into()))
             .map_err(|source| ClientError::Token { path: token_path.display().to_string(), source })?
             .trim()
             .to_owned();
@@ -84,6 +91,9 @@ impl PanelClient {
             ("DELETE", _) => self.agent.delete(&url).header("Authorization", &auth).call(),
             ("PATCH", b) => {
                 self.agent.patch(&url).header("Authorization", &auth).send_json(b.unwrap_or(&Value::Null))
+            }
+            ("PUT", b) => {
+                self.agent.put(&url).header("Authorization", &auth).send_json(b.unwrap_or(&Value::Null))
             }
             (_, b) => {
                 self.agent.post(&url).header("Authorization", &auth).send_json(b.unwrap_or(&Value::Null))

@@ -8,9 +8,11 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 mod listen;
+mod node;
 mod udpgw;
 pub use listen::any_address;
 use listen::check_ports;
+pub use node::PanelCredential;
 pub use udpgw::{RawUdpgw, UdpgwConfig};
 
 pub const DEFAULT_CONFIG_PATH: &str = "/etc/wss-panel/config.json";
@@ -19,6 +21,8 @@ pub const DEFAULT_DATA_DIR: &str = "/var/lib/wss-panel";
 const ORIGINAL_DEFAULT_SECRET: &str = "default-secret-key-please-change";
 const MIN_SECRET_LEN: usize = 16;
 pub const DEFAULT_BCRYPT_COST: u32 = 12;
+/// The dedicated sshd behind stunnel, as install.sh sets it up by default.
+pub const DEFAULT_SSHD_STUNNEL_PORT: u16 = 2222;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -40,11 +44,18 @@ pub struct RawConfig {
     pub wss_http_port: Option<i64>,
     pub wss_tls_port: Option<i64>,
     pub stunnel_port: Option<i64>,
+    /// The dedicated sshd behind stunnel (`Port` in sshd_config_stunnel; default 2222).
+    /// Written by install.sh and by the helper's `set-door-ports`; the panel only shows it.
+    pub sshd_stunnel_port: Option<i64>,
     pub udpgw_port: Option<i64>,
     pub internal_forward_port: Option<i64>,
     pub internal_api_secret: Option<String>,
     /// Where the store and runtime files live.
     pub data_dir: Option<PathBuf>,
+    /// On an enrolled node: the directory where the proxy spools the panel's account
+    /// messages for the node agent (default: `data_dir`). install.sh --node makes it the
+    /// proxy's, group-readable by the panel account (setgid), since the agent runs as that.
+    pub node_spool_dir: Option<PathBuf>,
     /// Address the admin panel listens on.
     pub panel_bind: Option<IpAddr>,
     /// Serve the admin panel over HTTPS with `tls_cert` / `tls_key` (default false: plain
@@ -64,6 +75,11 @@ pub struct RawConfig {
     pub bcrypt_cost: Option<u32>,
     /// This proxy's name in the panel (default: the host name).
     pub node_name: Option<String>,
+    /// A remote node's own secret (from `wss-panel node enrol`), used instead of the
+    /// internal secret; needs an `https://` `panel_url`.
+    pub node_secret: Option<String>,
+    /// SHA-256 of the panel's certificate: the only one an `https://` `panel_url` accepts.
+    pub panel_cert_sha256: Option<String>,
     /// How often expiry and quota are enforced (default 60).
     pub maintenance_interval_secs: Option<u64>,
     /// How the panel reaches the OS: `sudo` (default), `direct` (panel runs as root) or
@@ -71,6 +87,9 @@ pub struct RawConfig {
     pub command_backend: Option<String>,
     /// The root helper binary (`wss-panel privileged ...`).
     pub helper_path: Option<PathBuf>,
+    /// Seconds one root-helper command may take before the panel ends it and reports
+    /// `SYSTEM_COMMAND_FAILED` (default 150, 1..=3600).
+    pub helper_timeout_secs: Option<u64>,
     /// How long a verified tunnel password is remembered (default 300 s, 0 = off).
     pub auth_cache_secs: Option<u64>,
     /// Accept `/internal` and `/ipc` from other hosts (remote proxy nodes); the secret is
@@ -83,6 +102,9 @@ pub struct RawConfig {
     pub audit_max_age_days: Option<u64>,
     /// Header lines one tunnel request head may have (default 100, 8..=1000).
     pub max_header_lines: Option<usize>,
+    /// Seconds a tunnel connection has from accept to its `101` (TLS, heads, auth; default
+    /// 10, 1..=120): slow or silent clients are closed then.
+    pub handshake_timeout_secs: Option<u64>,
     /// Unauthenticated connections one source address (IPv6: one /64) may hold at once;
     /// more are closed at accept (default 128).
     pub preauth_per_ip: Option<usize>,
@@ -93,6 +115,9 @@ pub struct RawConfig {
     pub backup_interval_secs: Option<u64>,
     /// Scheduled backups kept (default 7); the oldest go first.
     pub backup_keep: Option<u32>,
+    /// The public host or IP customers connect to; the installer's guess, copied into the
+    /// store's public address at start while that is not configured (Settings owns it after).
+    pub public_host: Option<String>,
     // The UDPGW's limits; documented on [`RawUdpgw`]. (Listed here, not flattened: serde
     // cannot refuse unknown keys through `flatten`.)
     pub udpgw_max_clients: Option<u32>,
@@ -102,6 +127,7 @@ pub struct RawConfig {
     pub udpgw_client_timeout_secs: Option<u64>,
     pub udpgw_udp_mtu: Option<u32>,
     pub udpgw_resolv_conf: Option<PathBuf>,
+    pub udpgw_allow_local: Option<Vec<std::net::SocketAddr>>,
     // Keys of the original that no longer mean anything; kept readable for upgrades.
     pub internal_api_port: Option<u16>,
     pub panel_api_url: Option<String>,
@@ -117,10 +143,13 @@ pub struct Config {
     pub wss_http_port: u16,
     pub wss_tls_port: u16,
     pub stunnel_port: u16,
+    pub sshd_stunnel_port: u16,
     pub udpgw_port: u16,
     pub internal_forward_port: u16,
     pub internal_api_secret: String,
     pub data_dir: PathBuf,
+    /// Where an enrolled node's proxy writes, and its node agent reads, the account spool.
+    pub node_spool_dir: PathBuf,
     pub panel_bind: IpAddr,
     pub panel_tls: bool,
     pub panel_local_port: Option<u16>,
@@ -131,18 +160,23 @@ pub struct Config {
     pub panel_url: String,
     pub bcrypt_cost: u32,
     pub node_name: String,
+    pub node_secret: Option<String>,
+    pub panel_cert_sha256: Option<crate::pinned_tls::Fingerprint>,
     pub maintenance_interval_secs: u64,
     pub command_backend: CommandBackend,
     pub helper_path: PathBuf,
+    pub helper_timeout: std::time::Duration,
     pub auth_cache_secs: u64,
     pub internal_allow_remote: bool,
     pub audit_max_rows: u64,
     pub audit_max_age_days: u64,
     pub max_header_lines: usize,
+    pub handshake_timeout: std::time::Duration,
     pub preauth_per_ip: usize,
     pub preauth_global: usize,
     pub backup_interval_secs: u64,
     pub backup_keep: u32,
+    pub public_host: Option<String>,
     pub udpgw: UdpgwConfig,
 }
 
@@ -165,6 +199,7 @@ impl fmt::Debug for Config {
             .field("internal_forward_port", &self.internal_forward_port)
             .field("internal_api_secret", &"***")
             .field("data_dir", &self.data_dir)
+            .field("node_spool_dir", &self.node_spool_dir)
             .finish_non_exhaustive()
     }
 }
@@ -179,19 +214,32 @@ impl Config {
         raw.validate(path)
     }
 
-    /// The directory holding config.json, the admin token, the TLS key: never served.
+    /// The directory holding config.json and the TLS key: root's in an installed system
+    /// (`/etc/wss-panel`, group-readable by the panel), never served.
     pub fn config_dir(&self) -> PathBuf {
         self.path.parent().map(Path::to_owned).unwrap_or_else(|| PathBuf::from("."))
     }
 
+    /// The `user` CLI's bearer token, created by the panel in its own data dir.
     pub fn admin_token_path(&self) -> PathBuf {
-        self.config_dir().join("admin_token")
+        self.data_dir.join("admin_token")
     }
 
-    /// bcrypt hash of the panel admin's password, written by the installer or `up`. Without
-    /// it nobody can log in to the panel: there is no default password.
+    /// bcrypt hash of the panel admin's password, written by the installer or `up`, rewritten
+    /// by the panel when the admin changes it: so it lives in the panel's data dir. Without it
+    /// nobody can log in to the panel: there is no default password.
     pub fn admin_password_path(&self) -> PathBuf {
-        self.config_dir().join("admin_password.hash")
+        self.data_dir.join("admin_password.hash")
+    }
+
+    /// Where releases before the root-owned `/etc/wss-panel` kept `admin_password.hash` and
+    /// `admin_token`; the panel adopts them at start (see `web::server`).
+    pub fn legacy_state_paths(&self) -> [(PathBuf, PathBuf); 2] {
+        let dir = self.config_dir();
+        [
+            (dir.join("admin_password.hash"), self.admin_password_path()),
+            (dir.join("admin_token"), self.admin_token_path()),
+        ]
     }
 
     /// Bearer token Prometheus sends to `/metrics`; created 0600 by the panel at first start.
@@ -206,6 +254,11 @@ impl Config {
     /// Written by a panel that listens on port 0, so that local clients find it.
     pub fn panel_addr_path(&self) -> PathBuf {
         self.data_dir.join("panel.addr")
+    }
+
+    /// An enrolled node's account spool: written by its proxy, read by its node agent.
+    pub fn account_spool_path(&self) -> PathBuf {
+        self.node_spool_dir.join(crate::wire::ACCOUNT_SPOOL_FILE)
     }
 }
 
@@ -271,7 +324,15 @@ impl RawConfig {
         if !(1..=1000).contains(&backup_keep) {
             return invalid(format!("backup_keep {backup_keep} is out of range 1..=1000"));
         }
+        let public_host = self.public_host.filter(|h| !h.is_empty());
+        if public_host.as_deref().is_some_and(|h| !crate::payload::address::is_host(h)) {
+            return invalid("public_host must be a DNS name or an IP address (no port)".into());
+        }
         let data_dir = self.data_dir.unwrap_or_else(|| DEFAULT_DATA_DIR.into());
+        if let Some(dir) = self.node_spool_dir.as_ref().filter(|d| !d.is_absolute()) {
+            return invalid(format!("node_spool_dir {} must be an absolute path", dir.display()));
+        }
+        let node_spool_dir = self.node_spool_dir.unwrap_or_else(|| data_dir.clone());
         let ports = [
             ("panel_port", self.panel_port.unwrap_or(54321)),
             ("wss_http_port", self.wss_http_port.unwrap_or(80)),
@@ -285,6 +346,27 @@ impl RawConfig {
             Err(msg) => return invalid(msg),
         };
         let [panel, http, tls, stunnel, udpgw, forward] = ports;
+        // Checked only when written: configs from before the key keep starting.
+        let sshd_stunnel_port = match self.sshd_stunnel_port {
+            None => DEFAULT_SSHD_STUNNEL_PORT,
+            Some(p) => {
+                let named = |name, port: u16| (name, i64::from(port));
+                let all = [
+                    named("panel_port", panel),
+                    named("wss_http_port", http),
+                    named("wss_tls_port", tls),
+                    named("stunnel_port", stunnel),
+                    named("udpgw_port", udpgw),
+                    named("internal_forward_port", forward),
+                    ("sshd_stunnel_port", p),
+                ];
+                match check_ports(&all) {
+                    Ok(ports) if ports[6] != 0 => ports[6],
+                    Ok(_) => return invalid("sshd_stunnel_port 0: a port is 1 to 65535".into()),
+                    Err(msg) => return invalid(msg),
+                }
+            }
+        };
         let raw_udpgw = RawUdpgw {
             udpgw_max_clients: self.udpgw_max_clients,
             udpgw_max_flows_per_client: self.udpgw_max_flows_per_client,
@@ -293,6 +375,7 @@ impl RawConfig {
             udpgw_client_timeout_secs: self.udpgw_client_timeout_secs,
             udpgw_udp_mtu: self.udpgw_udp_mtu,
             udpgw_resolv_conf: self.udpgw_resolv_conf,
+            udpgw_allow_local: self.udpgw_allow_local,
         };
         let udpgw_config = match raw_udpgw.validate(udpgw) {
             Ok(u) => u,
@@ -315,10 +398,25 @@ impl RawConfig {
         if !(panel_url.starts_with("http://") || panel_url.starts_with("https://")) {
             return invalid(format!("panel_url '{panel_url}' must start with http:// or https://"));
         }
+        let node_secret = self.node_secret.filter(|s| !s.is_empty());
+        let pin = self.panel_cert_sha256.as_deref();
+        let panel_cert_sha256 = match node::check_link(&panel_url, node_secret.as_deref(), pin) {
+            Ok(pin) => pin,
+            Err(msg) => return invalid(msg),
+        };
         let max_header_lines =
             self.max_header_lines.unwrap_or(crate::proxy::handshake::DEFAULT_MAX_HEADER_LINES);
         if !(8..=1000).contains(&max_header_lines) {
             return invalid(format!("max_header_lines {max_header_lines} is out of range 8..=1000"));
+        }
+        let handshake_secs = self.handshake_timeout_secs.unwrap_or(10);
+        if !(1..=120).contains(&handshake_secs) {
+            return invalid(format!("handshake_timeout_secs {handshake_secs} is out of range 1..=120"));
+        }
+        let helper_secs =
+            self.helper_timeout_secs.unwrap_or(crate::actors::command_runner::DEFAULT_RUN_TIMEOUT.as_secs());
+        if !(1..=3600).contains(&helper_secs) {
+            return invalid(format!("helper_timeout_secs {helper_secs} is out of range 1..=3600"));
         }
         let preauth_per_ip = self.preauth_per_ip.unwrap_or(crate::proxy::admission::DEFAULT_PER_IP);
         let preauth_global = self.preauth_global.unwrap_or(crate::proxy::admission::DEFAULT_GLOBAL);
@@ -337,10 +435,12 @@ impl RawConfig {
             wss_http_port: http,
             wss_tls_port: tls,
             stunnel_port: stunnel,
+            sshd_stunnel_port,
             udpgw_port: udpgw,
             internal_forward_port: forward,
             internal_api_secret: secret,
             data_dir,
+            node_spool_dir,
             panel_bind,
             panel_tls,
             panel_local_port,
@@ -351,18 +451,25 @@ impl RawConfig {
             panel_url,
             bcrypt_cost,
             node_name,
+            node_secret,
+            panel_cert_sha256,
             maintenance_interval_secs,
             command_backend,
-            helper_path: self.helper_path.unwrap_or_else(|| crate::system::DEFAULT_HELPER_PATH.into()),
+            helper_path: self
+                .helper_path
+                .unwrap_or_else(|| crate::system::sudoers::DEFAULT_HELPER_PATH.into()),
+            helper_timeout: std::time::Duration::from_secs(helper_secs),
             auth_cache_secs: self.auth_cache_secs.unwrap_or(300).min(3600),
             internal_allow_remote: self.internal_allow_remote.unwrap_or(false),
             audit_max_rows,
             audit_max_age_days,
             max_header_lines,
+            handshake_timeout: std::time::Duration::from_secs(handshake_secs),
             preauth_per_ip,
             preauth_global,
             backup_interval_secs: self.backup_interval_secs.unwrap_or(86_400),
             backup_keep,
+            public_host: public_host.map(|h| h.to_ascii_lowercase()),
             udpgw: udpgw_config,
         })
     }

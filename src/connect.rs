@@ -131,9 +131,10 @@ async fn tls_connect(
     Ok(tokio_rustls::TlsConnector::from(Arc::new(config)).connect(name, tcp).await?)
 }
 
-/// `--insecure`: accepts any certificate (signatures are still checked for the handshake).
+/// `--insecure` (and the SNI finder, which reads names, trusts nothing): accepts any
+/// certificate (signatures are still checked for the handshake).
 #[derive(Debug)]
-struct AcceptAny(Arc<rustls::crypto::CryptoProvider>);
+pub(crate) struct AcceptAny(pub(crate) Arc<rustls::crypto::CryptoProvider>);
 
 impl rustls::client::danger::ServerCertVerifier for AcceptAny {
     fn verify_server_cert(

@@ -5,6 +5,11 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+pub mod crypt;
+pub mod plan;
+
+pub use crypt::CryptHash;
+
 /// Names that would shadow a system account or a service identity, whatever /etc/passwd says.
 pub const RESERVED_NAMES: &[&str] = &[
     "root",
@@ -256,7 +261,7 @@ mod tests {
 /// Days since 1970-01-01 (UTC): how expiry dates and traffic history are keyed.
 pub type Day = i32;
 const UNIX_EPOCH_JULIAN_DAY: i32 = 2_440_588;
-const SECS_PER_DAY: i64 = 86_400;
+pub const SECS_PER_DAY: i64 = 86_400;
 
 /// Shifts the panel's clock, for end-to-end tests of expiry (`WSS_PANEL_CLOCK_OFFSET_SECS`).
 /// Read once; unset in production.

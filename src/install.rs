@@ -47,6 +47,14 @@ pub enum InstallCmd {
         #[arg(long)]
         cert: PathBuf,
     },
+    /// Checks `node enrol`'s arguments without connecting (`install.sh --node`, before it
+    /// changes anything).
+    CheckNode {
+        #[arg(long)]
+        panel: String,
+        #[arg(long)]
+        token: String,
+    },
     /// Validates a config.json and prints its ports as `key=value` lines.
     ShowConfig {
         #[arg(long)]
@@ -68,6 +76,9 @@ pub struct WriteConfigArgs {
     wss_tls_port: u16,
     #[arg(long)]
     stunnel_port: u16,
+    /// The dedicated sshd behind stunnel (`Port` in sshd_config_stunnel).
+    #[arg(long)]
+    sshd_stunnel_port: Option<u16>,
     #[arg(long)]
     internal_forward_port: u16,
     /// The data dir as the running panel sees it (the installer's `--root` is not part of it).
@@ -80,6 +91,12 @@ pub struct WriteConfigArgs {
     /// With HTTPS: the plain-HTTP port on 127.0.0.1 for the proxies and the `user` CLI.
     #[arg(long)]
     panel_local_port: Option<u16>,
+    /// The public host or IP customers connect to (seeds the panel's public address).
+    #[arg(long)]
+    public_host: Option<String>,
+    /// On a node: where the proxy spools account messages for the node agent.
+    #[arg(long)]
+    node_spool_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +122,9 @@ pub fn run(cmd: InstallCmd) -> Result<String, InstallError> {
         InstallCmd::UseCert { dir, cert, key } => use_cert(&dir, &cert, &key),
         InstallCmd::Fingerprint { cert } => fingerprint(&cert),
         InstallCmd::ShowConfig { file } => show_config(&file),
+        InstallCmd::CheckNode { panel, token } => crate::node_cmd::check_args(&panel, &token)
+            .map(|(panel, _)| format!("panel={panel}\n"))
+            .map_err(|e| InstallError::Refused(e.to_string())),
     }
 }
 
@@ -206,8 +226,14 @@ fn write_config(a: &WriteConfigArgs) -> Result<String, InstallError> {
     raw.wss_http_port = Some(a.wss_http_port.into());
     raw.wss_tls_port = Some(a.wss_tls_port.into());
     raw.stunnel_port = Some(a.stunnel_port.into());
+    if let Some(port) = a.sshd_stunnel_port {
+        raw.sshd_stunnel_port = Some(port.into());
+    }
     raw.internal_forward_port = Some(a.internal_forward_port.into());
     raw.data_dir = Some(a.data_dir.clone());
+    if let Some(dir) = &a.node_spool_dir {
+        raw.node_spool_dir = Some(dir.clone());
+    }
     raw.panel_tls = Some(!a.panel_http);
     // An address the operator chose is kept for HTTPS; loopback (an earlier --panel-http) is
     // not, and neither is 0.0.0.0, the IPv4-only default of earlier installs: dual-stack now.
@@ -217,6 +243,9 @@ fn write_config(a: &WriteConfigArgs) -> Result<String, InstallError> {
         _ => crate::config::any_address(),
     });
     raw.panel_local_port = if a.panel_http { None } else { a.panel_local_port.map(i64::from) };
+    if let Some(host) = a.public_host.as_ref().filter(|h| !h.is_empty()) {
+        raw.public_host = Some(host.clone());
+    }
     if raw.internal_api_secret.as_deref().is_none_or(str::is_empty) {
         raw.internal_api_secret = Some(random_hex(32));
     }
@@ -234,12 +263,13 @@ fn show_config(file: &Path) -> Result<String, InstallError> {
     let c = crate::config::Config::load(file)?;
     Ok(format!(
         "panel_user={}\npanel_port={}\nwss_http_port={}\nwss_tls_port={}\nstunnel_port={}\n\
-         internal_forward_port={}\nudpgw_port={}\n",
+         sshd_stunnel_port={}\ninternal_forward_port={}\nudpgw_port={}\n",
         c.panel_user,
         c.panel_port,
         c.wss_http_port,
         c.wss_tls_port,
         c.stunnel_port,
+        c.sshd_stunnel_port,
         c.internal_forward_port,
         c.udpgw_port
     ))
@@ -257,10 +287,13 @@ mod tests {
             wss_http_port: 80,
             wss_tls_port: 443,
             stunnel_port: 444,
+            sshd_stunnel_port: Some(2222),
             internal_forward_port: 22,
             data_dir: "/var/lib/wss-panel".into(),
             panel_http: false,
             panel_local_port: Some(54320),
+            public_host: None,
+            node_spool_dir: None,
         }
     }
 

@@ -14,6 +14,9 @@
 //! - [`system`]: everything that needs root: typed `SystemCommand`s, their validation, the
 //!   root helper behind `wss-panel privileged`, the sudoers rule.
 //! - [`client`], [`cli`]: the `wss-panel user ...` commands, clients of the running panel.
+//! - [`node_agent`]: `wss-panel node-agent` on an enrolled node: its Linux accounts follow
+//!   the panel's account messages (through the root helper).
+//! - [`node_cmd`]: `wss-panel node ...`: enrolment tokens, revoke, and `enrol` on a new node.
 //! - [`import`]: `wss-panel import-original`, moving over from the original panel's SQLite
 //!   database, hosts.json and config.json (panel stopped, one store transaction).
 //! - [`backup`]: the backup file format, `wss-panel backup` / `restore`, scheduled backups
@@ -26,7 +29,12 @@
 //! - [`connect`]: `wss-panel connect`, an OpenSSH `ProxyCommand` through the tunnel.
 //! - [`up`]: `wss-panel up`, panel and proxy on unprivileged ports for trying it without root.
 //! - [`metrics`]: the panel's counters behind `/metrics`.
+//! - [`payload`]: the payload generator (R1/R2, markers, presets for the tunnel apps) and
+//!   the SNI finder's address policy; pure, shared by `/api/payload` and the tests.
+//! - [`host_probe`]: listening ports from `/proc/net/tcp` and a certificate's expiry, pure
+//!   parsers shared by the panel's status and a node's health report.
 //! - [`tls`]: rustls server settings from PEM files (the proxy's TLS port and the panel).
+//! - [`pinned_tls`]: the TLS client of remote proxy nodes, trusting one pinned certificate.
 //! - [`telemetry`]: logging for journald.
 //! - [`auth_key`]: the salted user+password key both auth caches (proxy, panel) use.
 //!
@@ -43,9 +51,14 @@ pub mod config;
 pub mod connect;
 pub mod doctor;
 pub mod domain;
+pub mod host_probe;
 pub mod import;
 pub mod install;
 pub mod metrics;
+pub mod node_agent;
+pub mod node_cmd;
+pub mod payload;
+pub mod pinned_tls;
 pub mod proxy;
 pub mod secure_files;
 pub mod store;

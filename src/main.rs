@@ -7,7 +7,9 @@ use std::process::ExitCode;
 use wss_panel::client::{self, PanelClient};
 use wss_panel::config::{Config, DEFAULT_CONFIG_PATH};
 use wss_panel::system::{self, DEFAULT_HELPER_PATH};
-use wss_panel::{backup, cli, connect, doctor, import, install, proxy, secure_files, telemetry, up, web};
+use wss_panel::{
+    backup, cli, connect, doctor, import, install, node_cmd, proxy, secure_files, telemetry, up, web,
+};
 
 #[derive(Parser)]
 #[command(name = "wss-panel", version, about = "WSS SSH tunnel proxy and its admin panel")]
@@ -35,6 +37,15 @@ enum Command {
         #[command(subcommand)]
         command: cli::UserCmd,
     },
+    /// Proxy nodes on other hosts: `token`, `list`, `revoke` (on the panel's host, through
+    /// the running panel) and `enrol` (on the new node: writes its config.json).
+    Node {
+        /// Print the API's JSON answer.
+        #[arg(long, global = true)]
+        json: bool,
+        #[command(subcommand)]
+        command: node_cmd::NodeCmd,
+    },
     /// Move over from the original panel: users, history, bans, whitelist, fuse threshold and
     /// ports from its wss_panel.db, hosts.json and config.json. Run as root, panel stopped.
     ImportOriginal(import::ImportArgs),
@@ -56,9 +67,13 @@ enum Command {
         #[arg(long)]
         generate: bool,
     },
+    /// On an enrolled node: keeps the Linux accounts as the panel holds them (the proxy's
+    /// spool of the panel's account messages, applied through the root helper).
+    NodeAgent,
     /// The root helper the panel runs through sudo: `privileged <op> <args...>` (operations:
     /// create-user, set-password, lock, unlock, delete-user, grant-shell, revoke-shell,
-    /// kill-user, ban-ip, unban-ip, restart, logs, is-active), or `--print-sudoers USER`.
+    /// kill-user, ban-ip, unban-ip, restart, logs, is-active, set-crypt-hash, list-accounts,
+    /// ...), or `--print-sudoers USER`.
     Privileged(PrivilegedArgs),
     /// Steps of install/install.sh that need crypto or JSON (not for direct use).
     #[command(hide = true, subcommand)]
@@ -88,6 +103,7 @@ fn main() -> ExitCode {
             telemetry::init();
             report(up::run(up_args))
         }
+        Command::NodeAgent => serve(&args.config, wss_panel::node_agent::main),
         Command::Privileged(privileged) => run_privileged(privileged),
         Command::AdminPassword { generate } => serve(&args.config, |config| {
             let password = if generate {
@@ -123,6 +139,31 @@ fn main() -> ExitCode {
                 .map_err(client::ClientError::from)
                 .and_then(|config| PanelClient::from_config(&config))
                 .and_then(|client| cli::run(&client, command, json));
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("wss-panel: {e}");
+                    ExitCode::from(e.exit_code() as u8)
+                }
+            }
+        }
+        Command::Node { command: node_cmd::NodeCmd::Enrol { panel, token }, .. } => {
+            match node_cmd::enrol(&args.config, &panel, &token) {
+                Ok(name) => {
+                    println!("enrolled as node {name}; wrote {}", args.config.display());
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("wss-panel: {e}");
+                    ExitCode::from(client::exit::UNAVAILABLE as u8)
+                }
+            }
+        }
+        Command::Node { json, command } => {
+            let result = Config::load(&args.config)
+                .map_err(client::ClientError::from)
+                .and_then(|config| PanelClient::from_config(&config))
+                .and_then(|client| node_cmd::run_admin(&client, command, json));
             match result {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {

@@ -17,6 +17,13 @@ pub struct Metrics {
     /// UDPGW datagrams the nodes reported (client → destination, destination → client).
     pub udp_datagrams_up: AtomicU64,
     pub udp_datagrams_down: AtomicU64,
+    /// Node reports whose traffic batches the store has taken (applied or found already
+    /// applied): after it moves on, a report received earlier can no longer change a count.
+    pub stats_reports_settled: AtomicU64,
+    /// Store transactions that applied the nodes' traffic (one per tick that had any), and
+    /// the node batches they held: what the nodes bench reads.
+    pub traffic_writes: AtomicU64,
+    pub traffic_batches: AtomicU64,
 }
 
 impl Metrics {

@@ -1,11 +1,14 @@
-//! Files with secrets, and files root writes into directories it does not own. Root (the
-//! installer's steps, `admin-password`) writes into `/etc/wss-panel`, which the panel account
-//! owns: a planted symbolic link there must never make root write anywhere else. So
-//! [`replace_file`] opens the directory once (`O_NOFOLLOW`), refuses one that group or others
-//! may write, creates a fresh randomly named temporary beside the target with
-//! `O_CREAT | O_EXCL | O_NOFOLLOW`, gives it the directory's owner, and renames it over the
-//! target (a rename replaces a link, it never follows one). A target that is a link or not a
-//! regular file is refused. Used by the panel too, where it is simply an atomic write.
+//! Files with secrets, and files root writes. Root (the installer's steps, `import-original`,
+//! the helper's `set-ports`, `admin-password`) writes into `/etc/wss-panel`, which is root's
+//! (group-readable by the panel account), and into the panel's data dir for the admin
+//! password hash. Either way a planted symbolic link must never make root write or read
+//! anywhere else. So [`replace_file`] opens the directory once (`O_NOFOLLOW`), refuses one
+//! that group or others may write, creates a fresh randomly named temporary beside the target
+//! with `O_CREAT | O_EXCL | O_NOFOLLOW`, gives it the directory's owner and group (readable by
+//! that group when the directory is), and renames it over the target (a rename replaces a
+//! link, it never follows one). A target that is a link or not a regular file is refused;
+//! [`read_nofollow`] reads only regular files, never through a link, never blocking on a FIFO.
+//! Used by the panel too, where it is simply an atomic write.
 
 use nix::fcntl::{AtFlags, OFlag, openat, renameat};
 use nix::sys::stat::{FileStat, Mode, SFlag, fstat, fstatat};
@@ -49,16 +52,39 @@ fn nofollow_flag() -> i32 {
 pub fn read_nofollow(path: &Path) -> std::io::Result<Option<String>> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
-    let opened = std::fs::OpenOptions::new().read(true).custom_flags(nofollow_flag()).open(path);
+    let flags = nofollow_flag() | OFlag::O_NONBLOCK.bits();
+    let opened = std::fs::OpenOptions::new().read(true).custom_flags(flags).open(path);
     let mut file = match opened {
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
         Err(e) if e.raw_os_error() == Some(nix::libc::ELOOP) => return Err(symlink_refused(path)),
         Err(e) => return Err(e),
     };
+    if !file.metadata()?.is_file() {
+        return Err(Error::new(
+            ErrorKind::InvalidInput,
+            format!("{} is not a regular file: refusing to read it", path.display()),
+        ));
+    }
     let mut text = String::new();
     file.read_to_string(&mut text)?;
     Ok(Some(text))
+}
+
+/// Only root may have written `path`: owned by root, not a link, not writable by group or
+/// others (`want_dir`: a directory, else a regular file). For files root then trusts.
+pub fn check_root_only(path: &Path, want_dir: bool) -> std::io::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::symlink_metadata(path)
+        .map_err(|e| Error::new(e.kind(), format!("{}: {e}", path.display())))?;
+    let kind_ok = if want_dir { meta.is_dir() } else { meta.is_file() };
+    if kind_ok && meta.uid() == 0 && meta.mode() & 0o022 == 0 {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::PermissionDenied,
+        format!("{} is not root's alone (owner root, not group/other writable, not a link)", path.display()),
+    ))
 }
 
 fn symlink_refused(path: &Path) -> Error {
@@ -68,8 +94,9 @@ fn symlink_refused(path: &Path) -> Error {
     )
 }
 
-/// Replaces `path` with `bytes` (mode 0600, owned by the directory's owner when run as root)
-/// atomically and without following any link; see the module doc.
+/// Replaces `path` with `bytes` atomically and without following any link; see the module
+/// doc. Mode 0600, or 0640 when the directory grants its group read; owned by the
+/// directory's owner and group when run as root.
 pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let (dir_path, name) = match (path.parent(), path.file_name()) {
         (Some(d), Some(n)) => (if d.as_os_str().is_empty() { Path::new(".") } else { d }, n),
@@ -90,8 +117,12 @@ pub fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     }
     let tmp = format!(".{}.{}.tmp", name.to_string_lossy(), random_hex(8));
     let flags = OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-    let fd = openat(&dir, tmp.as_str(), flags, Mode::from_bits_truncate(0o600)).map_err(Error::from)?;
-    let written = fill(fd, bytes, &dir_stat)
+    let mode = 0o600 | (dir_stat.st_mode & 0o040);
+    let fd = openat(&dir, tmp.as_str(), flags, Mode::from_bits_truncate(mode)).map_err(Error::from)?;
+    // The umask must not take the group's read away: set the mode explicitly.
+    let written = nix::sys::stat::fchmod(&fd, Mode::from_bits_truncate(mode))
+        .map_err(Error::from)
+        .and_then(|()| fill(fd, bytes, &dir_stat))
         .and_then(|()| renameat(&dir, tmp.as_str(), &dir, name).map_err(Error::from));
     if let Err(e) = written {
         let _ = unlinkat(&dir, tmp.as_str(), nix::unistd::UnlinkatFlags::NoRemoveDir);
@@ -138,8 +169,9 @@ mod tests {
 
     #[test]
     fn replace_file_writes_privately_and_refuses_links() {
-        use std::os::unix::fs::MetadataExt;
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
         let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
         let target = dir.path().join("config.json");
         replace_file(&target, b"one").unwrap();
         replace_file(&target, b"two").unwrap();
@@ -157,6 +189,28 @@ mod tests {
         let leftovers: Vec<_> =
             std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(leftovers.len(), 3, "{leftovers:?}");
+    }
+
+    #[test]
+    fn a_group_readable_directory_gets_group_readable_files() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o750)).unwrap();
+        let target = dir.path().join("config.json");
+        replace_file(&target, b"{}").unwrap();
+        assert_eq!(std::fs::metadata(&target).unwrap().mode() & 0o777, 0o640);
+    }
+
+    #[test]
+    fn read_nofollow_refuses_what_is_not_a_regular_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("admin_token");
+        nix::unistd::mkfifo(&fifo, Mode::from_bits_truncate(0o600)).unwrap();
+        // A FIFO nobody writes would block a plain open for ever.
+        let err = read_nofollow(&fifo).unwrap_err();
+        assert!(err.to_string().contains("not a regular file"), "{err}");
+        assert!(read_nofollow(dir.path()).is_err());
+        assert_eq!(read_nofollow(&dir.path().join("absent")).unwrap(), None);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `cargo bench --bench tunnel [-- PHASE...]` (phases: throughput, opens, latency, idle,
-//! flood; all by default; `--small` runs the flood at its reduced CI size): the data plane against direct TCP to the same upstream, in one run on this
+//! ratelimit, flood; all by default; `--small` runs the flood at its reduced CI size): the data plane against direct TCP to the same upstream, in one run on this
 //! machine. Runs the release `wss-panel panel` and `wss-panel proxy` as child processes on
 //! 127.0.0.1 and reports ratios (proxy ÷ direct), because absolute numbers on a shared machine
 //! move by ±40% between runs; direct, proxy and a bare splice relay (the ceiling, see
@@ -10,6 +10,7 @@
 mod ceiling;
 mod flood;
 mod peers;
+mod ratelimit;
 mod report;
 mod rig;
 
@@ -75,6 +76,9 @@ fn main() {
         report.idle = idle_rss(&rt, &rig);
     }
     report.print();
+    if phase("ratelimit") {
+        ratelimit::run(&rt, upstream);
+    }
     if phase("flood") {
         flood::run(&rt, upstream, if small { flood::SMALL } else { flood::FULL });
     }

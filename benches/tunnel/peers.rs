@@ -70,11 +70,11 @@ pub enum Route {
 }
 
 fn upgrade_head() -> String {
-    let basic = base64::engine::general_purpose::STANDARD.encode(format!(
-        "{}:{}",
-        crate::rig::USER,
-        crate::rig::PASSWORD
-    ));
+    upgrade_head_as(crate::rig::USER, crate::rig::PASSWORD)
+}
+
+fn upgrade_head_as(user: &str, password: &str) -> String {
+    let basic = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
     format!(
         "GET / HTTP/1.1\r\nHost: bench.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nProxy-Authorization: Basic {basic}\r\n\r\n"
     )
@@ -172,6 +172,42 @@ pub async fn push(route: Route, length: Duration) -> io::Result<(u64, Instant)> 
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no count from the sink"))??;
     Ok((u64::from_le_bytes(count), Instant::now()))
+}
+
+/// A tunnel for `user` in sink mode: what it writes is counted by the upstream.
+pub async fn open_sink_as(proxy: SocketAddr, user: &str, password: &str) -> io::Result<TcpStream> {
+    let mut s = TcpStream::connect(proxy).await?;
+    s.set_nodelay(true)?;
+    s.write_all(upgrade_head_as(user, password).as_bytes()).await?;
+    let head = tokio::time::timeout(IO_TIMEOUT, read_head(&mut s))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no answer to the upgrade"))??;
+    if !head.starts_with(b"HTTP/1.1 101") {
+        return Err(io::Error::other(format!("upgrade refused: {}", String::from_utf8_lossy(&head))));
+    }
+    s.write_all(&[SINK]).await?;
+    Ok(s)
+}
+
+/// Writes to a sink connection for `length`, half-closes, and returns the sink's count and
+/// how long from the first write until the sink had it all (bytes still buffered in the
+/// sockets at the deadline cross the proxy after it, at the same pace).
+pub async fn push_on(mut s: TcpStream, length: Duration) -> io::Result<(u64, Duration)> {
+    let start = Instant::now();
+    let chunk = vec![0x5au8; CHUNK_BYTES];
+    let deadline = Instant::now() + length;
+    while Instant::now() < deadline {
+        match tokio::time::timeout_at(deadline.into(), s.write_all(&chunk)).await {
+            Ok(r) => r?,
+            Err(_) => break,
+        }
+    }
+    s.shutdown().await?;
+    let mut count = [0u8; 8];
+    tokio::time::timeout(IO_TIMEOUT, s.read_exact(&mut count))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no count from the sink"))??;
+    Ok((u64::from_le_bytes(count), start.elapsed()))
 }
 
 /// Opens an echo connection and does one small round trip, so bytes have crossed both ways.

@@ -130,8 +130,14 @@ impl Rig {
 
     /// `POST /api/users` with the admin token: no rate limit, no connection limit.
     pub fn add_user(&self, name: &str, password: &str) {
-        let token = std::fs::read_to_string(self.dir.path().join("admin_token")).expect("admin token");
-        let body = json!({ "username": name, "password": password, "rate_kbps": 0, "max_connections": 0 });
+        self.add_user_limited(name, password, 0);
+    }
+
+    /// `add_user` with a rate limit of `rate_kbps` KiB/s (0: none).
+    pub fn add_user_limited(&self, name: &str, password: &str, rate_kbps: u32) {
+        let token = std::fs::read_to_string(self.dir.path().join("data/admin_token")).expect("admin token");
+        let body =
+            json!({ "username": name, "password": password, "rate_kbps": rate_kbps, "max_connections": 0 });
         let status = ureq::post(&format!("http://{}/api/users", self.panel_addr))
             .header("Authorization", &format!("Bearer {}", token.trim()))
             .send_json(body)

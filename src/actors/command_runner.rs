@@ -163,36 +163,90 @@ impl Handler<Run> for CommandRunner {
     }
 }
 
+/// One command outside the actor system (the node agent): the same argv, stdin and exit
+/// code rules as [`CommandRunner`], with [`DEFAULT_RUN_TIMEOUT`]. The recording backend
+/// does nothing and answers empty.
+pub async fn run_once(backend: &Backend, command: &SystemCommand) -> Result<CommandOutput, RunError> {
+    let Some((program, args)) = backend.argv(command) else {
+        return Ok(CommandOutput::default());
+    };
+    let result = spawn(program, args, command.stdin_payload(), DEFAULT_RUN_TIMEOUT).await;
+    if result.is_ok() && !matches!(command, SystemCommand::ListAccounts) {
+        tracing::info!(event = "SYSTEM_COMMAND", command = %command.describe());
+    }
+    result
+}
+
 async fn spawn(
     program: PathBuf,
     args: Vec<String>,
     stdin: Option<String>,
     timeout: Duration,
 ) -> Result<CommandOutput, RunError> {
-    use tokio::io::AsyncWriteExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let spawn_error =
         |e: std::io::Error| RunError::Spawn { program: path_arg(&program), detail: e.to_string() };
+    // Its own process group, so that a timeout ends the helper and whatever it started.
     let mut child = tokio::process::Command::new(&program)
         .args(&args)
         .stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .map_err(spawn_error)?;
+    let group = child.id().and_then(|id| i32::try_from(id).ok()).map(nix::unistd::Pid::from_raw);
+    let read_all = |pipe: Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>| {
+        tokio::spawn(async move {
+            let mut buf = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut buf).await;
+            }
+            String::from_utf8_lossy(&buf).into_owned()
+        })
+    };
+    let stdout = read_all(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = read_all(child.stderr.take().map(|p| Box::new(p) as _));
     if let (Some(payload), Some(mut pipe)) = (stdin, child.stdin.take()) {
         // If the helper exits without reading (it refused), its exit code says why.
         let _ = pipe.write_all(payload.as_bytes()).await;
     }
-    let output = tokio::time::timeout(timeout, child.wait_with_output())
-        .await
-        .map_err(|_| RunError::Timeout(timeout))?
-        .map_err(spawn_error)?;
-    classify(
-        output.status.code(),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        &String::from_utf8_lossy(&output.stderr),
-    )
+    let status = match tokio::time::timeout(timeout, child.wait()).await {
+        Ok(status) => status.map_err(spawn_error)?,
+        Err(_) => {
+            end_group(&mut child, group).await;
+            stdout.abort();
+            stderr.abort();
+            return Err(RunError::Timeout(timeout));
+        }
+    };
+    // A grandchild that outlives the helper may hold the pipes open: the reads are bounded too.
+    let (stdout, stderr) = tokio::time::timeout(PIPE_GRACE, async {
+        (stdout.await.unwrap_or_default(), stderr.await.unwrap_or_default())
+    })
+    .await
+    .unwrap_or_default();
+    classify(status.code(), stdout, &stderr)
+}
+
+/// How long the output of a helper that has exited may take to arrive.
+const PIPE_GRACE: Duration = Duration::from_secs(2);
+
+/// A helper past its timeout: SIGTERM to its group first (through `sudo`, which relays it to
+/// the helper it runs as root), SIGKILL to the group and the child after a grace period.
+async fn end_group(child: &mut tokio::process::Child, group: Option<nix::unistd::Pid>) {
+    use nix::sys::signal::{Signal, killpg};
+    if let Some(group) = group {
+        let _ = killpg(group, Signal::SIGTERM);
+    }
+    if tokio::time::timeout(PIPE_GRACE, child.wait()).await.is_err() {
+        let _ = child.start_kill();
+    }
+    if let Some(group) = group {
+        let _ = killpg(group, Signal::SIGKILL);
+    }
+    let _ = child.wait().await;
 }
 
 #[cfg(test)]

@@ -142,19 +142,26 @@ mod tests {
             left_active("ben", UserStatus::Exceeded),
         ]));
         let mut seen = Vec::new();
-        while seen.len() < 7 {
+        while seen.len() < 9 {
             seen.push(rx.recv().await.unwrap());
         }
+        let account = |name: &str| {
+            format!(
+                "proxy Account(AccountState {{ username: \"{name}\", crypt_hash: \"\", locked: true, shell: false, deleted: false }})"
+            )
+        };
         assert_eq!(
             seen,
             [
-                "system lock",
-                "system kill-user",
-                "proxy kick amy",
-                "system lock",
-                "system kill-user",
-                "proxy kick ben",
-                "ui UsersChanged",
+                "system lock".to_owned(),
+                "system kill-user".into(),
+                "proxy kick amy".into(),
+                account("amy"),
+                "system lock".into(),
+                "system kill-user".into(),
+                "proxy kick ben".into(),
+                account("ben"),
+                "ui UsersChanged".into(),
             ]
         );
         dispatcher.do_send(Publish(vec![Change::Hosts(vec![])]));

@@ -11,7 +11,8 @@
 //!   password, shell access, kill its processes); → `NodeHub`: `Broadcast` (kick,
 //!   update_limits, reset_traffic, delete); → `UiHub`: `Notify(users_changed)`.
 //!   `web::hosts` → `ChangeDispatcher`: `Publish(Change::Hosts)` (→ reload_hosts, hosts_changed).
-//! - `/ipc` sessions (`web::ws_ipc`) → `NodeHub`: `NodeConnected` / `NodeDisconnected`;
+//! - `/ipc` sessions (`web::ws_ipc`) → `NodeHub`: `NodeConnected` (with what the hello said)
+//!   / `NodeDisconnected`;
 //!   → `StatsAggregator`: `ApplyStatsReport` every second per node.
 //! - `StatsAggregator` → `UserRegistry`: `ApplyTraffic` once per tick (one transaction; a
 //!   user it pushes over quota is published as `Cause::Traffic`), `ReassertNotActive` for
@@ -22,6 +23,8 @@
 //! - `MaintenanceScheduler` → `UserRegistry`: `SettleAll` every interval (`Cause::Settled`).
 //! - `NodeHub` → node sessions: `ToNode` (the broadcasts above; the host list to a node that
 //!   connects); → `StatsAggregator`: `NodeGone`.
+//! - the Nodes view (`web::node_view`) → `NodeHub`: `ListNodeSessions`; → `StatsAggregator`:
+//!   `GetLiveView` (its `per_node` numbers).
 //! - `/internal/auth` → `StatsAggregator`: `GetConnectionsElsewhere`; → `UserRegistry`: `GetUser`.
 //! - web handlers → `CommandRunner`: `Run(SystemCommand)` for what is not a user change (IP
 //!   bans, service restarts, logs and status, ports). It answers with the helper's stdout or

@@ -15,8 +15,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
 pub const TICK: Duration = Duration::from_secs(1);
-/// A node that has not reported for this long no longer counts.
-pub const NODE_SILENCE_LIMIT: Duration = Duration::from_secs(10);
+/// A node that has not reported for this long no longer counts: reports come every second,
+/// so with the 1 s tick a vanished node stops counting within 10 s of its last report.
+pub const NODE_SILENCE_LIMIT: Duration = Duration::from_secs(8);
 
 /// One user's live numbers summed over all nodes.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -32,11 +33,25 @@ pub struct LiveUser {
     pub udp_datagrams_down: u64,
 }
 
+/// One node session's live numbers, from its latest report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LiveNode {
+    pub connections: u32,
+    /// Users with at least one tunnel on it.
+    pub users: u32,
+    pub speed_up_kbps: f64,
+    pub speed_down_kbps: f64,
+    /// What the node said of its own host in its latest report (older proxies: none).
+    pub health: Option<crate::wire::NodeHealth>,
+}
+
 /// The whole system right now: what the dashboard and the fuse look at.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct LiveView {
     pub users: BTreeMap<String, LiveUser>,
     pub nodes: Vec<String>,
+    /// By node session id.
+    pub per_node: BTreeMap<String, LiveNode>,
     pub speed_up_kbps: f64,
     pub speed_down_kbps: f64,
     pub connections: u32,
@@ -55,6 +70,16 @@ pub fn merge<'a>(reports: impl Iterator<Item = &'a StatsReport>) -> LiveView {
         view.guard.refused_per_ip += g.refused_per_ip;
         view.guard.shed += g.shed;
         view.guard.throttled += g.throttled;
+        let node = view.per_node.entry(report.node_id.clone()).or_default();
+        node.health = report.health.clone();
+        for s in report.users.values().filter(|s| s.connections > 0) {
+            node.connections += s.connections;
+            node.users += 1;
+        }
+        for s in report.users.values() {
+            node.speed_up_kbps += s.speed_up_kbps;
+            node.speed_down_kbps += s.speed_down_kbps;
+        }
         for (name, s) in &report.users {
             let u = view.users.entry(name.clone()).or_default();
             u.speed_up_kbps += s.speed_up_kbps;
@@ -116,6 +141,8 @@ pub struct StatsAggregator {
     pending: Vec<(String, TrafficBatch)>,
     subscribers: Vec<Recipient<LiveTick>>,
     flushing: bool,
+    /// Reports received since start; `metrics.stats_reports_settled` trails it.
+    received: u64,
 }
 
 impl StatsAggregator {
@@ -127,6 +154,7 @@ impl StatsAggregator {
             pending: Vec::new(),
             subscribers: Vec::new(),
             flushing: false,
+            received: 0,
         }
     }
 
@@ -159,11 +187,18 @@ impl StatsAggregator {
     }
 
     fn flush(&mut self, ctx: &mut Context<Self>) {
-        if self.pending.is_empty() || self.flushing {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.flushing {
+            return;
+        }
+        if self.pending.is_empty() {
+            self.metrics.stats_reports_settled.fetch_max(self.received, Relaxed);
             return;
         }
         self.flushing = true;
+        let upto = self.received;
         let batches = std::mem::take(&mut self.pending);
+        let count = batches.len() as u64;
         self.registry
             .send(ApplyTraffic { batches: batches.clone() })
             .into_actor(self)
@@ -172,9 +207,11 @@ impl StatsAggregator {
                 match result {
                     Ok(Ok(applied)) => {
                         act.acknowledge(applied.acks);
-                        use std::sync::atomic::Ordering::Relaxed;
+                        act.metrics.stats_reports_settled.fetch_max(upto, Relaxed);
                         act.metrics.bytes_up.fetch_add(applied.bytes_up, Relaxed);
                         act.metrics.bytes_down.fetch_add(applied.bytes_down, Relaxed);
+                        act.metrics.traffic_writes.fetch_add(1, Relaxed);
+                        act.metrics.traffic_batches.fetch_add(count, Relaxed);
                         for username in applied.exceeded {
                             tracing::info!(event = "USER_EXCEEDED", user = %username);
                         }
@@ -219,6 +256,7 @@ impl Handler<ApplyStatsReport> for StatsAggregator {
     type Result = ();
     fn handle(&mut self, msg: ApplyStatsReport, _: &mut Context<Self>) {
         let node_id = msg.report.node_id.clone();
+        self.received += 1;
         for s in msg.report.users.values() {
             self.metrics.udp_datagrams_up.fetch_add(s.udp_datagrams_up, std::sync::atomic::Ordering::Relaxed);
             self.metrics
@@ -314,5 +352,8 @@ mod tests {
         assert_eq!((u1.speed_up_kbps, u1.speed_down_kbps, u1.connections), (15.0, 2.0, 3));
         assert_eq!(u1.ips.len(), 2);
         assert_eq!((view.connections, view.speed_up_kbps), (4, 16.0));
+        let b = &view.per_node["b"];
+        assert_eq!((b.connections, b.users, b.speed_up_kbps, b.speed_down_kbps), (3, 2, 6.0, 2.0));
+        assert_eq!((view.per_node["a"].connections, view.per_node["a"].users), (1, 1));
     }
 }

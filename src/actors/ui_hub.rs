@@ -14,6 +14,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub const SYSTEM_EVERY: Duration = Duration::from_secs(5);
+/// How often the cheap watch (which ports listen, whether the store writes) is read: a
+/// change pushes the whole `system_update` at once, so that "sshd stopped listening" reaches
+/// the dashboard within about a second instead of at the next 5 s tick.
+pub const WATCH_EVERY: Duration = Duration::from_millis(500);
 /// At most one notice of a kind per interval (the last one is never lost): a batch action on
 /// a thousand users makes a few pushes, not a thousand page reloads.
 pub const NOTICE_EVERY: Duration = Duration::from_millis(250);
@@ -67,6 +71,9 @@ pub struct CloseSessions {
 /// Produces the `system_update` payload (CPU, memory, services, ...); given by the web layer.
 pub type Gather = Arc<dyn Fn() -> LocalBoxFuture<'static, serde_json::Value>>;
 
+/// A cheap fingerprint of what the dashboard's alerts depend on; given by the web layer.
+pub type Watch = Arc<dyn Fn() -> String>;
+
 /// The `live_update` message for one tick. Pure.
 pub fn live_json(view: &LiveView) -> String {
     let users: serde_json::Map<String, serde_json::Value> = view
@@ -96,6 +103,7 @@ pub fn live_json(view: &LiveView) -> String {
         "connections": view.connections,
         "udp_flows": view.udp_flows,
         "nodes": view.nodes,
+        "node_stats": view.per_node,
         "users": users,
         "ips": ips,
     })
@@ -105,14 +113,35 @@ pub fn live_json(view: &LiveView) -> String {
 pub struct UiHub {
     sessions: HashMap<u64, (Option<String>, Recipient<UiPush>)>,
     gather: Gather,
+    watch: Watch,
+    /// The watch's last value: a change triggers a `system_update` at once.
+    watched: String,
     /// When each kind of notice was last pushed, and the kinds held for a later push.
     noticed: HashMap<UiEvent, Instant>,
     held: HashSet<UiEvent>,
 }
 
 impl UiHub {
-    pub fn new(gather: Gather) -> Self {
-        UiHub { sessions: HashMap::new(), gather, noticed: HashMap::new(), held: HashSet::new() }
+    pub fn new(gather: Gather, watch: Watch) -> Self {
+        let watched = watch();
+        UiHub {
+            sessions: HashMap::new(),
+            gather,
+            watch,
+            watched,
+            noticed: HashMap::new(),
+            held: HashSet::new(),
+        }
+    }
+
+    /// Gathers the system status and pushes it to every socket.
+    fn push_system(&self, ctx: &mut Context<Self>) {
+        (self.gather)()
+            .into_actor(self)
+            .map(|payload, act, _| {
+                act.push(serde_json::json!({ "type": "system_update", "payload": payload }).to_string())
+            })
+            .spawn(ctx);
     }
 
     fn notice(&mut self, event: UiEvent) {
@@ -137,15 +166,21 @@ impl Actor for UiHub {
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.run_interval(SYSTEM_EVERY, |act, ctx| {
+            if !act.sessions.is_empty() {
+                act.push_system(ctx);
+            }
+        });
+        // Read only while someone watches: `/proc/net/tcp` grows with every connection on
+        // the host, and a panel nobody looks at has no reason to parse it twice a second.
+        ctx.run_interval(WATCH_EVERY, |act, ctx| {
             if act.sessions.is_empty() {
                 return;
             }
-            (act.gather)()
-                .into_actor(act)
-                .map(|payload, act, _| {
-                    act.push(serde_json::json!({ "type": "system_update", "payload": payload }).to_string())
-                })
-                .spawn(ctx);
+            let now = (act.watch)();
+            if now != act.watched {
+                act.watched = now;
+                act.push_system(ctx);
+            }
         });
     }
 }

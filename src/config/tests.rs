@@ -24,6 +24,8 @@ fn a_minimal_config_gets_the_original_defaults() {
     let tls = load_str(&format!(r#"{{{SECRET},"panel_tls":true,"panel_local_port":54320}}"#)).unwrap();
     assert_eq!(tls.panel_url, "http://127.0.0.1:54320");
     assert_eq!((c.max_header_lines, c.preauth_per_ip, c.preauth_global), (100, 128, 4096));
+    assert_eq!(c.handshake_timeout, std::time::Duration::from_secs(10));
+    assert_eq!(c.helper_timeout, std::time::Duration::from_secs(150));
     assert!(!format!("{c:?}").contains("0123456789abcdef"));
 }
 
@@ -50,6 +52,9 @@ fn bad_configs_are_refused_in_plain_english() {
         (&format!(r#"{{{SECRET},"panel_tls":true,"panel_local_port":54321}}"#), "other than panel_port"),
         (&format!(r#"{{{SECRET},"max_header_lines":0}}"#), "max_header_lines 0 is out of range"),
         (&format!(r#"{{{SECRET},"max_header_lines":5000}}"#), "max_header_lines 5000"),
+        (&format!(r#"{{{SECRET},"handshake_timeout_secs":0}}"#), "handshake_timeout_secs 0 is out of range"),
+        (&format!(r#"{{{SECRET},"handshake_timeout_secs":121}}"#), "handshake_timeout_secs 121"),
+        (&format!(r#"{{{SECRET},"helper_timeout_secs":0}}"#), "helper_timeout_secs 0 is out of range"),
         (&format!(r#"{{{SECRET},"preauth_per_ip":0}}"#), "preauth_per_ip 0 must be at least 1"),
         (
             &format!(r#"{{{SECRET},"preauth_global":10}}"#),
@@ -73,4 +78,21 @@ fn a_corrupt_config_is_left_untouched() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "{corrupt");
     assert!(Config::load(&dir.path().join("missing.json")).is_err());
     assert!(!dir.path().join("missing.json").exists());
+}
+
+#[test]
+fn the_stunnel_sshd_port_is_checked_only_when_written() {
+    // Configs from before the key (and `up`'s) keep starting, whatever their other ports.
+    let old = load_str(&format!(r#"{{{SECRET},"wss_http_port":2222}}"#)).unwrap();
+    assert_eq!(old.sshd_stunnel_port, DEFAULT_SSHD_STUNNEL_PORT);
+    let set = load_str(&format!(r#"{{{SECRET},"sshd_stunnel_port":8222}}"#)).unwrap();
+    assert_eq!(set.sshd_stunnel_port, 8222);
+    for (clash, other) in [(22, "internal_forward_port"), (444, "stunnel_port"), (54321, "panel_port")] {
+        let e = load_str(&format!(r#"{{{SECRET},"sshd_stunnel_port":{clash}}}"#)).unwrap_err().to_string();
+        assert!(e.contains(&format!("sshd_stunnel_port and {other} are both {clash}")), "{e}");
+    }
+    for bad in ["0", "70000"] {
+        let e = load_str(&format!(r#"{{{SECRET},"sshd_stunnel_port":{bad}}}"#)).unwrap_err().to_string();
+        assert!(e.contains("sshd_stunnel_port") && e.contains("1 to 65535"), "{e}");
+    }
 }

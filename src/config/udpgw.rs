@@ -1,6 +1,7 @@
 //! The UDPGW's limits in config.json (`udpgw_*` keys beside the original `udpgw_port`):
 //! defaults, ranges and plain-English errors. No I/O.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -21,6 +22,9 @@ pub struct RawUdpgw {
     pub udpgw_udp_mtu: Option<u32>,
     /// Where DNS-flagged queries find the resolver (default /etc/resolv.conf).
     pub udpgw_resolv_conf: Option<PathBuf>,
+    /// UDP services on this host's own addresses that tunnel users may reach (default none;
+    /// port 0 = every port of that address). DNS-flagged queries always reach the resolver.
+    pub udpgw_allow_local: Option<Vec<SocketAddr>>,
 }
 
 /// Validated UDPGW settings; `port` 0 = off.
@@ -34,6 +38,7 @@ pub struct UdpgwConfig {
     pub client_timeout: Duration,
     pub udp_mtu: usize,
     pub resolv_conf: PathBuf,
+    pub allow_local: Vec<SocketAddr>,
 }
 
 impl RawUdpgw {
@@ -72,6 +77,7 @@ impl RawUdpgw {
             client_timeout: Duration::from_secs(silence),
             udp_mtu: mtu as usize,
             resolv_conf: self.udpgw_resolv_conf.clone().unwrap_or_else(|| "/etc/resolv.conf".into()),
+            allow_local: self.udpgw_allow_local.clone().unwrap_or_default(),
         })
     }
 }

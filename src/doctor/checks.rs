@@ -3,7 +3,7 @@
 //! proxies), then the file checks in [`super::files`]. Each runs a read-only tool or request; a
 //! missing tool is reported, not skipped silently.
 
-use super::files::{clock, sshd_config, store, sudo_helper, sudoers, tls_cert};
+use super::files::{clock, config_dir, sshd_config, store, sudo_helper, sudoers, tls_cert};
 use super::probe::{one_line, run};
 use super::{Check, DoctorArgs};
 use crate::config::{CommandBackend, Config};
@@ -41,12 +41,15 @@ pub fn all(config_path: &Path, args: &DoctorArgs) -> Vec<Check> {
     checks.push(sudoers(&config, &args.sudoers_file));
     if config.command_backend == CommandBackend::Sudo {
         checks.push(sudo_helper());
+        checks.push(config_dir(&config));
     }
     checks.push(sshd_config("sshd config", &args.sshd_config, "ssh"));
     checks.push(sshd_config("sshd_stunnel config", &args.sshd_stunnel_config, "sshd_stunnel"));
     checks.push(super::tunnel_guard::tunnel_guard(&config));
+    checks.push(super::udpgw::udpgw_dns(&config));
     checks.push(tls_cert(&config));
     checks.push(store(&config));
+    checks.push(super::files::store_disk(&config));
     checks.push(clock());
     checks
 }

@@ -47,6 +47,23 @@ pub fn installed_panel_user(path: &Path) -> Result<String, String> {
     Ok(user.to_owned())
 }
 
+/// Installed, `/etc/wss-panel` and config.json are root's alone (the panel reads them through
+/// its group): root trusts config.json only then, and the panel can set ports only through
+/// the helper's `set-ports`, which insists on it.
+pub fn config_dir(config: &Config) -> Check {
+    let dir = config.config_dir();
+    let checked = crate::secure_files::check_root_only(&dir, true)
+        .and_then(|()| crate::secure_files::check_root_only(&config.path, false));
+    match checked {
+        Ok(()) => Check::ok("config dir", format!("{} and config.json are root's alone", dir.display())),
+        Err(e) => Check::problem(
+            "config dir",
+            e.to_string(),
+            "re-run install.sh (it hands the directory to root; the panel's own files live in its data dir)",
+        ),
+    }
+}
+
 pub fn sudoers(config: &Config, file: &Path) -> Check {
     // The rule is compared with root's own record of the panel account when there is one.
     let user =
@@ -198,6 +215,34 @@ pub fn store(config: &Config) -> Check {
     }
 }
 
+/// Room left on the filesystem that holds the store: when it is full the panel saves
+/// nothing (changes refused with 507, traffic held by the proxies until space returns).
+pub fn store_disk(config: &Config) -> Check {
+    let dir = &config.data_dir;
+    match crate::store::health::space_under(dir) {
+        Ok((total, available)) => judge_store_disk(dir, total, available),
+        Err(e) => {
+            Check::problem("store disk", format!("{}: {e}", dir.display()), "check that the data dir exists")
+        }
+    }
+}
+
+fn judge_store_disk(dir: &Path, total: u64, available: u64) -> Check {
+    let mib = available / (1024 * 1024);
+    if !crate::store::health::space_is_low(total, available) {
+        Check::ok("store disk", format!("{mib} MiB free under {}", dir.display()))
+    } else {
+        Check::problem(
+            "store disk",
+            format!("only {mib} MiB free under {}: the store cannot save once it is full", dir.display()),
+            format!(
+                "free space (df -h {0}; sudo journalctl --vacuum-size=200M; old backups in {0}/backups)",
+                dir.display()
+            ),
+        )
+    }
+}
+
 pub fn clock() -> Check {
     let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     if now < CLOCK_FLOOR_UNIX {
@@ -215,4 +260,21 @@ pub fn clock() -> Check {
         return Check::problem("clock", "not synchronized with NTP", "timedatectl set-ntp true");
     }
     Check::ok("clock", "sane")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_store_disk_is_a_problem_below_the_floor_with_the_fix() {
+        let dir = Path::new("/var/lib/wss-panel");
+        let mib = 1024 * 1024;
+        assert!(judge_store_disk(dir, 20_000 * mib, 64 * mib).ok);
+        let low = judge_store_disk(dir, 20_000 * mib, 64 * mib - 1);
+        assert!(
+            !low.ok && low.detail.contains("63 MiB") && low.fix.contains("df -h /var/lib/wss-panel"),
+            "{low:?}"
+        );
+    }
 }

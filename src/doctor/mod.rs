@@ -2,13 +2,14 @@
 //! check gives one line, `OK` or `PROBLEM` with the fix an operator would type; `--json` for
 //! machines; exit code 0 only if every check passed. Read-only: it never changes anything.
 //!
-//! The checks live in [`checks`], [`files`] and [`tunnel_guard`] (they run tools and open
+//! The checks live in [`checks`], [`files`], [`tunnel_guard`] and [`udpgw`] (they run tools and open
 //! sockets); this file holds the report model and its two renderings (no I/O).
 
 pub mod checks;
 pub mod files;
 mod probe;
 pub mod tunnel_guard;
+pub mod udpgw;
 
 use serde::Serialize;
 use std::path::PathBuf;

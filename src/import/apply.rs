@@ -125,6 +125,13 @@ mod tests {
             require_auth_header: true,
             allow_shell: false,
             note: String::new(),
+            quota_reset: Default::default(),
+            quota_reset_day: 0,
+            period_started: None,
+            period_base_bytes: 0,
+            expire_after_first_use_days: None,
+            first_used_at: None,
+            crypt_hash: String::new(),
         };
         // A later run: an unreadable created_at became that run's time; since the first run the
         // user was settled and has used traffic.

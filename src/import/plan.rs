@@ -160,6 +160,13 @@ fn user(row: &UserRow, now: i64, notes: &mut Vec<String>) -> Result<User, String
         require_auth_header: row.require_auth_header.is_none_or(|v| v != 0.0),
         allow_shell: row.allow_shell.is_some_and(|v| v != 0.0),
         note: String::new(),
+        quota_reset: Default::default(),
+        quota_reset_day: 0,
+        period_started: None,
+        period_base_bytes: 0,
+        expire_after_first_use_days: None,
+        first_used_at: None,
+        crypt_hash: String::new(),
     })
 }
 

@@ -34,7 +34,8 @@ pub fn credentials(head: &Head) -> Result<(String, Option<String>), &'static str
     }
 }
 
-/// Cache first (same user and password, under a minute old), then the throttle, then the
+/// Cache first (same user and password, under a minute old; for users with
+/// `max_connections` only while the panel cannot answer), then the throttle, then the
 /// panel. When the panel is unreachable and nothing is cached: 503.
 pub async fn authorize(
     proxy: &Proxy,
@@ -43,24 +44,31 @@ pub async fn authorize(
     password: Option<&str>,
 ) -> Result<(UserLimits, u32), &'static str> {
     let now = Instant::now();
-    if let Some(password) = password
-        && let Some(hit) = proxy.node.cached_verdict(user, password, now)
-    {
-        return Ok(hit);
+    let cached = password.and_then(|p| proxy.node.cached_verdict(user, p, now));
+    match cached {
+        // The user's tunnels on other nodes change every second: a cached count would let a
+        // third tunnel in (stale low) or refuse one for a minute (stale high). So a user with
+        // `max_connections` asks the panel (which skips bcrypt for a recent password) and
+        // the cached verdict serves only while the panel cannot answer.
+        Some(hit) if hit.0.max_connections == 0 => return Ok(hit),
+        Some(_) => {}
+        None => {
+            // A name no account can have is refused here; it still counts against the address.
+            let valid_name = crate::domain::is_valid_username_shape(user);
+            if let Err(t) = proxy.throttle().begin(peer, valid_name.then_some(user), now) {
+                log_throttled(t);
+                return Err(THROTTLED_STATUS);
+            }
+            if !valid_name {
+                tracing::warn!(event = "AUTH_FAILED", reason = "impossible username");
+                return Err("401 Unauthorized");
+            }
+        }
     }
-    // A name no account can have is refused here; it still counts against the address.
-    let valid_name = crate::domain::is_valid_username_shape(user);
-    if let Err(t) = proxy.throttle().begin(peer, valid_name.then_some(user), now) {
-        log_throttled(t);
-        return Err(THROTTLED_STATUS);
-    }
-    if !valid_name {
-        tracing::warn!(event = "AUTH_FAILED", reason = "impossible username");
-        return Err("401 Unauthorized");
-    }
-    let verdict = match proxy.panel.authorize(user, password, &proxy.node.node_id).await {
-        Ok(v) => v,
-        Err(e) => {
+    let verdict = match (proxy.panel.authorize(user, password, &proxy.node.node_id).await, cached) {
+        (Ok(v), _) => v,
+        (Err(_), Some(hit)) => return Ok(hit),
+        (Err(e), None) => {
             // A busy panel proves nothing about the password, but the address keeps the
             // attempt: otherwise a flood that keeps the panel busy would never be throttled.
             match e {

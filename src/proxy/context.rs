@@ -15,6 +15,8 @@ pub struct Proxy {
     pub upstream: SocketAddr,
     /// Header lines one request head may have.
     pub max_header_lines: usize,
+    /// From accept to the `101` (TLS handshake included); then the connection is closed.
+    pub handshake_timeout: std::time::Duration,
     pub admission: Arc<Admission>,
     pub throttle: Mutex<AuthThrottle>,
 }

@@ -37,9 +37,6 @@ pub const DEFAULT_MAX_HEADER_LINES: usize = 100;
 /// handful; the cap bounds the work an unauthenticated client can ask for.
 pub const MAX_DUMMY_HEADS: usize = 32;
 
-/// The client's SSH identification string starts with this (RFC 4253 §4.2).
-const SSH_BANNER: &[u8] = b"SSH-";
-
 /// Outcome of parsing a possibly incomplete buffer (as `httparse::Status`):
 /// needing more bytes is not an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,10 +1,18 @@
 //! The proxy's line to the panel: a WebSocket client on `/ipc` (tokio-tungstenite) that
 //! sends one `StatsReport` a second and carries out the panel's commands. Reconnects with
 //! back-off; traffic batches stay pending until acknowledged, so a panel restart neither
-//! loses nor double-counts a byte.
+//! loses nor double-counts a byte. An enrolled node's account messages also go to its
+//! [`AccountSpool`] for the node agent.
 
+use super::account_spool::AccountSpool;
 use super::state::NodeState;
-use crate::wire::{GuardStats, NODE_HEADER, PanelToProxy, ProxyToPanel, SECRET_HEADER};
+use crate::config::PanelCredential;
+use crate::pinned_tls::Fingerprint;
+use crate::wire::{
+    GuardStats, NODE_HEADER, NODE_NAME_HEADER, NODE_RELEASE_HEADER, NODE_SECRET_HEADER, NODE_STARTED_HEADER,
+    NodeHealth, PROTOCOL_HEADER, PROTOCOL_VERSION, PanelToProxy, ProxyToPanel, SECRET_HEADER,
+    protocol_compatible,
+};
 use futures_util::{SinkExt, StreamExt};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -20,8 +28,16 @@ const FINAL_ACK_WAIT: Duration = Duration::from_secs(2);
 /// Why the line to the panel failed; each says which side it was.
 #[derive(Debug, thiserror::Error)]
 pub enum IpcError {
-    #[error("Unauthorized: the panel refused the internal secret")]
+    #[error(
+        "Unauthorized: the panel refused this proxy's secret (internal_api_secret, or node_secret: revoked?)"
+    )]
     Unauthorized,
+    #[error(
+        "the panel speaks /ipc protocol {panel}, this proxy {PROTOCOL_VERSION}: releases more than one apart; upgrade the older side"
+    )]
+    Incompatible { panel: String },
+    #[error("TLS to the panel failed: {0}")]
+    Tls(std::io::Error),
     #[error("{0} is not a valid header value")]
     BadHeader(&'static str),
     #[error("bad panel URL: {0}")]
@@ -38,29 +54,41 @@ pub enum IpcError {
     Encode(#[from] serde_json::Error),
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+/// The socket under the WebSocket: plain TCP (loopback) or TLS pinned to the panel.
+pub trait PanelStream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send> PanelStream for T {}
 
-/// Where a report's [`GuardStats`] come from (the proxy's admission caps and auth throttle).
-pub type GuardSource = Arc<dyn Fn() -> GuardStats + Send + Sync>;
+type Ws = tokio_tungstenite::WebSocketStream<Box<dyn PanelStream>>;
+
+/// Where the panel is and how this proxy proves itself to it.
+pub struct PanelLink {
+    /// `http://` (loopback) or `https://` (pinned to `pin`).
+    pub url: String,
+    pub credential: PanelCredential,
+    pub pin: Option<Fingerprint>,
+    /// Where the panel's account messages go (enrolled nodes); `None`: ignored.
+    pub accounts: Option<Arc<AccountSpool>>,
+}
+
+/// What a report carries besides the node's counters: its [`GuardStats`] (the proxy's
+/// admission caps and auth throttle) and its health (`proxy::health`).
+pub type GuardSource = Arc<dyn Fn() -> (GuardStats, Option<NodeHealth>) + Send + Sync>;
 
 /// Runs until `stop`; then sends a last report and waits briefly for its acknowledgement.
-pub async fn run(
-    node: Arc<NodeState>,
-    guard: GuardSource,
-    panel_url: String,
-    secret: String,
-    stop: CancellationToken,
-) {
-    let url = format!("{}/ipc", panel_url.trim_end_matches('/').replacen("http", "ws", 1));
+pub async fn run(node: Arc<NodeState>, guard: GuardSource, link: PanelLink, stop: CancellationToken) {
+    let url = format!("{}/ipc", link.url.trim_end_matches('/').replacen("http", "ws", 1));
     let mut backoff = Duration::from_millis(500);
     while !stop.is_cancelled() {
-        match connect(&url, &secret, &node.node_id).await {
+        match connect(&url, &link, &node).await {
             Ok(ws) => {
                 tracing::info!(event = "IPC_CONNECTED", %url);
                 backoff = Duration::from_millis(500);
-                if let Err(e) = session(ws, &node, &guard, &stop).await {
+                if let Err(e) = session(ws, &node, link.accounts.as_deref(), &guard, &stop).await {
                     tracing::warn!(event = "IPC_WSC", "[IPC_WSC] connection lost: {e}");
                 }
+            }
+            Err(e @ IpcError::Incompatible { .. }) => {
+                tracing::error!(event = "NODE_REFUSED", %url, "{e}")
             }
             Err(e) => tracing::warn!(event = "IPC_WSC", "[IPC_WSC] {url}: {e}"),
         }
@@ -72,24 +100,72 @@ pub async fn run(
     }
 }
 
-async fn connect(url: &str, secret: &str, node_id: &str) -> Result<Ws, IpcError> {
+async fn connect(url: &str, link: &PanelLink, node: &NodeState) -> Result<Ws, IpcError> {
     let mut request = url.into_client_request().map_err(IpcError::BadUrl)?;
     let headers = request.headers_mut();
-    headers.insert(SECRET_HEADER, secret.parse().map_err(|_| IpcError::BadHeader("internal secret"))?);
-    headers.insert(NODE_HEADER, node_id.parse().map_err(|_| IpcError::BadHeader("node id"))?);
-    let connecting = tokio_tungstenite::connect_async(request);
-    match tokio::time::timeout(Duration::from_secs(5), connecting).await {
-        Ok(Ok((ws, _))) => Ok(ws),
-        Ok(Err(tungstenite::Error::Http(r))) if r.status() == 401 => Err(IpcError::Unauthorized),
-        Ok(Err(e)) => Err(IpcError::Connect(e)),
-        Err(_) => Err(IpcError::ConnectTimeout),
+    let value = |v: &str, what| v.parse().map_err(|_| IpcError::BadHeader(what));
+    match &link.credential {
+        PanelCredential::Internal(secret) => {
+            headers.insert(SECRET_HEADER, value(secret, "internal secret")?);
+        }
+        PanelCredential::Node { name, secret } => {
+            headers.insert(NODE_NAME_HEADER, value(name, "node name")?);
+            headers.insert(NODE_SECRET_HEADER, value(secret, "node secret")?);
+        }
     }
+    headers.insert(NODE_HEADER, value(&node.node_id, "node id")?);
+    headers.insert(PROTOCOL_HEADER, PROTOCOL_VERSION.into());
+    headers.insert(NODE_RELEASE_HEADER, value(env!("CARGO_PKG_VERSION"), "release")?);
+    headers.insert(NODE_STARTED_HEADER, node.started_unix.into());
+    let connecting = async {
+        let stream = open_stream(&request, link.pin).await?;
+        let panel_version = |headers: &tungstenite::http::HeaderMap| {
+            headers.get(PROTOCOL_HEADER).map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        };
+        match tokio_tungstenite::client_async(request, stream).await {
+            Ok((ws, answer)) => match panel_version(answer.headers()) {
+                // A panel from before the hello sends none: one version apart by definition.
+                None => Ok(ws),
+                Some(v) if v.trim().parse().is_ok_and(protocol_compatible) => Ok(ws),
+                Some(panel) => Err(IpcError::Incompatible { panel }),
+            },
+            Err(tungstenite::Error::Http(r)) if r.status() == 401 => Err(IpcError::Unauthorized),
+            Err(tungstenite::Error::Http(r)) if r.status() == 426 => Err(IpcError::Incompatible {
+                panel: panel_version(r.headers()).unwrap_or_else(|| "?".into()),
+            }),
+            Err(e) => Err(IpcError::Connect(e)),
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(5), connecting).await.unwrap_or(Err(IpcError::ConnectTimeout))
+}
+
+/// TCP to the panel, then TLS pinned to `pin` for `wss://` (no pin: no TLS, refused).
+async fn open_stream(
+    request: &tungstenite::handshake::client::Request,
+    pin: Option<Fingerprint>,
+) -> Result<Box<dyn PanelStream>, IpcError> {
+    let uri = request.uri();
+    let host = uri.host().unwrap_or_default().to_owned();
+    let tls = uri.scheme_str() == Some("wss");
+    let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+    let tcp = tokio::net::TcpStream::connect((host.trim_start_matches('[').trim_end_matches(']'), port))
+        .await
+        .map_err(|e| IpcError::Connect(e.into()))?;
+    tcp.set_nodelay(true).map_err(|e| IpcError::Connect(e.into()))?;
+    if !tls {
+        return Ok(Box::new(tcp));
+    }
+    let pin = pin.ok_or_else(|| IpcError::Tls(std::io::Error::other("wss:// without panel_cert_sha256")))?;
+    let name = crate::pinned_tls::server_name(&host).map_err(|e| IpcError::Tls(std::io::Error::other(e)))?;
+    let connector = tokio_rustls::TlsConnector::from(crate::pinned_tls::client_config(pin));
+    Ok(Box::new(connector.connect(name, tcp).await.map_err(IpcError::Tls)?))
 }
 
 /// One connected session: report every second, apply commands as they come.
 async fn session(
     ws: Ws,
     node: &NodeState,
+    spool: Option<&AccountSpool>,
     guard: &GuardSource,
     stop: &CancellationToken,
 ) -> Result<(), IpcError> {
@@ -100,7 +176,7 @@ async fn session(
         tokio::select! {
             _ = ticker.tick() => send_report(&mut sink, node, guard).await?,
             msg = stream.next() => match msg {
-                Some(Ok(Message::Text(text))) => apply(node, &text),
+                Some(Ok(Message::Text(text))) => apply(node, spool, &text),
                 Some(Ok(Message::Close(_))) | None => return Err(IpcError::ClosedByPanel),
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(e.into()),
@@ -110,7 +186,7 @@ async fn session(
                 let deadline = Instant::now() + FINAL_ACK_WAIT;
                 while node.has_pending_batches() && Instant::now() < deadline {
                     match tokio::time::timeout_at(deadline.into(), stream.next()).await {
-                        Ok(Some(Ok(Message::Text(text)))) => apply(node, &text),
+                        Ok(Some(Ok(Message::Text(text)))) => apply(node, spool, &text),
                         Ok(Some(Ok(_))) => {}
                         _ => break,
                     }
@@ -127,16 +203,23 @@ where
     S: futures_util::Sink<Message, Error = tungstenite::Error> + Unpin,
 {
     let mut report = node.tick(Instant::now());
-    report.guard = guard();
+    (report.guard, report.health) = guard();
     let text = serde_json::to_string(&ProxyToPanel::StatsUpdate(report))?;
     Ok(sink.send(Message::Text(text.into())).await?)
 }
 
-fn apply(node: &NodeState, text: &str) {
+fn apply(node: &NodeState, spool: Option<&AccountSpool>, text: &str) {
     match serde_json::from_str::<PanelToProxy>(text) {
         Ok(command) => {
-            if !matches!(command, PanelToProxy::Ack { .. }) {
-                tracing::info!(event = "IPC_COMMAND", ?command);
+            match &command {
+                PanelToProxy::Ack { .. } => {}
+                PanelToProxy::Reconcile { accounts } => {
+                    tracing::info!(event = "IPC_COMMAND", action = "reconcile", accounts = accounts.len())
+                }
+                _ => tracing::info!(event = "IPC_COMMAND", ?command),
+            }
+            if let Some(spool) = spool {
+                spool.apply(&command);
             }
             node.apply(command);
         }

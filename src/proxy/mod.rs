@@ -11,11 +11,13 @@
 //! Linux), [`listener`] (accept loops), [`panel_client`] (auth), [`ipc`] (reports and commands),
 //! [`tls`], [`udpgw`] (the built-in UDPGW on loopback).
 
+pub mod account_spool;
 pub mod admission;
 pub mod auth;
 pub mod batches;
 pub mod context;
 pub mod handshake;
+pub mod health;
 pub mod ipc;
 pub mod listener;
 pub mod meter;
@@ -81,6 +83,7 @@ pub fn node_id(name: &str) -> String {
 /// Serves until `stop` is cancelled, then drains: stops accepting, sends the last report,
 /// and gives live tunnels up to `SHUTDOWN_GRACE`.
 pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) -> anyhow::Result<()> {
+    let cert = listeners.tls.is_some().then(|| config.tls_cert.clone());
     let tls = match &listeners.tls {
         Some(_) => Some(tls::acceptor(&config.tls_cert, &config.tls_key)?),
         None => None,
@@ -89,16 +92,23 @@ pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) 
     let upstream = SocketAddr::new(config.forward_host, config.internal_forward_port);
     let proxy = Arc::new(Proxy {
         node: node.clone(),
-        panel: panel_client::PanelClient::new(&config.panel_url, &config.internal_api_secret),
+        panel: panel_client::PanelClient::new(
+            &config.panel_url,
+            config.panel_credential(),
+            config.panel_cert_sha256,
+        ),
         upstream,
         max_header_lines: config.max_header_lines,
+        handshake_timeout: config.handshake_timeout,
         admission: admission::Admission::new(config.preauth_per_ip, config.preauth_global),
         throttle: Default::default(),
     });
     let http_addr = listeners.http.local_addr()?;
     let tls_addr = listeners.tls.as_ref().map(|l| l.local_addr()).transpose()?;
-    tracing::info!(event = "PROXY_LISTENING", http = %http_addr, tls = ?tls_addr, node = %node.node_id, upstream = %upstream);
+    let cap = connection_slots();
+    tracing::info!(event = "PROXY_LISTENING", connections = cap, http = %http_addr, tls = ?tls_addr, node = %node.node_id, upstream = %upstream);
     let tasks = TaskTracker::new();
+    let slots = Arc::new(tokio::sync::Semaphore::new(cap));
     let accept_stop = stop.child_token();
     let _udpgw = udpgw::start(&config.udpgw, node.clone(), accept_stop.clone());
     let mut loops = vec![tokio::spawn(listener::serve(
@@ -106,6 +116,7 @@ pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) 
         None,
         proxy.clone(),
         tasks.clone(),
+        slots.clone(),
         accept_stop.clone(),
     ))];
     if let (Some(l), Some(acceptor)) = (listeners.tls, tls) {
@@ -114,30 +125,64 @@ pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) 
             Some(acceptor),
             proxy.clone(),
             tasks.clone(),
+            slots.clone(),
             accept_stop.clone(),
         )));
     }
     tokio::spawn(log_guard_stats(proxy.clone(), accept_stop.clone()));
     let ipc_stop = CancellationToken::new();
     let guard_of = proxy.clone();
+    let health = health::HealthProbe::new(
+        (config.forward_host, config.internal_forward_port),
+        config.udpgw.port,
+        cert,
+    );
     let ipc = tokio::spawn(ipc::run(
         node.clone(),
-        Arc::new(move || guard_stats(&guard_of)),
-        config.panel_url.clone(),
-        config.internal_api_secret.clone(),
+        Arc::new(move || (guard_stats(&guard_of), Some(health.current(std::time::Instant::now())))),
+        ipc::PanelLink {
+            url: config.panel_url.clone(),
+            credential: config.panel_credential(),
+            pin: config.panel_cert_sha256,
+            accounts: match config.panel_credential() {
+                crate::config::PanelCredential::Node { .. } => {
+                    Some(Arc::new(account_spool::AccountSpool::new(config.account_spool_path())))
+                }
+                crate::config::PanelCredential::Internal(_) => None,
+            },
+        },
         ipc_stop.clone(),
     ));
     stop.cancelled().await;
-    tracing::info!(event = "PROXY_STOPPING", tunnels = tasks.len());
+    // The accept loops own the listeners: once they have returned, nothing new gets in, and
+    // only then is the stop announced.
     for l in loops {
         let _ = l.await;
     }
+    tracing::info!(event = "PROXY_STOPPING", tunnels = tasks.len());
     tasks.close();
     let _ = tokio::time::timeout(SHUTDOWN_GRACE, tasks.wait()).await;
     ipc_stop.cancel();
     let _ = ipc.await;
     tracing::info!(event = "PROXY_STOPPED", unreported_bytes = node.unacknowledged_bytes());
     Ok(())
+}
+
+/// File descriptors kept out of the connection cap: listeners, the panel connections, the
+/// UDPGW's sockets, resolv.conf.
+const FD_RESERVE: u64 = 64;
+
+/// Client connections served at once: a tunnel takes two fds (client and sshd), and
+/// `FD_RESERVE` stay free. The soft fd limit is raised to the hard one first (the unit sets
+/// both to 262,144; a shell's soft 1,024 would otherwise cap a hand-started proxy).
+fn connection_slots() -> usize {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let soft = match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if hard > soft && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() => hard,
+        Ok((soft, _)) => soft,
+        Err(_) => 1024,
+    };
+    (soft.saturating_sub(FD_RESERVE) / 2).clamp(16, tokio::sync::Semaphore::MAX_PERMITS as u64) as usize
 }
 
 /// How often the pre-auth counters are logged (only when they changed).

@@ -2,7 +2,11 @@
 //! hashes passwords. The HTTP call is blocking (ureq, pooled keep-alive connections) and runs
 //! on tokio's blocking pool; warm verdicts come from the node's cache and never get here.
 
-use crate::wire::{AuthRequest, SECRET_HEADER, TunnelAuth, TunnelVerdict};
+use crate::config::PanelCredential;
+use crate::pinned_tls::Fingerprint;
+use crate::wire::{
+    AuthRequest, NODE_NAME_HEADER, NODE_SECRET_HEADER, SECRET_HEADER, TunnelAuth, TunnelVerdict,
+};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +16,7 @@ const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
 pub enum PanelError {
     #[error("panel unreachable: {0}")]
     Unreachable(String),
-    #[error("panel refused the internal secret (401): check internal_api_secret on both sides")]
+    #[error("panel refused this proxy's secret (401): check internal_api_secret, or node_secret (revoked?)")]
     BadSecret,
     #[error("panel answered HTTP {0}")]
     Status(u16),
@@ -26,18 +30,22 @@ pub struct PanelClient {
 struct Inner {
     agent: ureq::Agent,
     auth_url: String,
-    secret: String,
+    credential: PanelCredential,
 }
 
 impl PanelClient {
-    pub fn new(panel_url: &str, secret: &str) -> Self {
-        let agent = ureq::Agent::config_builder()
+    /// With `pin`, `https://` trusts only that certificate (a remote node).
+    pub fn new(panel_url: &str, credential: PanelCredential, pin: Option<Fingerprint>) -> Self {
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(AUTH_TIMEOUT))
-            .build()
-            .into();
+            .build();
+        let agent = match pin {
+            Some(pin) => crate::pinned_tls::ureq_agent(pin, config),
+            None => config.into(),
+        };
         let auth_url = format!("{}/internal/auth", panel_url.trim_end_matches('/'));
-        PanelClient { inner: Arc::new(Inner { agent, auth_url, secret: secret.to_owned() }) }
+        PanelClient { inner: Arc::new(Inner { agent, auth_url, credential }) }
     }
 
     pub async fn authorize(
@@ -59,12 +67,14 @@ impl PanelClient {
 
 impl Inner {
     fn post(&self, body: &TunnelAuth) -> Result<TunnelVerdict, PanelError> {
-        let mut response = self
-            .agent
-            .post(&self.auth_url)
-            .header(SECRET_HEADER, &self.secret)
-            .send_json(body)
-            .map_err(|e| PanelError::Unreachable(e.to_string()))?;
+        let request = self.agent.post(&self.auth_url);
+        let request = match &self.credential {
+            PanelCredential::Internal(secret) => request.header(SECRET_HEADER, secret),
+            PanelCredential::Node { name, secret } => {
+                request.header(NODE_NAME_HEADER, name).header(NODE_SECRET_HEADER, secret)
+            }
+        };
+        let mut response = request.send_json(body).map_err(|e| PanelError::Unreachable(e.to_string()))?;
         match response.status().as_u16() {
             200 => response.body_mut().read_json().map_err(|e| PanelError::Unreachable(e.to_string())),
             401 => Err(PanelError::BadSecret),

@@ -27,8 +27,6 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tracing::Instrument;
 
-/// The whole pre-101 phase must finish within this.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 const UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 const KEEPALIVE_IDLE: Duration = Duration::from_secs(60);
 
@@ -36,11 +34,24 @@ const RESPONSE_200: &[u8] = b"HTTP/1.1 200 OK\r\n\r\n";
 const RESPONSE_101: &[u8] =
     b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
 
-/// Serves one accepted connection; never panics, logs how it ended.
-pub async fn serve<S: Stream>(proxy: Arc<Proxy>, client: S, peer: SocketAddr, ticket: Ticket) {
+/// Serves one accepted connection; never panics, logs how it ended. The pre-101 phase
+/// (request heads and auth) ends at `deadline`, set at accept.
+pub async fn serve<S: Stream>(
+    proxy: Arc<Proxy>,
+    client: S,
+    peer: SocketAddr,
+    ticket: Ticket,
+    deadline: tokio::time::Instant,
+) {
     let span = tracing::info_span!("conn", %peer, user = tracing::field::Empty);
     async move {
-        if let Err(e) = run(&proxy, client, peer, ticket).await {
+        // Each phase in an allocation of its own size that ends with it: an idle tunnel
+        // holds what the relay needs, not room for the handshake, the head and the auth call.
+        let relay = match Box::pin(open(&proxy, client, peer, ticket, deadline)).await {
+            Ok(opened) => Box::pin(relay(&proxy, opened)),
+            Err(e) => return e.log(),
+        };
+        if let Err(e) = relay.await {
             e.log();
         }
     }
@@ -48,14 +59,26 @@ pub async fn serve<S: Stream>(proxy: Arc<Proxy>, client: S, peer: SocketAddr, ti
     .await
 }
 
-async fn run<S: Stream>(
+/// An authorized tunnel whose `101` has been sent: what the relay phase takes over.
+struct Opened<S> {
+    client: S,
+    upstream: TcpStream,
+    /// Bytes the client sent after its upgrade head.
+    rest: Vec<u8>,
+    entry: Arc<super::state::UserEntry>,
+    guard: super::state::TunnelGuard,
+}
+
+/// Up to the `101`: heads, auth, limits, the upstream connect.
+async fn open<S: Stream>(
     proxy: &Proxy,
     mut client: S,
     peer: SocketAddr,
     ticket: Ticket,
-) -> Result<(), SessionError> {
+    deadline: tokio::time::Instant,
+) -> Result<Opened<S>, SessionError> {
     let shed = ticket.shed_signal();
-    let pre_auth = tokio::time::timeout(HANDSHAKE_TIMEOUT, pre_auth(proxy, &mut client, peer));
+    let pre_auth = tokio::time::timeout_at(deadline, pre_auth(proxy, &mut client, peer));
     let authorized = tokio::select! {
         r = pre_auth => r.map_err(|_| SessionError::client("no upgrade request before the deadline"))?,
         _ = shed.cancelled() => {
@@ -68,7 +91,7 @@ async fn run<S: Stream>(
     };
     let (user, limits, elsewhere, rest) = match authorized {
         Ok(a) => a,
-        Err(Refusal::Status(status)) => return refuse(&mut client, status).await,
+        Err(Refusal::Status(status)) => return Err(refuse(&mut client, status).await),
         Err(Refusal::Session(e)) => return Err(e),
     };
     // Authenticated: the slot goes to the next unauthenticated connection.
@@ -78,18 +101,24 @@ async fn run<S: Stream>(
         Ok(g) => g,
         Err(e) => {
             tracing::warn!(event = "REJECTED_CONCURRENCY", live = e.live, max = e.max);
-            return refuse(&mut client, "429 Too Many Connections").await;
+            return Err(refuse(&mut client, "429 Too Many Connections").await);
         }
     };
     let upstream = match connect_upstream(proxy.upstream).await {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(event = "UPSTREAM_REFUSED", port = proxy.upstream.port(), error = %e);
-            return refuse(&mut client, "502 Bad Gateway").await;
+            return Err(refuse(&mut client, "502 Bad Gateway").await);
         }
     };
     client.write_all(RESPONSE_101).await.map_err(client_err)?;
     tracing::info!(event = "CONN_START");
+    Ok(Opened { client, upstream, rest, entry, guard })
+}
+
+/// From the `101` to the end: relays both ways, then logs the totals.
+async fn relay<S: Stream>(proxy: &Proxy, opened: Opened<S>) -> Result<(), SessionError> {
+    let Opened { client, upstream, rest, entry, guard } = opened;
     let started = Instant::now();
     let up = Meter::new(&entry.up, &entry.bytes_up);
     let down = Meter::new(&entry.down, &entry.bytes_down);
@@ -168,11 +197,12 @@ async fn read_upgrade<S: Stream>(
     }
 }
 
-async fn refuse<S: Stream>(client: &mut S, status: &'static str) -> Result<(), SessionError> {
+/// Answers `status` and closes; the refusal, for the caller to return.
+async fn refuse<S: Stream>(client: &mut S, status: &'static str) -> SessionError {
     let response = format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     let _ = client.write_all(response.as_bytes()).await;
     let _ = client.shutdown().await;
-    Err(SessionError::Refused { status })
+    SessionError::Refused { status }
 }
 
 async fn connect_upstream(addr: SocketAddr) -> std::io::Result<TcpStream> {

@@ -7,7 +7,8 @@
 //! The pipe plays the part of `pipe::copy`'s buffer, and the metering is the same: the bytes
 //! in the pipe leave it only in grants of the token bucket, asked for before each splice
 //! out, and each splice out moves at most what is left of its grant; what actually moved is
-//! counted. Pipes come from a small process-wide pool and are held only while data flows:
+//! counted. `pipe::copy` calls this only for bursts (small writes are cheaper copied). Pipes
+//! come from a small process-wide pool and are held only while data flows:
 //! an idle tunnel holds none (no descriptors, no kernel pages). A pipe that still holds
 //! bytes when its transfer is abandoned (kick, error) is closed, never pooled.
 
@@ -74,34 +75,34 @@ impl Drop for Lease {
 pub enum Outcome {
     /// `src` reached end of stream; this many bytes were moved in all.
     Eof(u64),
+    /// `src` has nothing more for now; this many bytes were moved and none are left in the
+    /// pipe: wait for `src` to be readable again.
+    Dry(u64),
     /// These sockets or this kernel cannot splice (or no pipe could be had); this many
     /// bytes were moved first and none are left in flight: go on with the plain copy.
     Unsupported(u64),
 }
 
-/// Moves bytes from `src` to `dst` until `src` ends, through `meter`. Does not half-close
-/// `dst`: the caller does, as after the plain copy.
+/// Moves the bytes `src` has now (and any that arrive while they move) to `dst` through
+/// `meter`, until `src` ends or runs dry. Does not half-close `dst`: the caller does, as
+/// after the plain copy. The pipe is held only for the burst.
 pub async fn forward(src: &TcpStream, dst: &TcpStream, meter: &Meter<'_>) -> io::Result<Outcome> {
     let mut total = 0u64;
+    let Ok(mut lease) = Lease::take() else { return Ok(Outcome::Unsupported(total)) };
     loop {
-        src.readable().await?;
-        let Ok(mut lease) = Lease::take() else { return Ok(Outcome::Unsupported(total)) };
-        // Keep the pipe while data keeps coming; give it back when the source runs dry.
-        loop {
-            let moved = src.try_io(Interest::READABLE, || {
-                splice(src, None, &lease.pipe().write, None, PIPE_BYTES, flags()).map_err(io::Error::from)
-            });
-            let n = match moved {
-                Ok(0) => return Ok(Outcome::Eof(total)),
-                Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                Err(e) if unsupported(&e) => return Ok(Outcome::Unsupported(total)),
-                Err(e) => return Err(e),
-            };
-            lease.held = n;
-            drain(&mut lease, dst, meter).await?;
-            total += n as u64;
-        }
+        let moved = src.try_io(Interest::READABLE, || {
+            splice(src, None, &lease.pipe().write, None, PIPE_BYTES, flags()).map_err(io::Error::from)
+        });
+        let n = match moved {
+            Ok(0) => return Ok(Outcome::Eof(total)),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Outcome::Dry(total)),
+            Err(e) if unsupported(&e) => return Ok(Outcome::Unsupported(total)),
+            Err(e) => return Err(e),
+        };
+        lease.held = n;
+        drain(&mut lease, dst, meter).await?;
+        total += n as u64;
     }
 }
 

@@ -41,6 +41,11 @@ pub struct UserEntry {
 }
 
 impl UserEntry {
+    /// An entry no node lists: never reported, never kicked (root's UDPGW probe).
+    pub fn unlisted(name: &str) -> Arc<Self> {
+        Arc::new(Self::new(name, UserLimits { rate_kbps: 0, max_connections: 0, require_auth_header: false }))
+    }
+
     fn new(name: &str, limits: UserLimits) -> Self {
         let now = Instant::now();
         UserEntry {
@@ -102,6 +107,8 @@ impl Drop for TunnelGuard {
 /// The node's shared state; the pure parts (verdict cache, batches) sit behind mutexes.
 pub struct NodeState {
     pub node_id: String,
+    /// Unix seconds this proxy started (the `/ipc` hello tells the panel, for its uptime).
+    pub started_unix: i64,
     users: Mutex<HashMap<String, Arc<UserEntry>>>,
     hosts: RwLock<Arc<HashSet<String>>>,
     auth_cache: Mutex<VerdictCache>,
@@ -114,6 +121,7 @@ impl NodeState {
     pub fn new(node_id: String) -> Self {
         NodeState {
             node_id,
+            started_unix: crate::domain::now_unix(),
             users: Mutex::new(HashMap::new()),
             hosts: RwLock::new(Arc::new(HashSet::new())),
             auth_cache: Mutex::new(VerdictCache::new()),
@@ -209,6 +217,8 @@ impl NodeState {
             }
             PanelToProxy::ResetTraffic { .. } => {}
             PanelToProxy::ReloadHosts { hosts } => self.set_hosts(hosts),
+            // The node agent's business (`proxy::account_spool`), not the data plane's.
+            PanelToProxy::Account(_) | PanelToProxy::Reconcile { .. } => {}
         }
     }
 

@@ -31,7 +31,7 @@ impl Store {
     where
         E: From<StoreError>,
     {
-        let txn = self.db.begin_write().map_err(StoreError::from)?;
+        let txn = self.begin_write()?;
         let out = f(&txn)?;
         txn.abort().map_err(StoreError::from)?;
         Ok(out)

@@ -8,6 +8,7 @@ use super::audit::AuditRecord;
 use super::devices::RememberedDevice;
 use super::hosts::AllowedHost;
 use super::ip_bans::IpBan;
+use super::nodes::{NodeLabel, NodeRecord};
 use super::sessions::AdminSession;
 use super::settings::Settings;
 use super::tables::*;
@@ -18,7 +19,7 @@ use redb::{Database, Durability, ReadableDatabase, ReadableTable, ReadableTableM
 use std::path::Path;
 
 /// Every table, by name: what `snapshot_to` copies and `verify_file` decodes.
-pub const TABLE_NAMES: [&str; 10] = [
+pub const TABLE_NAMES: [&str; 13] = [
     "users",
     "settings",
     "traffic_daily",
@@ -29,6 +30,9 @@ pub const TABLE_NAMES: [&str; 10] = [
     "meta",
     "admin_sessions",
     "admin_devices",
+    "nodes",
+    "node_traffic_daily",
+    "node_labels",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +66,7 @@ macro_rules! copy_tables {
 impl Store {
     /// Writes the snapshot to `dest` (which must not exist) and syncs it.
     pub fn snapshot_to(&self, dest: &Path) -> Result<Counts, SnapshotError> {
-        let src = self.db.begin_read().map_err(StoreError::from)?;
+        let src = self.begin_read()?;
         for table in src.list_tables()? {
             if !TABLE_NAMES.contains(&table.name()) {
                 return Err(SnapshotError::UnknownTable(table.name().to_owned()));
@@ -73,7 +77,7 @@ impl Store {
         dst.set_durability(Durability::Immediate)?;
         let mut counts = Counts::new();
         copy_tables!(src, dst, counts; USERS, SETTINGS, TRAFFIC, IP_BANS, HOSTS, AUDIT, NODE_SEQ, META,
-            ADMIN_SESSIONS, ADMIN_DEVICES);
+            ADMIN_SESSIONS, ADMIN_DEVICES, NODES, NODE_TRAFFIC, NODE_LABELS);
         dst.commit()?;
         drop(out);
         std::fs::File::open(dest)
@@ -113,7 +117,8 @@ pub fn verify_file(path: &Path) -> Result<Counts, SnapshotError> {
     let mut counts = Counts::new();
     decode_tables!(txn, counts; USERS => User, SETTINGS => Settings, TRAFFIC => TrafficDay,
         IP_BANS => IpBan, HOSTS => AllowedHost, AUDIT => AuditRecord, ADMIN_SESSIONS => AdminSession,
-        ADMIN_DEVICES => RememberedDevice);
+        ADMIN_DEVICES => RememberedDevice, NODES => NodeRecord, NODE_TRAFFIC => TrafficDay,
+        NODE_LABELS => NodeLabel);
     counts.push((NODE_SEQ.name(), txn.open_table(NODE_SEQ)?.len()?));
     counts.push((META.name(), meta.len()?));
     Ok(counts)

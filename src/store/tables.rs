@@ -23,3 +23,9 @@ pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 pub const ADMIN_SESSIONS: TableDefinition<&str, &[u8]> = TableDefinition::new("admin_sessions");
 /// sha256(device token) hex → `RememberedDevice`; the raw token lives only in the admin's cookie
 pub const ADMIN_DEVICES: TableDefinition<&str, &[u8]> = TableDefinition::new("admin_devices");
+/// proxy node name → `NodeRecord` (hashes of its enrolment token and node secret)
+pub const NODES: TableDefinition<&str, &[u8]> = TableDefinition::new("nodes");
+/// (proxy node name, day number since 1970-01-01 UTC) → `TrafficDay`: what each node carried
+pub const NODE_TRAFFIC: TableDefinition<(&str, i32), &[u8]> = TableDefinition::new("node_traffic_daily");
+/// proxy node name → `NodeLabel`, the display name the admin gave it
+pub const NODE_LABELS: TableDefinition<&str, &[u8]> = TableDefinition::new("node_labels");

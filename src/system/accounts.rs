@@ -119,14 +119,26 @@ fn state_error(path: &Path, e: std::io::Error) -> HelperError {
 mod tests {
     use super::*;
 
+    /// These tests need root (the state directory must be root-owned). The suite's one rule
+    /// for a missing requirement: a failure under `WSS_REQUIRE_TOOLS=1` (CI), else a noted skip.
+    fn root() -> bool {
+        if nix::unistd::geteuid().is_root() {
+            return true;
+        }
+        let required = std::env::var("WSS_REQUIRE_TOOLS").is_ok_and(|v| v == "1");
+        assert!(!required, "this test needs root (WSS_REQUIRE_TOOLS=1)");
+        eprintln!("note: not root; skipping this check");
+        false
+    }
+
     fn state_in(dir: &Path) -> State {
         State::open_at(&dir.join("state")).unwrap()
     }
 
     #[test]
     fn the_list_survives_reopening_and_stays_private() {
-        if !nix::unistd::geteuid().is_root() {
-            return; // the directory must be root-owned; CI runs as root
+        if !root() {
+            return;
         }
         let tmp = tempfile::tempdir().unwrap();
         let alice = Username::parse("alice").unwrap();
@@ -146,7 +158,7 @@ mod tests {
 
     #[test]
     fn a_tampered_list_stops_everything() {
-        if !nix::unistd::geteuid().is_root() {
+        if !root() {
             return;
         }
         let tmp = tempfile::tempdir().unwrap();

@@ -13,9 +13,10 @@ use super::command::{Parsed, SystemCommand};
 pub use super::error::{HelperError, exit};
 use super::tool::{self, RESTART_TIMEOUT};
 use super::validate::{self, Service};
-use super::{firewall, tunnel_guard, users};
+use super::{config_file, door_ports, firewall, shadow, tunnel_guard, users};
 use std::ffi::OsString;
 use std::io::Read;
+use std::path::Path;
 use std::process::ExitCode;
 
 /// Longest stdin the helper reads for `set-password`; a password is at most 72 bytes.
@@ -63,23 +64,40 @@ pub fn command_from(args: &[String], stdin: &mut dyn Read) -> Result<SystemComma
         Parsed::NeedsPassword(user) => {
             Ok(SystemCommand::SetPassword { user, password: read_password(stdin)? })
         }
+        Parsed::NeedsCryptHash(user) => {
+            Ok(SystemCommand::SetCryptHash { user, hash: read_crypt_hash(stdin)? })
+        }
     }
+}
+
+/// `HASH` or `HASH\n`, a `$6$` hash by [`crate::domain::CryptHash`]'s strict grammar.
+fn read_crypt_hash(stdin: &mut dyn Read) -> Result<crate::domain::CryptHash, HelperError> {
+    let text = read_line(stdin, "crypt hash")?;
+    crate::domain::CryptHash::parse(&text).map_err(|e| HelperError::Refused(e.to_string()))
 }
 
 /// `PASSWORD` or `PASSWORD\n`; any other control character or `:` is refused.
 fn read_password(stdin: &mut dyn Read) -> Result<crate::domain::Password, HelperError> {
+    let text = read_line(stdin, "password")?;
+    Ok(validate::password(&text)?)
+}
+
+/// At most [`MAX_STDIN_BYTES`] of UTF-8, one trailing newline dropped.
+fn read_line(stdin: &mut dyn Read, what: &str) -> Result<String, HelperError> {
     let mut raw = Vec::new();
     stdin
         .take(MAX_STDIN_BYTES + 1)
         .read_to_end(&mut raw)
-        .map_err(|e| HelperError::Usage(format!("cannot read the password on stdin: {e}")))?;
+        .map_err(|e| HelperError::Usage(format!("cannot read the {what} on stdin: {e}")))?;
     if raw.len() as u64 > MAX_STDIN_BYTES {
-        return Err(HelperError::Refused("password on stdin is too long".into()));
+        return Err(HelperError::Refused(format!("{what} on stdin is too long")));
     }
-    let text =
-        String::from_utf8(raw).map_err(|_| HelperError::Refused("password on stdin is not UTF-8".into()))?;
-    let text = text.strip_suffix('\n').unwrap_or(&text);
-    Ok(validate::password(text)?)
+    let mut text =
+        String::from_utf8(raw).map_err(|_| HelperError::Refused(format!("{what} on stdin is not UTF-8")))?;
+    if text.ends_with('\n') {
+        text.pop();
+    }
+    Ok(text)
 }
 
 fn perform(command: &SystemCommand) -> Result<String, HelperError> {
@@ -106,6 +124,9 @@ fn perform(command: &SystemCommand) -> Result<String, HelperError> {
         }
         IsActive { service } => is_active(*service),
         GuardTunnels { udpgw_port } => tunnel_guard::apply(&State::open()?, *udpgw_port),
+        SetPorts { ports } => config_file::set_ports(Path::new(config_file::INSTALLED_CONFIG), *ports),
+        SetDoorPorts { doors } => door_ports::set_door_ports(*doors),
+        ListAccounts => shadow::list_accounts(&State::open()?),
         _ => users::perform(command, &State::open()?),
     }
 }

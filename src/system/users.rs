@@ -45,6 +45,10 @@ pub fn perform(command: &SystemCommand, state: &State) -> Result<String, HelperE
             let line = format!("{name}:{}\n", password.expose());
             run_ok_with("chpasswd", &[] as &[&str], Some(line.as_bytes()), TOOL_TIMEOUT)?;
         }
+        SetCryptHash { hash, .. } => {
+            let line = format!("{name}:{}\n", hash.expose());
+            run_ok_with("chpasswd", &["--encrypted"], Some(line.as_bytes()), TOOL_TIMEOUT)?;
+        }
         LockUser { .. } => drop(run_ok("usermod", &["--lock", "--", name])?),
         UnlockUser { .. } => drop(run_ok("usermod", &["--unlock", "--", name])?),
         DeleteUser { .. } => delete(user, account.as_ref(), state)?,
@@ -77,7 +81,7 @@ fn managed_account(user: &Username, state: &State) -> Result<Option<User>, Helpe
     Ok(account)
 }
 
-fn lookup(user: &Username) -> Result<Option<User>, HelperError> {
+pub fn lookup(user: &Username) -> Result<Option<User>, HelperError> {
     User::from_name(user.as_str())
         .map_err(|e| HelperError::State(format!("cannot read the passwd database: {e}")))
 }
@@ -223,7 +227,7 @@ fn wait_for_no_processes(name: &str) -> Result<(), HelperError> {
     }
 }
 
-fn is_member(name: &str) -> bool {
+pub fn is_member(name: &str) -> bool {
     matches!(Group::from_name(SHELL_GROUP), Ok(Some(g)) if g.mem.iter().any(|m| m == name))
 }
 

@@ -47,6 +47,8 @@ pub enum ArgError {
     HelperPath(String),
     #[error("{0}")]
     Account(String),
+    #[error("ports: {0}")]
+    Ports(String),
 }
 
 /// `raw` quoted for an error message: escaped (no newline can split the message) and cut.
@@ -253,6 +255,14 @@ pub fn port(raw: &str) -> Result<u16, ArgError> {
         return Err(refuse());
     }
     raw.parse().map_err(|_| refuse())
+}
+
+/// A port something listens on: as [`port`], and never 0.
+pub fn listen_port(raw: &str) -> Result<u16, ArgError> {
+    match port(raw)? {
+        0 => Err(ArgError::Port(quote(raw))),
+        p => Ok(p),
+    }
 }
 
 /// A path safe to put in a sudoers rule unquoted: absolute, and only characters sudoers

@@ -12,16 +12,17 @@ use redb::WriteTransaction;
 use std::sync::Arc;
 
 /// Runs `change` (which answers the audit detail) and appends `action` by `by` on `target`.
+/// A change that answers `None` changed nothing (a save of the stored values): no audit row.
 pub async fn write(
     store: Arc<Store>,
     by: Origin,
     action: &'static str,
     target: String,
-    change: impl FnOnce(&WriteTransaction) -> Result<String, StoreError> + Send + 'static,
+    change: impl FnOnce(&WriteTransaction) -> Result<Option<String>, StoreError> + Send + 'static,
 ) -> Result<(), ApiError> {
     web::block(move || {
         store.write(|txn| -> Result<(), StoreError> {
-            let detail = change(txn)?;
+            let Some(detail) = change(txn)? else { return Ok(()) };
             let rec =
                 AuditRecord { at: now_unix(), who: by.who, ip: by.ip, action: action.into(), target, detail };
             audit::append(&mut txn.open_table(AUDIT)?, &rec)?;

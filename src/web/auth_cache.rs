@@ -114,9 +114,54 @@ impl VerifyGate {
     }
 }
 
+/// The nice value of the threads that run cold verifies: the lowest priority there is.
+const VERIFY_NICE: i32 = 19;
+
+/// Runs one bcrypt verify on a thread of its own at the lowest CPU priority: a flood of
+/// unknown passwords then only takes the time the tunnels, sshd and the admin API leave
+/// idle, so tunnels already admitted keep their speed (the gate above bounds how many such
+/// threads exist). A fresh thread each time, because an unprivileged thread can lower its
+/// priority but never raise it again, so a pooled thread could not be handed back.
+pub async fn verify_in_background(password: String, hash: String) -> Result<bool, std::io::Error> {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new().name("cold-verify".into()).spawn(move || {
+        lower_this_threads_priority();
+        let _ = tx.send(bcrypt::non_truncating_verify(password, &hash).unwrap_or(false));
+    })?;
+    rx.await.map_err(|_| std::io::Error::other("the verify thread ended without an answer"))
+}
+
+/// `setpriority(PRIO_PROCESS, tid)`: on Linux a thread id names just that thread. A failure
+/// leaves the priority as it was (the verify still runs).
+fn lower_this_threads_priority() {
+    let _ = rustix::process::setpriority_process(Some(rustix::thread::gettid()), VERIFY_NICE);
+}
+
+/// This thread's nice value (tests).
+#[cfg(test)]
+fn this_threads_nice() -> i32 {
+    rustix::process::getpriority_process(Some(rustix::thread::gettid())).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn cold_verifies_run_at_the_lowest_priority_and_still_answer() {
+        let hash = bcrypt::hash("right", 4).unwrap();
+        assert!(verify_in_background("right".into(), hash.clone()).await.unwrap());
+        assert!(!verify_in_background("wrong".into(), hash).await.unwrap());
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let before = this_threads_nice();
+            lower_this_threads_priority();
+            tx.send((before, this_threads_nice())).unwrap();
+        });
+        let (before, after) = rx.await.unwrap();
+        assert_eq!(after, VERIFY_NICE, "was {before}");
+        assert_eq!(this_threads_nice(), before, "only that thread was lowered");
+    }
 
     #[tokio::test]
     async fn the_gate_runs_some_queues_some_and_refuses_the_rest_at_once() {

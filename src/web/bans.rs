@@ -81,7 +81,7 @@ pub async fn ban(
     let saved = record.clone();
     audited::write(state.store.clone(), by, "IP_BAN", key.clone(), move |txn| {
         txn.open_table(IP_BANS)?.insert(key.as_str(), saved.encode().as_slice())?;
-        Ok(reason)
+        Ok(Some(reason))
     })
     .await?;
     tracing::info!(event = "IP_BANNED", ip = %record.ip);
@@ -105,7 +105,7 @@ pub async fn unban(
     let k = key.clone();
     audited::write(state.store.clone(), by, "IP_UNBAN", key.clone(), move |txn| {
         txn.open_table(IP_BANS)?.remove(k.as_str())?;
-        Ok(String::new())
+        Ok(Some(String::new()))
     })
     .await?;
     tracing::info!(event = "IP_UNBANNED", ip = %key);

@@ -26,6 +26,10 @@ pub enum ApiError {
     /// to show.
     #[error("{0}")]
     Unavailable(String),
+    /// The store could not save (disk full, or not reopened yet); the message says which and
+    /// that nothing was saved.
+    #[error("{message}")]
+    StoreDown { message: String, full: bool },
     #[error("internal error")]
     Internal(String),
 }
@@ -47,6 +51,8 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unavailable(_) => StatusCode::BAD_GATEWAY,
+            ApiError::StoreDown { full: true, .. } => StatusCode::INSUFFICIENT_STORAGE,
+            ApiError::StoreDown { full: false, .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -65,7 +71,18 @@ impl From<RegistryError> for ApiError {
             RegistryError::NotFound(_) => ApiError::NotFound(e.to_string()),
             RegistryError::Exists(_) => ApiError::Conflict(e.to_string()),
             RegistryError::Invalid(m) => ApiError::BadRequest(m),
-            RegistryError::Store(s) => ApiError::internal(s),
+            RegistryError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::StoreError;
+        match e {
+            StoreError::Full(_) => ApiError::StoreDown { message: e.to_string(), full: true },
+            StoreError::Unavailable(_) => ApiError::StoreDown { message: e.to_string(), full: false },
+            other => ApiError::internal(other),
         }
     }
 }

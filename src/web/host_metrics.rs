@@ -1,7 +1,7 @@
 //! Reading the host's CPU, memory and listening ports from `/proc` text. The parsers are
 //! pure; `sample_*` functions do the reading.
 
-use std::collections::HashSet;
+pub use crate::host_probe::{listening_ports, parse_listening};
 
 /// (busy, total) jiffies from the first line of `/proc/stat`. Pure.
 pub fn parse_cpu(stat: &str) -> Option<(u64, u64)> {
@@ -21,19 +21,6 @@ pub fn parse_mem(meminfo: &str) -> Option<(u64, u64)> {
         meminfo.lines().find_map(|l| l.strip_prefix(name)?.split_whitespace().next()?.parse::<u64>().ok())
     };
     Some((field("MemTotal:")? * 1024, field("MemAvailable:")? * 1024))
-}
-
-/// Local ports in state LISTEN from `/proc/net/tcp` or `tcp6`. Pure.
-pub fn parse_listening(table: &str) -> HashSet<u16> {
-    table
-        .lines()
-        .skip(1)
-        .filter_map(|l| {
-            let cols: Vec<&str> = l.split_whitespace().collect();
-            let port = cols.get(1)?.rsplit(':').next()?;
-            (cols.get(3) == Some(&"0A")).then(|| u16::from_str_radix(port, 16).ok()).flatten()
-        })
-        .collect()
 }
 
 /// CPU use in percent over a short interval.
@@ -57,19 +44,10 @@ pub fn sample_disk() -> Option<(u64, u64)> {
     Some((s.blocks() as u64 * frag, s.blocks_available() as u64 * frag))
 }
 
-pub fn listening_ports() -> HashSet<u16> {
-    let mut ports = HashSet::new();
-    for f in ["/proc/net/tcp", "/proc/net/tcp6"] {
-        if let Ok(text) = std::fs::read_to_string(f) {
-            ports.extend(parse_listening(&text));
-        }
-    }
-    ports
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::HashSet;
 
     #[test]
     fn proc_text_parses() {

@@ -10,6 +10,7 @@ use crate::store::hosts::{self, AllowedHost};
 use crate::store::tables::HOSTS;
 use crate::store::{Record, Store, StoreError};
 use actix_web::{HttpResponse, web};
+use redb::ReadableTable;
 use serde::Deserialize;
 
 pub const MAX_HOSTS: usize = 1000;
@@ -74,12 +75,18 @@ pub async fn put(
     let saved = hosts.clone();
     audited::write(state.store.clone(), by, "HOSTS_UPDATE", String::new(), move |txn| {
         let mut table = txn.open_table(HOSTS)?;
+        let old =
+            table.iter()?.map(|e| e.map(|(k, _)| k.value().to_owned())).collect::<Result<Vec<_>, _>>()?;
+        if old == saved {
+            return Ok(None);
+        }
         table.retain(|_, _| false)?;
         for host in &saved {
             let record = AllowedHost { host: host.clone(), added_at: now_unix() };
             table.insert(host.as_str(), record.encode().as_slice())?;
         }
-        Ok(saved.join(","))
+        let list = |h: &[String]| if h.is_empty() { "none".to_owned() } else { h.join(",") };
+        Ok(Some(format!("{} → {}", list(&old), list(&saved))))
     })
     .await?;
     state.dispatcher.do_send(Publish(vec![Change::Hosts(hosts.clone())]));

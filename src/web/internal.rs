@@ -9,28 +9,54 @@ use super::AppState;
 use super::admin_auth::{client_ip, secrets_match};
 use super::error::ApiError;
 use crate::actors::stats_aggregator::GetConnectionsElsewhere;
-use crate::actors::user_registry::GetUser;
-use crate::domain::UserStatus;
+use crate::actors::user_registry::{GetUser, MarkFirstUse};
+use crate::domain::{UserStatus, format_day};
 use crate::store::users::User;
 use crate::wire::{
-    AuthRequest, AuthVerdict, DenyReason, SECRET_HEADER, TunnelAuth, TunnelVerdict, UserLimits,
+    AuthRequest, AuthVerdict, DenyReason, NODE_NAME_HEADER, NODE_SECRET_HEADER, SECRET_HEADER, TunnelAuth,
+    TunnelVerdict, UserLimits,
 };
+use actix_web::http::header::HeaderValue;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-/// Refuses callers without the internal secret; a loopback peer is never enough on its own.
-pub fn check_secret(req: &HttpRequest, state: &AppState) -> Result<(), ApiError> {
+/// Who passed the `/internal` and `/ipc` gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// The internal secret (the proxy on the panel's host, or `internal_allow_remote`).
+    Local,
+    /// An enrolled node by its own secret; `secret_sha256` tells a later revocation or
+    /// re-enrolment apart.
+    Node { name: String, secret_sha256: String },
+}
+
+/// Refuses callers without the internal secret or a trusted node's own secret; a loopback
+/// peer is never enough on its own. A node secret is taken only over TLS (or from loopback,
+/// the plain listener on this host): it never crosses a network in the clear.
+pub fn check_secret(req: &HttpRequest, state: &AppState) -> Result<Caller, ApiError> {
+    let header = |name| req.headers().get(name).and_then(|v: &HeaderValue| v.to_str().ok());
+    let loopback = req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+    if let (Some(name), Some(secret)) = (header(NODE_NAME_HEADER), header(NODE_SECRET_HEADER)) {
+        if (req.app_config().secure() || loopback)
+            && let Some(secret_sha256) = state.node_keys.check(name, secret)
+        {
+            return Ok(Caller::Node { name: name.to_owned(), secret_sha256 });
+        }
+        tracing::warn!(event = "INTERNAL_UNAUTHORIZED", peer = %client_ip(req), path = ?req.path(), node = ?name);
+        return Err(ApiError::Unauthorized);
+    }
     let given = req.headers().get(SECRET_HEADER).map(|v| v.as_bytes()).unwrap_or_default();
-    let peer_ok = state.internal_allow_remote || req.peer_addr().is_some_and(|a| a.ip().is_loopback());
+    let peer_ok = state.internal_allow_remote || loopback;
     if peer_ok && secrets_match(given, state.internal_secret.as_bytes()) {
-        return Ok(());
+        return Ok(Caller::Local);
     }
     tracing::warn!(event = "INTERNAL_UNAUTHORIZED", peer = %client_ip(req), path = ?req.path());
     Err(ApiError::Unauthorized)
 }
 
-/// A caller holding the internal secret (a proxy). As an extractor it is decided before the
-/// body is parsed, so a caller without the secret learns nothing from body errors.
-pub struct InternalCaller;
+/// A caller holding the internal secret (a proxy) or a node secret. As an extractor it is
+/// decided before the body is parsed, so a caller without a secret learns nothing from body
+/// errors.
+pub struct InternalCaller(pub Caller);
 
 impl actix_web::FromRequest for InternalCaller {
     type Error = ApiError;
@@ -38,7 +64,7 @@ impl actix_web::FromRequest for InternalCaller {
 
     fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
         let result = match req.app_data::<web::Data<AppState>>() {
-            Some(state) => check_secret(req, state).map(|_| InternalCaller),
+            Some(state) => check_secret(req, state).map(InternalCaller),
             None => Err(ApiError::internal("app state missing")),
         };
         std::future::ready(result)
@@ -46,12 +72,19 @@ impl actix_web::FromRequest for InternalCaller {
 }
 
 pub async fn auth(
-    _: InternalCaller,
+    InternalCaller(caller): InternalCaller,
     state: web::Data<AppState>,
     body: web::Json<TunnelAuth>,
 ) -> Result<HttpResponse, ApiError> {
     let TunnelAuth { auth: AuthRequest { username, password }, node_id } = body.into_inner();
+    // A node speaks only for its own sessions: the live counts it is told exclude its own.
+    if let Caller::Node { name, .. } = &caller
+        && !super::node_keys::session_of(&node_id, name)
+    {
+        return Err(ApiError::BadRequest(format!("node_id must be a session of node {name}")));
+    }
     let user = state.registry.send(GetUser { username: username.clone() }).await??;
+    let first_use = user.as_ref().is_some_and(|u| u.first_used_at.is_none());
     let verdict = match password {
         Some(password) => match verify(user, password, &state).await? {
             Some(verdict) => verdict,
@@ -74,6 +107,13 @@ pub async fn auth(
             0
         }
         AuthVerdict::Allow { .. } => {
+            if first_use {
+                // Before answering: a "days from first use" plan shows its date at once.
+                let marked = state.registry.send(MarkFirstUse { username: username.clone() }).await??;
+                if let Some(u) = marked {
+                    tracing::info!(event = "USER_FIRST_USE", user = ?u.username, expires_on = ?u.expires_on.map(format_day));
+                }
+            }
             state.aggregator.send(GetConnectionsElsewhere { username, node_id }).await?
         }
     };
@@ -99,9 +139,7 @@ async fn verify(
     };
     let hash = user.as_ref().map_or(state.dummy_hash.clone(), |u| u.password_hash.clone());
     let checked = password.clone();
-    let matches = web::block(move || bcrypt::non_truncating_verify(checked, &hash).unwrap_or(false))
-        .await
-        .map_err(ApiError::internal)?;
+    let matches = super::auth_cache::verify_in_background(checked, hash).await.map_err(ApiError::internal)?;
     Ok(Some(match user {
         None => deny(DenyReason::NoSuchUser),
         Some(_) if !matches => deny(DenyReason::BadCredentials),

@@ -1,5 +1,5 @@
 //! `/api/login`, `/api/logout`, `/api/session`: the panel admin's browser session. One admin
-//! account, named `admin`, whose bcrypt hash lives in `<config dir>/admin_password.hash`
+//! account, named `admin`, whose bcrypt hash lives in `<data dir>/admin_password.hash`
 //! (written by the installer or `up`; there is no default password: without the file nobody
 //! logs in). Unknown names cost one bcrypt like the real one and get the same answer.
 //! Every attempt passes the throttle (`throttle.rs`) before its bcrypt; a successful login
@@ -110,7 +110,8 @@ pub async fn login(
     })
     .await
     .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    // A full disk says so on the login page (507), rather than "internal error".
+    .map_err(ApiError::from)?;
     let device_cookie = devices::issue(&state, &ip, device, is_tls(&req)).await?;
     audit::record(
         &state,

@@ -27,9 +27,27 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
     };
     gauge("wss_tunnels", "Live tunnels on all nodes.", "gauge", view.connections.to_string());
+    gauge(
+        "wss_store_writable",
+        "1 while the store's writes go through; 0 after a failed write (disk full) until one works again.",
+        "gauge",
+        u8::from(state.store.writable()).to_string(),
+    );
+    gauge(
+        "wss_store_write_failures_total",
+        "Store writes that failed since the panel started.",
+        "counter",
+        state.store.write_failures().to_string(),
+    );
     gauge("wss_udp_flows", "Live UDPGW flows on all nodes.", "gauge", view.udp_flows.to_string());
     gauge("wss_users_online", "Users with at least one live tunnel.", "gauge", view.users.len().to_string());
     gauge("wss_ipc_nodes", "Proxy nodes connected to /ipc.", "gauge", nodes.len().to_string());
+    gauge(
+        "wss_stats_reports_settled_total",
+        "Node reports whose traffic the store has taken since the panel started.",
+        "counter",
+        m.stats_reports_settled.load(Ordering::Relaxed).to_string(),
+    );
     gauge(
         "wss_fuse_trips_total",
         "Users fused since the panel started.",
@@ -67,6 +85,18 @@ pub async fn metrics(req: HttpRequest, state: web::Data<AppState>) -> Result<Htt
         "Tunnel auth attempts refused by the failure throttle since each proxy started.",
         "counter",
         g.throttled.to_string(),
+    );
+    gauge(
+        "wss_traffic_transactions_total",
+        "Store transactions that applied the nodes' traffic (one per tick with traffic).",
+        "counter",
+        m.traffic_writes.load(Ordering::Relaxed).to_string(),
+    );
+    gauge(
+        "wss_traffic_batches_total",
+        "Node traffic batches stored by those transactions.",
+        "counter",
+        m.traffic_batches.load(Ordering::Relaxed).to_string(),
     );
     gauge(
         "wss_admin_login_verifies_total",

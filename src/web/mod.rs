@@ -8,6 +8,7 @@ pub mod audited;
 pub mod auth_cache;
 pub mod backup;
 pub mod bans;
+pub mod cert_expiry;
 pub mod devices;
 pub mod error;
 pub mod guard;
@@ -17,11 +18,16 @@ pub mod internal;
 pub mod login;
 pub mod login_failures;
 pub mod metrics;
+pub mod node_keys;
+pub mod node_view;
 pub mod nodes;
+pub mod payload;
 pub mod ports;
+pub mod public_address;
 pub mod server;
 pub mod session;
 pub mod settings;
+pub mod sni;
 pub mod static_files;
 pub mod stopping;
 pub mod system;
@@ -76,6 +82,13 @@ pub struct AppState {
     pub metrics_token: String,
     pub internal_secret: String,
     pub internal_allow_remote: bool,
+    /// The enrolled nodes' secrets (hashed) the panel trusts now.
+    pub node_keys: node_keys::NodeKeys,
+    /// SHA-256 of the panel's TLS certificate (with `panel_tls`): what enrolment tokens pin.
+    pub panel_cert_sha256: Option<crate::pinned_tls::Fingerprint>,
+    /// The port of the panel's main listener (set once bound, for a `panel_port` of 0): the
+    /// one a node's install line names.
+    pub panel_port: std::sync::atomic::AtomicU16,
     pub bcrypt_cost: u32,
     /// Verified against for unknown usernames, so they cost as much as known ones.
     pub dummy_hash: String,
@@ -84,7 +97,7 @@ pub struct AppState {
 /// Who may call a route. `Admin`: a session cookie or the admin token; `Public`: anyone
 /// (only the login); `Internal`: proxies with the internal secret; `AdminSocket`: the live
 /// socket, same-origin with a session; `MetricsToken`: Prometheus with the bearer token of
-/// `<data_dir>/metrics_token`. No route trusts a loopback peer: every tunnel customer reaches
+/// `<data_dir>/metrics_token`; `NodeToken`: a new node's one-time token. No route trusts a loopback peer: every tunnel customer reaches
 /// this host's loopback through SSH port forwarding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -93,6 +106,8 @@ pub enum Access {
     Internal,
     AdminSocket,
     MetricsToken,
+    /// A new proxy node with its one-time enrolment token as bearer.
+    NodeToken,
 }
 
 #[derive(Debug)]
@@ -138,6 +153,11 @@ route_table! {
     Admin PUT "/api/hosts" => hosts::put;
     Admin GET "/api/settings" => settings::get;
     Admin PUT "/api/settings" => settings::put;
+    Admin GET "/api/public-address" => public_address::get;
+    Admin PUT "/api/public-address" => public_address::put;
+    Admin POST "/api/payload" => payload::generate;
+    Admin GET "/api/payload/presets" => payload::presets;
+    Admin POST "/api/sni" => sni::find;
     Admin GET "/api/ports" => ports::get;
     Admin PUT "/api/ports" => ports::put;
     Admin GET "/api/bans" => bans::list;
@@ -149,7 +169,13 @@ route_table! {
     Admin POST "/api/system/services/{name}/restart" => system::restart;
     Admin GET "/api/system/services/{name}/logs" => system::logs;
     Internal POST "/internal/auth" => internal::auth;
-    Internal GET "/internal/nodes" => nodes::list;
+    Internal GET "/internal/nodes" => nodes::list_connected;
+    Admin GET "/api/nodes" => node_view::list;
+    Admin POST "/api/nodes/tokens" => nodes::make_token;
+    NodeToken POST "/api/nodes/enrol" => nodes::enrol;
+    Admin PUT "/api/nodes/{name}" => node_view::rename;
+    Admin GET "/api/nodes/{name}/history" => node_view::history;
+    Admin POST "/api/nodes/{name}/revoke" => nodes::revoke;
     MetricsToken GET "/metrics" => metrics::metrics;
     Internal GET "/ipc" => ws_ipc::ipc;
     AdminSocket GET "/ws/ui" => ws_ui::ui;

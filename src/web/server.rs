@@ -45,10 +45,12 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     let store = Arc::new(Store::open(&config.store_path())?);
     // The store holds password hashes: owner only.
     set_mode(&config.store_path(), 0o600)?;
+    adopt_legacy_state(&config)?;
+    super::public_address::seed(&store, &config)?;
     let admin_token = ensure_admin_token(&config.admin_token_path())?;
     let metrics_token = ensure_admin_token(&config.metrics_token_path())?;
     let panel_user = config.panel_user.clone();
-    let runner = CommandRunner::new(backend_of(&config)).start();
+    let runner = CommandRunner::with_timeout(backend_of(&config), config.helper_timeout).start();
     bans::reapply(&store, &runner)?;
     // Rules live until reboot: every start applies the tunnel customers' firewall again.
     runner.do_send(Run(SystemCommand::GuardTunnels { udpgw_port: config.udpgw_port }));
@@ -74,9 +76,16 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         aggregator: aggregator.clone(),
         runner: runner.clone(),
         config: config.clone(),
+        store: store.clone(),
+        cert: super::cert_expiry::CertWatch::new(config.tls_cert.clone()),
     };
     let sources = system.clone();
-    let ui = UiHub::new(Arc::new(move || Box::pin(system::gather(sources.clone())))).start();
+    let watched = system.clone();
+    let ui = UiHub::new(
+        Arc::new(move || Box::pin(system::gather(sources.clone()))),
+        Arc::new(move || system::alert_fingerprint(&watched)),
+    )
+    .start();
     aggregator.do_send(Subscribe(ui.clone().recipient()));
     let plan_to = (runner.clone().recipient(), hub.clone().recipient(), ui.clone().recipient());
     dispatch_ctx
@@ -84,6 +93,11 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     let admin_hash_path = config.admin_password_path();
     let sessions = session::Sessions::new(store.clone(), session::Clock::from_env());
     let known_ips = known_admin_ips(&store, &sessions)?;
+    let node_keys = super::node_keys::NodeKeys::load(&store)?;
+    let panel_cert_sha256 = match config.panel_tls {
+        true => Some(crate::pinned_tls::fingerprint_of_pem(&config.tls_cert).map_err(anyhow::Error::msg)?),
+        false => None,
+    };
     let state = web::Data::new(AppState {
         stopping: stopping::Stopping::on_signals()?,
         registry,
@@ -106,6 +120,9 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         metrics_token,
         internal_secret: config.internal_api_secret.clone(),
         internal_allow_remote: config.internal_allow_remote,
+        node_keys,
+        panel_cert_sha256,
+        panel_port: std::sync::atomic::AtomicU16::new(config.panel_port),
         metrics,
         auth_cache: auth_cache::AuthCache::new(std::time::Duration::from_secs(config.auth_cache_secs)),
         bcrypt_cost: config.bcrypt_cost,
@@ -130,6 +147,8 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     MaintenanceScheduler::new(state.registry.clone(), interval)
         .with_housekeeping(Box::new(housekeeping))
         .start();
+    let (workers, per_worker) = connection_caps();
+    let bound = state.clone();
     let server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -141,7 +160,9 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
     // Proxies' `/ipc` and browsers' `/ws` sockets never end by themselves: the default
     // graceful wait (30 s) made every `systemctl stop|restart wss_panel` take that long. Plain
     // requests finish within this; proxies reconnect and browsers retry on their own.
-    .shutdown_timeout(SHUTDOWN_GRACE_SECS);
+    .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+    .workers(workers)
+    .max_connections(per_worker);
     let listen = (config.panel_bind, config.panel_port);
     let server = if config.panel_tls {
         server.bind_rustls_0_23(listen, tls::server_config(&config.tls_cert, &config.tls_key)?)?
@@ -154,12 +175,36 @@ pub async fn run_panel(config: Config) -> anyhow::Result<()> {
         None => server,
     };
     let addr = server.addrs()[0];
+    bound.panel_port.store(addr.port(), std::sync::atomic::Ordering::Relaxed);
     if config.panel_port == 0 {
         std::fs::write(config.panel_addr_path(), addr.to_string())?;
     }
-    tracing::info!(event = "PANEL_LISTENING", tls = config.panel_tls, %addr);
+    // `addr` stays the last field: scripts and tests read it from the end of the line.
+    let connections = workers * per_worker;
+    tracing::info!(event = "PANEL_LISTENING", tls = config.panel_tls, connections, %addr);
     server.run().await?;
     Ok(())
+}
+
+/// File descriptors the panel keeps out of its HTTP connection cap: the store, backups, the
+/// root helper's pipes, its own outgoing sockets.
+const FD_RESERVE: u64 = 128;
+
+/// (workers, connections per worker). The soft fd limit is raised to the hard one first;
+/// then the connection cap keeps `FD_RESERVE` fds free. At the cap actix stops accepting and
+/// resumes the moment a connection ends; without it, running out of fds made actix back off
+/// 500 ms per `EMFILE`, and every round of queued connections cost another backoff (1.3 to
+/// 1.8 s to serve again after a flood of 1,000 at 256 fds, instead of < 1 s).
+fn connection_caps() -> (usize, usize) {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let soft = match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if hard > soft && setrlimit(Resource::RLIMIT_NOFILE, hard, hard).is_ok() => hard,
+        Ok((soft, _)) => soft,
+        Err(_) => 1024,
+    };
+    let usable = soft.saturating_sub(FD_RESERVE).max(workers as u64 * 16);
+    (workers, (usable / workers as u64).min(25_000) as usize)
 }
 
 /// How long a stopping panel lets open connections finish (seconds).
@@ -180,6 +225,24 @@ pub fn ensure_admin_token(path: &Path) -> std::io::Result<String> {
     file.write_all(token.as_bytes())?;
     file.sync_all()?;
     Ok(token)
+}
+
+/// Releases before the root-owned `/etc/wss-panel` kept the admin password hash and the
+/// admin token beside config.json: copied into the data dir once (the installer moves them
+/// too), so an upgraded binary started before the installer ran still lets the admin in.
+fn adopt_legacy_state(config: &Config) -> std::io::Result<()> {
+    for (old, new) in config.legacy_state_paths() {
+        if old == new || new.exists() {
+            continue;
+        }
+        if let Some(text) = crate::secure_files::read_nofollow(&old)? {
+            let mut file = open_private(&new)?;
+            file.write_all(text.as_bytes())?;
+            file.sync_all()?;
+            tracing::info!(event = "LEGACY_STATE_ADOPTED", from = %old.display(), to = %new.display());
+        }
+    }
+    Ok(())
 }
 
 /// IPs the admin logged in from, as the stored remembered devices say.

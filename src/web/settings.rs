@@ -41,10 +41,13 @@ pub async fn put(
     }
     audited::write(state.store.clone(), by, "SETTINGS_UPDATE", String::new(), move |txn| {
         let mut s = settings::get(&txn.open_table(SETTINGS)?)?;
-        let detail = format!("fuse_threshold_kbps {} -> {threshold}", s.fuse_threshold_kbps);
+        if s.fuse_threshold_kbps == threshold {
+            return Ok(None);
+        }
+        let detail = format!("fuse_threshold_kbps {} → {threshold}", s.fuse_threshold_kbps);
         s.fuse_threshold_kbps = threshold;
         settings::put(&mut txn.open_table(SETTINGS)?, &s)?;
-        Ok(detail)
+        Ok(Some(detail))
     })
     .await?;
     state.fuse.do_send(SetFuseThreshold(threshold));

@@ -24,6 +24,9 @@ pub struct SystemSources {
     pub aggregator: Addr<StatsAggregator>,
     pub runner: Addr<CommandRunner>,
     pub config: Config,
+    pub store: std::sync::Arc<crate::store::Store>,
+    /// The served certificate's expiry (`tls_cert`), re-read when it changes.
+    pub cert: super::cert_expiry::CertWatch,
 }
 
 async fn service_states(runner: &Addr<CommandRunner>) -> Value {
@@ -54,6 +57,13 @@ fn ports(config: &Config) -> Value {
         .collect()
 }
 
+/// What the dashboard's alerts depend on that can change between two `system_update`s and
+/// is cheap to read (`/proc/net/tcp*`, the store's last write): the `UiHub` pushes a fresh
+/// status as soon as it changes.
+pub fn alert_fingerprint(src: &SystemSources) -> String {
+    format!("{} {}", ports(&src.config), src.store.writable())
+}
+
 /// The whole dashboard payload (also the `system_update` push).
 pub async fn gather(src: SystemSources) -> Value {
     let cpu = host_metrics::sample_cpu().await;
@@ -77,6 +87,26 @@ pub async fn gather(src: SystemSources) -> Value {
         "online_users": live.users.values().filter(|u| u.connections > 0).count(),
         "tunnels": live.connections,
         "nodes": live.nodes,
+        "cert": src.cert.status(crate::domain::now_unix()),
+        // Trial mode (`up`, the recording backend): accounts and services are simulated, so
+        // the UI says so and offers no restart that would only pretend to work.
+        // A failed write (disk full): the dashboard's alert row says so and how to fix it.
+        "store": store_state(&src),
+        "simulated": src.config.command_backend == crate::config::CommandBackend::Recording,
+    })
+}
+
+/// The store's health for the alert row: its last write, and the room left under it (a
+/// full disk can still commit a write that fits in the file's free pages, so the last
+/// write alone would flap).
+fn store_state(src: &SystemSources) -> Value {
+    use crate::store::health::{space_is_low, space_under};
+    let space = space_under(&src.config.data_dir).ok();
+    json!({
+        "writable": src.store.writable(),
+        "error": src.store.last_failure(),
+        "free_bytes": space.map(|(_, free)| free),
+        "low": space.is_some_and(|(total, free)| space_is_low(total, free)),
     })
 }
 

@@ -228,14 +228,32 @@ mod tests {
 
     #[test]
     fn unknown_and_known_names_count_the_same() {
+        // The real account's name and a made-up one, each from its own IP: the same
+        // attempts are admitted, the same one is refused, for the same lockout.
         let mut t = Throttle::default();
         let now = Instant::now();
-        for _ in 0..MAX_FAILURES {
-            t.fail(&keys("1.1.1.1", "nobody"), now);
+        let trace = |t: &mut Throttle, ip: &str, name: &str| -> Vec<(bool, bool)> {
+            (0..MAX_FAILURES + 1)
+                .map(|i| {
+                    let at = now + Duration::from_secs(u64::from(i));
+                    let admitted = t.admit(ip, name, false, at).map(|a| t.finish(&a, false)).is_ok();
+                    (admitted, t.blocked(&keys(ip, name), at))
+                })
+                .collect()
+        };
+        let known = trace(&mut t, "1.1.1.1", "admin");
+        let unknown = trace(&mut t, "2.2.2.2", "nobody");
+        assert_eq!(known, unknown);
+        assert_eq!(known.iter().filter(|(admitted, _)| *admitted).count(), MAX_FAILURES as usize);
+        assert!(known.last().unwrap().1, "both end blocked");
+        // The same lockout: from the tenth attempt (at 9 s) for one WINDOW, for both.
+        let locked = now + Duration::from_secs(9);
+        for (ip, name) in [("1.1.1.1", "admin"), ("2.2.2.2", "nobody")] {
+            assert!(t.blocked(&keys(ip, name), locked + WINDOW - Duration::from_secs(1)), "{name}");
+            assert!(!t.blocked(&keys(ip, name), locked + WINDOW), "{name}");
         }
-        assert!(t.blocked(&keys("1.1.1.1", "nobody"), now));
-        t.succeed(&keys("1.1.1.1", "nobody"));
-        assert!(!t.blocked(&keys("1.1.1.1", "nobody"), now));
+        t.succeed(&keys("2.2.2.2", "nobody"));
+        assert!(!t.blocked(&keys("2.2.2.2", "nobody"), now));
     }
 
     #[test]

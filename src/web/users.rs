@@ -6,6 +6,7 @@ use super::AppState;
 use super::admin_auth::Admin;
 use super::error::ApiError;
 use crate::actors::user_registry::*;
+use crate::domain::plan::QuotaReset;
 use crate::domain::{Days, Password, UserStatus, Username, day_of, format_day, now_unix, parse_day};
 use crate::store::users::User;
 use actix_web::{HttpResponse, web};
@@ -29,6 +30,12 @@ pub struct UserView {
     pub require_auth_header: bool,
     pub allow_shell: bool,
     pub note: String,
+    pub quota_reset: QuotaReset,
+    pub quota_reset_day: u8,
+    pub expire_after_first_use_days: Option<u32>,
+    pub first_used_at: Option<i64>,
+    /// Usage since the last quota reset: what `quota_bytes` applies to.
+    pub usage_period_bytes: u64,
 }
 
 impl From<&User> for UserView {
@@ -47,6 +54,11 @@ impl From<&User> for UserView {
             require_auth_header: u.require_auth_header,
             allow_shell: u.allow_shell,
             note: u.note.clone(),
+            quota_reset: u.quota_reset,
+            quota_reset_day: u.quota_reset_day,
+            expire_after_first_use_days: u.expire_after_first_use_days,
+            first_used_at: u.first_used_at,
+            usage_period_bytes: u.period_used_bytes(),
         }
     }
 }
@@ -82,6 +94,12 @@ pub struct LimitsInput {
     pub require_auth_header: Option<bool>,
     pub allow_shell: Option<bool>,
     pub note: Option<String>,
+    /// `none`, `daily`, `weekly` (with `quota_reset_day` 1=Mon..7=Sun) or `monthly` (1..28).
+    pub quota_reset: Option<String>,
+    pub quota_reset_day: Option<u8>,
+    /// Absent: unchanged; `null`: no "days from first use" plan.
+    #[serde(default, deserialize_with = "present")]
+    pub expire_after_first_use_days: Option<Option<u32>>,
 }
 
 /// Tells a `null` field (`Some(None)`) from an absent one (`None`).
@@ -116,7 +134,26 @@ impl LimitsInput {
         if self.note.as_ref().is_some_and(bad_note) {
             return bad("note must be at most 500 characters without control characters");
         }
+        let quota_reset = match (self.quota_reset, self.quota_reset_day) {
+            (None, Some(_)) => return bad("quota_reset_day needs quota_reset"),
+            (None, None) => None,
+            (Some(rule), day) => {
+                let rule = QuotaReset::parse(&rule).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+                let day = day.unwrap_or(0);
+                rule.check_day(day).map_err(|e| ApiError::BadRequest(e.to_string()))?;
+                Some((rule, day))
+            }
+        };
+        let first_use = self.expire_after_first_use_days;
+        if let Some(Some(d)) = first_use {
+            Days::new(d)?;
+        }
+        if matches!(first_use, Some(Some(_))) && matches!(expires_on, Some(Some(_))) {
+            return bad("give either an expiry (expires_on, days) or expire_after_first_use_days, not both");
+        }
         Ok(UserPatch {
+            quota_reset,
+            expire_after_first_use_days: first_use,
             expires_on,
             quota_bytes,
             rate_kbps: self.rate_kbps,
@@ -139,12 +176,37 @@ fn take_string(
     }
 }
 
-/// bcrypt on the blocking pool, never on an actor's or the server's thread.
-pub async fn hash_password(password: Password, cost: u32) -> Result<String, ApiError> {
-    web::block(move || bcrypt::non_truncating_hash(password.expose(), cost))
-        .await
-        .map_err(ApiError::internal)?
-        .map_err(ApiError::internal)
+/// The shortest password the API sets for a tunnel user: customers' passwords travel in
+/// payloads and guessing them opens a tunnel, so three characters (accepted before) is too few.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// A password the admin sets through the API: the domain's rules plus the minimum length.
+fn new_password(raw: &str) -> Result<Password, ApiError> {
+    let password = Password::parse(raw)?;
+    if raw.chars().count() < MIN_PASSWORD_CHARS {
+        return Err(ApiError::BadRequest(format!(
+            "password must be at least {MIN_PASSWORD_CHARS} characters"
+        )));
+    }
+    Ok(password)
+}
+
+/// The password's bcrypt hash (the panel's check) and its crypt(3) SHA-512 hash (the nodes'
+/// Linux accounts).
+pub struct Hashes {
+    pub bcrypt: String,
+    pub crypt: String,
+}
+
+/// bcrypt and crypt on the blocking pool, never on an actor's or the server's thread.
+pub async fn hash_password(password: Password, cost: u32) -> Result<Hashes, ApiError> {
+    web::block(move || {
+        let crypt = crate::domain::CryptHash::make(&password).expose().to_owned();
+        bcrypt::non_truncating_hash(password.expose(), cost).map(|bcrypt| Hashes { bcrypt, crypt })
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,14 +240,15 @@ pub async fn create(
     // username and password come out first; the rest must be exactly `LimitsInput`.
     let mut fields = body.into_inner();
     let username = Username::parse(&take_string(&mut fields, "username")?)?;
-    let password = Password::parse(&take_string(&mut fields, "password")?)?;
+    let password = new_password(&take_string(&mut fields, "password")?)?;
     let limits: LimitsInput = serde_json::from_value(serde_json::Value::Object(fields))
         .map_err(|e| ApiError::BadRequest(e.to_string()))?;
     let patch = limits.into_patch()?;
-    let password_hash = hash_password(password.clone(), state.bcrypt_cost).await?;
+    let hashes = hash_password(password.clone(), state.bcrypt_cost).await?;
     let user = NewUser {
         username,
-        password_hash,
+        password_hash: hashes.bcrypt,
+        crypt_hash: hashes.crypt,
         expires_on: patch.expires_on.flatten(),
         quota_bytes: patch.quota_bytes.unwrap_or(0),
         rate_kbps: patch.rate_kbps.unwrap_or(0),
@@ -193,6 +256,9 @@ pub async fn create(
         require_auth_header: patch.require_auth_header.unwrap_or(true),
         allow_shell: patch.allow_shell.unwrap_or(false),
         note: patch.note.unwrap_or_default(),
+        quota_reset: patch.quota_reset.map_or(QuotaReset::None, |(rule, _)| rule),
+        quota_reset_day: patch.quota_reset.map_or(0, |(_, day)| day),
+        expire_after_first_use_days: patch.expire_after_first_use_days.flatten(),
     };
     let created = state.registry.send(CreateUser { user, by, password: Some(password) }).await??;
     settled(&state).await?;
@@ -301,13 +367,19 @@ pub async fn set_password(
     body: web::Json<PasswordInput>,
 ) -> Result<HttpResponse, ApiError> {
     let username = target(name)?;
-    let password = Password::parse(&body.password)?;
+    let password = new_password(&body.password)?;
     // Refuse before spending a bcrypt on a user who is not there.
     if state.registry.send(GetUser { username: username.to_string() }).await??.is_none() {
         return Err(RegistryError::NotFound(username.to_string()).into());
     }
-    let password_hash = hash_password(password.clone(), state.bcrypt_cost).await?;
-    let msg = SetPassword { username, password_hash, password: Some(password), by };
+    let hashes = hash_password(password.clone(), state.bcrypt_cost).await?;
+    let msg = SetPassword {
+        username,
+        password_hash: hashes.bcrypt,
+        crypt_hash: hashes.crypt,
+        password: Some(password),
+        by,
+    };
     // Tunnels opened with the old password end (the planner kicks on a new hash).
     let user = state.registry.send(msg).await??;
     settled(&state).await?;

@@ -17,6 +17,9 @@ function setState(state) {
   light.className = `light ${state}`;
   light.dataset.state = state;
   setText($('#live-text'), t(`live_${state}`));
+  // A banner while the socket is down: the numbers on the page are frozen until it is back.
+  const banner = $('#conn-banner');
+  if (banner) { banner.hidden = state !== 'lost'; setText(banner, t('conn_lost')); }
 }
 
 export function ingest(msg) {
@@ -26,6 +29,7 @@ export function ingest(msg) {
     if (live.history.length > 60) live.history.splice(0, live.history.length - 60);
   } else if (msg.type === 'system_update') {
     live.system = msg.payload;
+    showTrial(msg.payload);
   }
   for (const fn of listeners) fn(msg);
 }
@@ -47,4 +51,12 @@ export function connect() {
   };
 }
 
-export function refreshLightText() { setState(live.state); }
+export function refreshLightText() { setState(live.state); showTrial(live.system); }
+
+/** The trial-mode banner (`wss-panel up`): nothing on this page touches the real system. */
+export function showTrial(s) {
+  const banner = $('#trial-banner');
+  if (!banner || !s) return;
+  banner.hidden = !s.simulated;
+  setText(banner, t('trial_banner'));
+}

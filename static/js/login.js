@@ -7,6 +7,12 @@ applyTheme();
 applyI18n();
 $('#lang-toggle').addEventListener('click', toggleLang);
 $('#theme-toggle').addEventListener('click', toggleTheme);
+// After a password change every session ends; say so instead of a bare login form.
+if (location.hash === '#password-changed') {
+  const note = $('#login-note');
+  note.textContent = t('pw_changed');
+  note.hidden = false;
+}
 $('#login-form').addEventListener('submit', async (ev) => {
   ev.preventDefault();
   const err = $('#login-error');

@@ -1,75 +1,13 @@
-// The user dialogs: add/edit (every field, with the Basic token preview), 30-day traffic
-// history, and the connection card (host, ports, a ready payload and its QR code).
-import { api, enc } from './api.js';
-import { fmtBytes, h, modal, toast } from './dom.js';
+// The connection card of a user (host, ports, a ready payload and its QR code). The add/edit
+// dialog and the traffic history live in user_form.js.
+import { api } from './api.js';
+import { h, modal } from './dom.js';
 import { t } from './i18n.js';
-import { live } from './live.js';
-import { basicToken, buildPayload } from './payload.js';
-
-const GIB = 1024 ** 3;
+import { copyText } from './clipboard.js';
+import { generatePayload } from './payload.js';
 
 function field(key, input) {
   return h('label', { class: 'field' }, h('span', {}, t(key)), input);
-}
-
-/** Add (u = null) or edit a user. Resolves true when saved. */
-export async function userDialog(u) {
-  const isNew = !u;
-  const I = {
-    username: h('input', { id: 'f-username', value: u ? u.username : '', disabled: !isNew, autocomplete: 'off' }),
-    password: h('input', { id: 'f-password', type: 'text', autocomplete: 'new-password' }),
-    days: h('input', { id: 'f-days', type: 'number', min: 1, max: 36500, value: 30 }),
-    expires_on: h('input', { id: 'f-expires', type: 'date', value: u && u.expires_on ? u.expires_on : '' }),
-    quota_gb: h('input', { id: 'f-quota', type: 'number', min: 0, step: 'any', value: u ? +(u.quota_bytes / GIB).toFixed(3) : 0 }),
-    rate_kbps: h('input', { id: 'f-rate', type: 'number', min: 0, value: u ? u.rate_kbps : 0 }),
-    max_connections: h('input', { id: 'f-maxconn', type: 'number', min: 0, value: u ? u.max_connections : 0 }),
-    require_auth_header: h('input', { id: 'f-reqauth', type: 'checkbox', checked: u ? u.require_auth_header : true }),
-    allow_shell: h('input', { id: 'f-shell', type: 'checkbox', checked: u ? u.allow_shell : false }),
-    note: h('input', { id: 'f-note', value: u ? u.note : '', maxlength: 500 }),
-  };
-  const preview = h('code', { id: 'token-preview', class: 'token' }, '-');
-  const update = () => { preview.textContent = I.password.value ? `Basic ${basicToken(I.username.value, I.password.value)}` : '-'; };
-  I.username.addEventListener('input', update);
-  I.password.addEventListener('input', update);
-  const form = h('div', { class: 'form' },
-    field('username', I.username), field(isNew ? 'password' : 'new_password', I.password),
-    isNew ? field('days', I.days) : field('expires_on', I.expires_on),
-    field('quota_gb', I.quota_gb), field('rate_kbps', I.rate_kbps), field('max_connections', I.max_connections),
-    h('label', { class: 'check' }, I.require_auth_header, t('require_auth_header')),
-    h('label', { class: 'check' }, I.allow_shell, t('allow_shell')),
-    field('note', I.note), h('div', { class: 'field' }, h('span', {}, t('token_preview')), preview),
-    h('p', { class: 'error', id: 'dialog-error' }));
-  const save = async (close) => {
-    const limits = { quota_gb: Number(I.quota_gb.value) || 0, rate_kbps: Number(I.rate_kbps.value) || 0,
-      max_connections: Number(I.max_connections.value) || 0, require_auth_header: I.require_auth_header.checked,
-      allow_shell: I.allow_shell.checked, note: I.note.value };
-    try {
-      if (isNew) {
-        await api('POST', '/api/users', { username: I.username.value.trim(), password: I.password.value, days: Number(I.days.value), ...limits });
-      } else {
-        await api('PATCH', `/api/users/${enc(u.username)}`, { expires_on: I.expires_on.value || null, ...limits });
-        if (I.password.value) await api('POST', `/api/users/${enc(u.username)}/password`, { password: I.password.value });
-      }
-      toast(t('saved'));
-      close(true);
-    } catch (e) { form.querySelector('#dialog-error').textContent = e.message; }
-  };
-  return modal(isNew ? t('add_user') : `${t('edit')}: ${u.username}`, form, [
-    { label: t('cancel'), value: false }, { label: t('save'), id: 'dialog-save', cls: 'primary', onClick: save }]);
-}
-
-export async function historyDialog(u) {
-  let data;
-  try { data = await api('GET', `/api/users/${enc(u.username)}/traffic`); } catch (e) { toast(e.message, true); return; }
-  const max = Math.max(1, ...data.days.map((d) => d.up_bytes + d.down_bytes));
-  const rows = data.days.map((d) => {
-    const total = d.up_bytes + d.down_bytes;
-    return h('tr', {}, h('td', {}, d.date),
-      h('td', { class: 'hist' }, h('div', { class: 'bar' }, h('div', { class: 'fill', style: { width: `${((100 * total) / max).toFixed(1)}%` } }))),
-      h('td', {}, fmtBytes(total)));
-  });
-  await modal(`${t('history')}: ${u.username}`, h('div', { class: 'table-wrap tall' }, h('table', { id: 'history-table' }, h('tbody', {}, rows))),
-    [{ label: t('close'), value: true }]);
 }
 
 /** Draws QR modules ("0101...", row by row) on a canvas. */
@@ -86,28 +24,50 @@ export function drawQr(canvas, qr) {
   }
 }
 
-function port(name) {
-  const p = live.system && (live.system.ports || []).find((x) => x.name === name);
-  return p ? p.port : '';
-}
-
-export async function cardDialog(u) {
-  const pass = h('input', { id: 'card-password', type: 'text', placeholder: t('password'), autocomplete: 'off' });
+// The card uses the configured public address (Settings), never the browser's address bar:
+// the panel is often opened as 127.0.0.1 or a LAN name, which the proxy's whitelist refuses.
+// `password`: known right after the user was created (the "send this to the customer" card).
+export async function cardDialog(u, password = '') {
+  const pub = await api('GET', '/api/public-address');
+  const pass = h('input', { id: 'card-password', type: 'text', placeholder: t('password'), autocomplete: 'off', value: password });
+  const preset = h('select', { id: 'card-preset' }, ['http_injector', 'http_custom', 'napsternetv'].map((p) => h('option', { value: p }, t(`pl_${p}`))));
+  preset.value = 'http_custom';
   const text = h('pre', { id: 'card-payload', class: 'payload' });
+  // The SSH account line apps import: host:port@user:pass.
+  const account = h('pre', { id: 'card-account', class: 'payload' });
   const canvas = h('canvas', { id: 'card-qr', class: 'qr' });
-  const host = location.hostname;
+  let latest = 0;
   const update = async () => {
-    const mode = u.require_auth_header ? 'proxy' : 'uri';
-    const payload = buildPayload({ method: 'GET', host, mode, user: u.username, pass: pass.value || 'PASSWORD', split: false });
-    text.textContent = payload;
-    try { drawQr(canvas, await api('POST', '/api/qr', { text: payload })); } catch { /* too long: no code */ }
+    const mine = ++latest;
+    canvas.getContext('2d').clearRect(0, 0, canvas.width, canvas.height);
+    canvas.hidden = true;
+    // No password typed: no payload with a made-up one, and no QR.
+    account.textContent = pass.value && pub.host ? `${pub.host}:${pub.wss_port}@${u.username}:${pass.value}` : '';
+    if (!pass.value) { text.textContent = t('pl_card_type_password'); return; }
+    const auth = u.require_auth_header ? 'proxy' : 'uri';
+    try {
+      const r = await generatePayload({ preset: preset.value, auth, user: u.username, password: pass.value });
+      const qr = await api('POST', '/api/qr', { text: r.payload });
+      // Typing sends one request per key; only the newest answer is drawn.
+      if (mine !== latest) return;
+      text.textContent = r.payload;
+      drawQr(canvas, qr);
+      canvas.hidden = false;
+    } catch (e) { if (mine === latest) text.textContent = e.message; }
   };
-  pass.addEventListener('change', update);
+  pass.addEventListener('input', update);
+  preset.addEventListener('change', update);
+  const sni = pub.sni ? `  ·  SNI ${pub.sni}` : '';
   // Apps set their UDPGW to this address (reached through the SSH tunnel, not directly).
-  const udpgw = port('udpgw') ? `  ·  UDPGW 127.0.0.1:${port('udpgw')}` : '';
-  const body = h('div', { class: 'form' },
-    h('p', { id: 'card-ports' }, `${t('host')}: ${host}  ·  HTTP ${port('wss_http')}  ·  TLS ${port('wss_tls')}${udpgw}`),
-    field('password', pass), text, canvas);
+  const ports = pub.host
+    ? `${t('host')}: ${pub.host}  ·  HTTP ${pub.wss_port}  ·  TLS ${pub.wss_tls_port}  ·  SSL ${pub.stunnel_port}${sni}  ·  UDPGW 127.0.0.1:${pub.udpgw_port}`
+    : t('pl_no_public');
+  const body = h('div', { class: 'form' }, h('p', { id: 'card-ports' }, ports),
+    field('pl_preset', preset), field('password', pass), text,
+    h('button', { type: 'button', id: 'card-copy-payload', onclick: () => copyText(text.textContent, u.username) }, t('copy')),
+    account,
+    h('button', { type: 'button', id: 'card-copy-account', onclick: () => copyText(account.textContent, u.username) }, t('copy')),
+    canvas);
   update();
   await modal(`${t('card')}: ${u.username}`, body, [{ label: t('close'), value: true }]);
 }

@@ -21,18 +21,23 @@ fn each_validation_rule_rejects_with_a_clear_message_and_changes_nothing() {
         (json!({"username": "-o", "password": "x1"}), "username must be"),
         (json!({"username": "a".repeat(33), "password": "x1"}), "username must be"),
         (json!({"username": "root", "password": "x1"}), "reserved"),
-        (json!({"username": "tunadmin", "password": "x1"}), "panel's own"),
+        (json!({"username": "tunadmin", "password": "x1-long-pass"}), "panel's own"),
         (json!({"username": "eve", "password": ""}), "must not be empty"),
         (json!({"username": "eve", "password": "x".repeat(73)}), "longer than 72"),
         (json!({"username": "eve", "password": "x\nroot:pw"}), "control characters"),
         (json!({"username": "eve"}), "password is required"),
-        (json!({"username": "eve", "password": "x1", "days": 0}), "days must be"),
-        (json!({"username": "eve", "password": "x1", "expires_on": "2026-13-01"}), "not a date"),
-        (json!({"username": "eve", "password": "x1", "days": 3, "expires_on": "2030-01-01"}), "either"),
-        (json!({"username": "eve", "password": "x1", "quota_gb": -1}), "quota_gb"),
-        (json!({"username": "eve", "password": "x1", "rate_kbps": -5}), "invalid value"),
-        (json!({"username": "eve", "password": "x1", "quota": 5}), "unknown field `quota`"),
-        (json!({"username": "eve", "password": "x1", "note": "a\u{1b}[31m"}), "note must be"),
+        (json!({"username": "eve", "password": "abc"}), "at least 8 characters"),
+        (json!({"username": "eve", "password": "7-chars"}), "at least 8 characters"),
+        (json!({"username": "eve", "password": "x1-long-pass", "days": 0}), "days must be"),
+        (json!({"username": "eve", "password": "x1-long-pass", "expires_on": "2026-13-01"}), "not a date"),
+        (
+            json!({"username": "eve", "password": "x1-long-pass", "days": 3, "expires_on": "2030-01-01"}),
+            "either",
+        ),
+        (json!({"username": "eve", "password": "x1-long-pass", "quota_gb": -1}), "quota_gb"),
+        (json!({"username": "eve", "password": "x1-long-pass", "rate_kbps": -5}), "invalid value"),
+        (json!({"username": "eve", "password": "x1-long-pass", "quota": 5}), "unknown field `quota`"),
+        (json!({"username": "eve", "password": "x1-long-pass", "note": "a\u{1b}[31m"}), "note must be"),
     ];
     for (body, expected) in cases {
         let reply = panel.api("POST", "/api/users", Some(body.clone()));
@@ -135,6 +140,11 @@ fn a_password_change_invalidates_the_old_password() {
     let bad = panel.api("POST", "/api/users/ivy/password", Some(json!({"password": "a\nb"})));
     assert_eq!(bad.status, 400);
     assert_eq!(panel.proxy_auth("ivy", Some("new-pass-2"))["verdict"], "allow");
+    // Too short: refused with the rule, and the password in force stays.
+    let short = panel.api("POST", "/api/users/ivy/password", Some(json!({"password": "short12"})));
+    assert_eq!(short.status, 400);
+    assert!(short.json["error"].as_str().unwrap().contains("at least 8 characters"), "{:?}", short.json);
+    assert_eq!(panel.proxy_auth("ivy", Some("new-pass-2"))["verdict"], "allow");
 }
 
 #[test]
@@ -210,6 +220,7 @@ fn metrics_count_tunnel_auth_results_and_speak_prometheus_text() {
         "wss_tunnels 0",
         "wss_ipc_nodes 0",
         "# TYPE wss_fuse_trips_total counter",
+        "# TYPE wss_stats_reports_settled_total counter",
     ] {
         assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
     }

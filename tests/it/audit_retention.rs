@@ -24,7 +24,7 @@ fn retention_keeps_the_newest_rows_up_to_the_configured_count() {
     let dir = PanelDir::new(json!({ "audit_max_rows": 5, "maintenance_interval_secs": 1 }));
     let panel = dir.start();
     for i in 0..12 {
-        assert_eq!(panel.create_user(&format!("kept{i}"), "pw-1234", json!({})).status, 201);
+        assert_eq!(panel.create_user(&format!("kept{i}"), "pw-12345", json!({})).status, 201);
     }
     let pruned = wait_for(Duration::from_secs(10), || (panel.audit_total() <= 5).then_some(()));
     assert!(pruned.is_some(), "{} rows left", panel.audit_total());
@@ -40,7 +40,7 @@ fn retention_drops_rows_older_than_the_configured_age() {
     std::fs::write(&clock, "0").unwrap();
     let panel = dir.start_with_env(&[("WSS_PANEL_TEST_CLOCK_FILE", clock.to_str().unwrap())]);
     for name in ["aged1", "aged2", "aged3"] {
-        assert_eq!(panel.create_user(name, "pw-1234", json!({})).status, 201);
+        assert_eq!(panel.create_user(name, "pw-12345", json!({})).status, 201);
     }
     std::fs::write(&clock, (29 * 86_400).to_string()).unwrap();
     // Two ticks after the move: the first tick's housekeeping has finished.

@@ -33,12 +33,12 @@ fn users_are_managed_end_to_end_through_the_cli() {
             "2",
             "--json",
         ],
-        "s3cret\n",
+        "s3cret-pw\n",
     );
     let alice = json_of(&add);
     assert_eq!(alice["quota_bytes"], 50u64 << 30);
     assert_eq!((alice["rate_kbps"].as_u64(), alice["max_connections"].as_u64()), (Some(2048), Some(2)));
-    assert_eq!(panel.proxy_auth("alice", Some("s3cret"))["verdict"], "allow");
+    assert_eq!(panel.proxy_auth("alice", Some("s3cret-pw"))["verdict"], "allow");
 
     let human = panel.cli(&["user", "show", "alice"], "");
     assert!(String::from_utf8_lossy(&human.stdout).contains("status:          active"));
@@ -54,7 +54,7 @@ fn users_are_managed_end_to_end_through_the_cli() {
     assert_eq!(json_of(&panel.cli(&["user", "reset-traffic", "alice", "--json"], ""))["used_bytes"], 0);
 
     assert!(panel.cli(&["user", "passwd", "alice", "--password-stdin"], "n3w-secret\n").status.success());
-    assert_eq!(panel.proxy_auth("alice", Some("s3cret"))["reason"], "bad_credentials");
+    assert_eq!(panel.proxy_auth("alice", Some("s3cret-pw"))["reason"], "bad_credentials");
     assert_eq!(panel.proxy_auth("alice", Some("n3w-secret"))["verdict"], "allow");
 
     json_of(&panel.cli(&["user", "add", "bob", "--password-stdin", "--json"], "pw-bob-1\n"));
@@ -75,9 +75,9 @@ fn cli_errors_have_distinct_exit_codes_and_clear_messages() {
     let mut panel = dir.start();
     panel.cli(&["user", "add", "carl", "--password-stdin"], "pw-carl-1\n");
     let cases: Vec<(Vec<&str>, &str, i32, &str)> = vec![
-        (vec!["user", "add", "carl", "--password-stdin"], "x1\n", 73, "already exists"),
+        (vec!["user", "add", "carl", "--password-stdin"], "x1-long-pass\n", 73, "already exists"),
         (vec!["user", "show", "ghost"], "", 67, "does not exist"),
-        (vec!["user", "add", "Bad", "--password-stdin"], "x1\n", 65, "username must be"),
+        (vec!["user", "add", "Bad", "--password-stdin"], "x1-long-pass\n", 65, "username must be"),
         (vec!["user", "add", "dina", "--password-stdin"], "\n", 65, "must not be empty"),
         (vec!["user", "renew", "carl", "--days", "0"], "", 65, "days must be"),
         (vec!["user", "set", "carl"], "", 64, "nothing to change"),
@@ -120,4 +120,34 @@ fn without_the_admin_token_the_cli_says_so() {
     let result = cli_with_config(&out, &["user", "list"], "");
     assert_eq!(result.status.code(), Some(77));
     assert!(stderr(&result).contains("admin token"), "{}", stderr(&result));
+}
+
+/// Issue 12 §4: sizes in and out in human units (`0.00 GiB` for 200 KB before), and a size
+/// with an unknown unit is refused with exit 65 before anything changes.
+#[test]
+fn sizes_are_given_and_shown_in_human_units() {
+    let dir = PanelDir::new(json!({}));
+    let panel = dir.start();
+    let add =
+        panel.cli(&["user", "add", "sam", "--password-stdin", "--quota", "500M", "--json"], "pw-sam-1\n");
+    assert_eq!(json_of(&add)["quota_bytes"], 500u64 << 20);
+    for (given, bytes) in [("1.5G", 3u64 << 29), ("200K", 200 << 10), ("123456", 123_456)] {
+        let set = panel.cli(&["user", "set", "sam", "--quota", given, "--json"], "");
+        assert_eq!(json_of(&set)["quota_bytes"], bytes, "{given}");
+    }
+    panel.cli(&["user", "set", "sam", "--quota", "200K"], "");
+    let show = String::from_utf8_lossy(&panel.cli(&["user", "show", "sam"], "").stdout).into_owned();
+    assert!(show.contains("used / quota:    0 B / 200.00 KiB"), "{show}");
+    let list = String::from_utf8_lossy(&panel.cli(&["user", "list"], "").stdout).into_owned();
+    assert!(list.lines().any(|l| l.starts_with("sam ") && l.contains(" 0 B ")), "{list}");
+
+    for bad in ["5X", "1.5", "1e3G", "G"] {
+        let out = panel.cli(&["user", "set", "sam", "--quota", bad], "");
+        assert_eq!(out.status.code(), Some(65), "{bad}: {}", stderr(&out));
+        assert!(stderr(&out).contains(&format!("--quota: '{bad}' is not a size")), "{}", stderr(&out));
+    }
+    let out = panel.cli(&["user", "add", "tom", "--password-stdin", "--quota", "9Q"], "pw-tom-1\n");
+    assert_eq!(out.status.code(), Some(65), "{}", stderr(&out));
+    assert_eq!(json_of(&panel.cli(&["user", "show", "sam", "--json"], ""))["quota_bytes"], 200u64 << 10);
+    assert_eq!(panel.cli(&["user", "show", "tom"], "").status.code(), Some(67), "tom was created");
 }

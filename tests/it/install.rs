@@ -3,9 +3,10 @@
 //! files they generate checked by the tools that will read them: visudo, sshd, systemd-analyze,
 //! stunnel. `shell_plane` runs the generated sshd and stunnel configs as the units run them.
 
-mod doctor;
+pub mod doctor;
 mod doctor_hostile;
 mod firewall;
+mod node;
 mod original;
 mod panel_tls;
 mod shell_plane;

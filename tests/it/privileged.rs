@@ -4,11 +4,15 @@
 
 mod accounts;
 mod bans;
+mod door_ports;
+mod fresh;
 mod hostile;
 mod import_accounts;
 mod leftovers;
+mod node_accounts;
 mod planted;
 mod runner;
 pub mod sandbox;
+mod set_ports;
 mod sudo;
 mod tunnel_group;

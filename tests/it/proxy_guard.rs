@@ -122,6 +122,24 @@ fn a_cached_user_gets_in_during_a_flood_of_wrong_passwords() {
     let r = rig(json!({}));
     let user = [127, 0, 0, 9];
     assert_eq!(status_from(user, r.proxy.http, &upgrade_head("tun", "pw-tun-1")), OK);
+    // The first tunnel records the user's first use, a change of the user. Whatever the panel
+    // sends the proxy for it arrives before this barrier (a hosts reload on the same socket):
+    // it must not drop the cached verdict, or the flood's name lock would refuse "tun".
+    let first_use = wait_for(Duration::from_secs(10), || {
+        r.panel.api("GET", "/api/users/tun", None).json["first_used_at"].as_i64()
+    });
+    assert!(first_use.is_some(), "the first tunnel was not recorded");
+    let barrier = "barrier.example.net";
+    assert_eq!(
+        r.panel.api("PUT", "/api/hosts", Some(json!({ "hosts": ["tunnel.example", barrier] }))).status,
+        200
+    );
+    r.proxy.wait_for_log(&["IPC_COMMAND", barrier]);
+    let log = r.proxy.log.lock().unwrap().join("\n");
+    assert!(
+        !log.contains("UpdateLimits"),
+        "the first use sent the proxy an update (dropping the cached verdict)"
+    );
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new(AtomicU64::new(0));
     let http = r.proxy.http;

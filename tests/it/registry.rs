@@ -19,6 +19,7 @@ fn new_user(name: &str) -> NewUser {
     NewUser {
         username: Username::parse(name).unwrap(),
         password_hash: "hash".into(),
+        crypt_hash: String::new(),
         expires_on: None,
         quota_bytes: 0,
         rate_kbps: 0,
@@ -26,6 +27,9 @@ fn new_user(name: &str) -> NewUser {
         require_auth_header: true,
         allow_shell: false,
         note: String::new(),
+        quota_reset: Default::default(),
+        quota_reset_day: 0,
+        expire_after_first_use_days: None,
     }
 }
 
@@ -133,6 +137,35 @@ fn reset_traffic_brings_an_exceeded_user_back_and_raising_the_quota_does_too() {
             .unwrap()
             .unwrap();
         assert_eq!((u.status, u.used_bytes()), (UserStatus::Active, 0));
+
+        // Over quota again; this time the admin raises the quota above the usage instead.
+        store
+            .write(|txn| -> Result<(), StoreError> {
+                let mut t = txn.open_table(USERS)?;
+                let mut u = users::get(&t, "dave")?.unwrap();
+                u.used_down_bytes = quota;
+                u.status = UserStatus::Exceeded;
+                users::put(&mut t, &u)
+            })
+            .unwrap();
+        let same = UserPatch { quota_bytes: Some(quota), ..Default::default() };
+        let still_over = registry
+            .send(UpdateUser { username: Username::parse("dave").unwrap(), patch: same, by: origin() })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(still_over.status, UserStatus::Exceeded, "a quota equal to the usage is still exceeded");
+        let raised = UserPatch { quota_bytes: Some(quota + 1), ..Default::default() };
+        let back = registry
+            .send(UpdateUser { username: Username::parse("dave").unwrap(), patch: raised, by: origin() })
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (back.status, back.used_bytes()),
+            (UserStatus::Active, quota),
+            "raising the quota lifts it"
+        );
 
         let paused = registry
             .send(SetUserStatus {

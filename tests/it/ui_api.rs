@@ -37,12 +37,35 @@ fn ui_port_changes_are_validated_previewed_and_written_atomically() {
 }
 
 #[test]
+fn ui_a_port_another_program_listens_on_is_refused_by_the_dry_run() {
+    let dir = PanelDir::new(json!({}));
+    let panel = dir.start();
+    let s = BrowserSession::login(&panel);
+    let config_before = std::fs::read_to_string(dir.config_path()).unwrap();
+    // Another program (here: this test) listens on a port; sshd's port is taken by config.
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = other.local_addr().unwrap().port();
+    let sshd = s.call("GET", "/api/ports", None).json["internal_forward_port"].as_u64().unwrap();
+    for port in [u64::from(taken), sshd] {
+        let reply = s.call("PUT", "/api/ports", Some(json!({"wss_http_port": port, "dry_run": true})));
+        assert_eq!(reply.status, 409, "port {port}: {:?}", reply.json);
+        assert!(
+            reply.json["error"].as_str().unwrap().contains("in use by another program"),
+            "{:?}",
+            reply.json
+        );
+    }
+    assert_eq!(std::fs::read_to_string(dir.config_path()).unwrap(), config_before, "nothing written");
+    drop(other);
+}
+
+#[test]
 fn ui_system_status_history_batch_and_qr() {
     let dir = PanelDir::new(json!({}));
     let panel = dir.start();
     let s = BrowserSession::login(&panel);
     for name in ["ba", "bb", "bc"] {
-        assert_eq!(panel.create_user(name, "pw-1234", json!({"days": 1})).status, 201);
+        assert_eq!(panel.create_user(name, "pw-12345", json!({"days": 1})).status, 201);
     }
     let status = s.call("GET", "/api/system/status", None).json;
     assert_eq!(status["accounts"]["total"], 3);
@@ -82,4 +105,80 @@ fn ui_system_status_history_batch_and_qr() {
         404,
         "only the project's services"
     );
+}
+
+/// The shell door (stunnel and the sshd behind it): shown but refused in the trial (`up`:
+/// the recording backend and config.json the panel's own), validated like the other ports
+/// once installed (config.json root's), and handed to the helper's `set-door-ports`; the
+/// connection card's stunnel port follows the door.
+#[test]
+fn ui_door_ports_are_refused_in_trial_validated_and_sent_to_the_helper_once_installed() {
+    let dir = PanelDir::new(json!({}));
+    let panel = dir.start();
+    let s = BrowserSession::login(&panel);
+    let got = s.call("GET", "/api/ports", None).json;
+    assert_eq!((got["stunnel_port"].as_u64(), got["sshd_stunnel_port"].as_u64()), (Some(444), Some(2222)));
+    assert_eq!(got["doors_editable"], false, "{got}");
+    assert!(got["doors_note"].as_str().unwrap().contains("trial mode"), "{got}");
+    let trial = s.call("PUT", "/api/ports", Some(json!({"stunnel_port": 18444, "dry_run": true})));
+    assert_eq!(trial.status, 409, "{:?}", trial.json);
+    assert!(trial.json["error"].as_str().unwrap().contains("trial mode"), "{:?}", trial.json);
+    let same = s.call("PUT", "/api/ports", Some(json!({"stunnel_port": 444, "sshd_stunnel_port": 2222})));
+    assert_eq!(same.json, json!({"restart": [], "applied": false}), "unchanged values are no change");
+
+    // Installed: config.json is root's (here `nobody`'s), changes go through the helper.
+    std::os::unix::fs::chown(dir.config_path(), Some(65534), Some(65534)).unwrap();
+    assert_eq!(s.call("GET", "/api/ports", None).json["doors_editable"], true);
+    let config_before = std::fs::read(dir.config_path()).unwrap();
+    let audit_before = panel.audit_total();
+    let panel_port = panel.url.rsplit(':').next().unwrap().parse::<u64>().unwrap();
+    for bad in [
+        json!({"stunnel_port": 0}),
+        json!({"sshd_stunnel_port": 70000}),
+        json!({"stunnel_port": "x"}),
+        json!({"stunnel_port": 18444, "sshd_stunnel_port": 18444}),
+        json!({"stunnel_port": 18444, "wss_http_port": 18444}),
+    ] {
+        let reply = s.call("PUT", "/api/ports", Some(bad.clone()));
+        assert_eq!(reply.status, 400, "{bad}: {:?}", reply.json);
+    }
+    let other = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = u64::from(other.local_addr().unwrap().port());
+    // Another program's port, the tunnels' sshd, the panel's own port.
+    for bad in [
+        json!({"stunnel_port": taken}),
+        json!({"sshd_stunnel_port": 22}),
+        json!({"sshd_stunnel_port": panel_port}),
+    ] {
+        let reply = s.call("PUT", "/api/ports", Some(bad.clone()));
+        assert_eq!(reply.status, 409, "{bad}: {:?}", reply.json);
+        assert!(
+            reply.json["error"].as_str().unwrap().contains("in use by another program"),
+            "{:?}",
+            reply.json
+        );
+    }
+    drop(other);
+    let body = json!({"stunnel_port": 18444, "sshd_stunnel_port": 18222});
+    let preview = s.call(
+        "PUT",
+        "/api/ports",
+        Some(json!({"stunnel_port": 18444, "sshd_stunnel_port": 18222, "dry_run": true})),
+    );
+    assert_eq!(preview.json, json!({"restart": ["stunnel@wss", "sshd_stunnel"], "applied": false}));
+    assert_eq!(panel.audit_total(), audit_before, "refusals and the dry run change nothing");
+    let applied = s.call("PUT", "/api/ports", Some(body));
+    assert_eq!(applied.json, json!({"restart": ["stunnel@wss", "sshd_stunnel"], "applied": true}));
+    let line = panel.wait_for_log(&["SYSTEM_COMMAND", "set-door-ports"]);
+    assert!(line.contains("set-door-ports 18444 18222"), "{line}");
+    assert_eq!(
+        std::fs::read(dir.config_path()).unwrap(),
+        config_before,
+        "the panel wrote root's file itself"
+    );
+    assert_eq!(s.call("GET", "/api/public-address", None).json["stunnel_port"], 18444, "the card follows");
+    let audit = panel.api("GET", "/api/audit?limit=2", None).json;
+    let actions: Vec<&str> =
+        audit["items"].as_array().unwrap().iter().map(|i| i["action"].as_str().unwrap()).collect();
+    assert_eq!(actions, ["PUBLIC_ADDRESS_UPDATE", "PORTS_UPDATE"]);
 }

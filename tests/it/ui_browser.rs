@@ -11,11 +11,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
-async fn log_in(b: &Browser, url: &str) {
+pub(crate) async fn log_in(b: &Browser, url: &str) {
     b.client.goto(&format!("{url}/login.html")).await.unwrap();
     b.type_into("#login-password", ADMIN_PASSWORD).await;
     b.click("#login-submit").await;
@@ -83,6 +83,9 @@ fn ui_browser_user_lifecycle_live_tunnel_kick_language_and_theme() {
         b.click("#dialog-save").await;
         let row = "tr[data-user='webuser']";
         b.wait_for(row).await;
+        // The "send this to the customer" card opens after creating; close it.
+        b.wait_for("#card-payload").await;
+        b.click("dialog.modal .modal-buttons button").await;
         assert_eq!(panel.api("GET", "/api/users/webuser", None).status, 200);
 
         // A tunnel opened from here shows up on the page within 3 s, without a reload.
@@ -103,8 +106,11 @@ fn ui_browser_user_lifecycle_live_tunnel_kick_language_and_theme() {
         b.client.goto(&format!("{}/#users", panel.url)).await.unwrap();
         b.wait_for(row).await;
 
-        // Kick from the page: the tunnel closes, and the cells fall back to 0.
-        b.click(&format!("{row} button[data-act='kick']")).await;
+        // Kick from the row's action menu, after a confirmation: the tunnel closes, and the
+        // cells fall back to 0.
+        b.click(&format!("{row} button.menu-btn")).await;
+        b.click("#user-menu button[data-act='kick']").await;
+        b.click("#confirm-ok").await;
         let deadline = Instant::now() + Duration::from_secs(3);
         while !closed.load(Ordering::SeqCst) {
             assert!(Instant::now() < deadline, "the kick did not close the tunnel");
@@ -151,10 +157,14 @@ fn ui_browser_login_page_throttles_after_repeated_failures() {
         }
         let status = b.js("return document.querySelector('#login-error').dataset.status;").await;
         assert_eq!(status, "429", "the 11th attempt is throttled");
-        // The right password is refused too while throttled.
+        // The right password is refused too while throttled: the page shows the 429 again.
+        b.js("document.querySelector('#login-error').textContent = ''; document.querySelector('#login-error').dataset.status = '';").await;
         b.type_into("#login-password", ADMIN_PASSWORD).await;
         b.click("#login-submit").await;
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        let shown = b.wait_text("#login-error", Duration::from_secs(5), |t| !t.is_empty()).await;
+        assert!(shown.is_some(), "the right password got no answer");
+        let status = b.js("return document.querySelector('#login-error').dataset.status;").await;
+        assert_eq!(status, "429", "the right password is throttled too");
         assert!(b.client.current_url().await.unwrap().as_str().ends_with("/login.html"));
         b.quit().await;
     });
@@ -188,6 +198,13 @@ fn seed_users(dir: &PanelDir, n: usize) {
                     require_auth_header: true,
                     allow_shell: false,
                     note: String::new(),
+                    quota_reset: Default::default(),
+                    quota_reset_day: 0,
+                    period_started: None,
+                    period_base_bytes: 0,
+                    expire_after_first_use_days: None,
+                    first_used_at: None,
+                    crypt_hash: String::new(),
                 };
                 users::put(&mut table, &user)?;
             }
@@ -203,7 +220,7 @@ fn ui_browser_pages_10000_users_quickly_and_shows_hostile_text_as_text() {
     let panel = dir.start();
     let hostile = "<img src=x id=pwned onerror=\"document.title='pwned'\">";
     let note = json!({ "note": hostile });
-    assert_eq!(panel.create_user("zz_hostile", "pw-1234", note).status, 201);
+    assert_eq!(panel.create_user("zz_hostile", "pw-12345", note).status, 201);
     // Markup in an audit detail (the original's XSS came through a failed login's name, which
     // is no longer stored): a ban reason.
     let ban = panel.api("POST", "/api/bans", Some(json!({ "ip": "203.0.113.9", "reason": hostile })));
@@ -221,7 +238,7 @@ fn ui_browser_pages_10000_users_quickly_and_shows_hostile_text_as_text() {
         // Sorting by usage and paging take well under a second each, in the browser.
         let timed = b
             .js("const t = performance.now();
-                 document.querySelector(\"th[data-sort='used']\").click();
+                 document.querySelector(\"th[data-sort='usage']\").click();
                  document.querySelectorAll('.pager button')[1].click();
                  document.querySelector('#user-search').value = 'u09';
                  document.querySelector('#user-search').dispatchEvent(new Event('input'));
@@ -241,7 +258,7 @@ fn ui_browser_pages_10000_users_quickly_and_shows_hostile_text_as_text() {
             .await
             .expect("audit shows the reason");
         let injected = b.js("return [document.querySelectorAll('#pwned').length, document.title];").await;
-        assert_eq!(injected, json!([0, "WSS Panel"]), "no element or script came from the data");
+        assert_eq!(injected, json!([0, "WSS 管理面板"]), "no element or script came from the data");
         b.quit().await;
     });
 }

@@ -24,7 +24,7 @@ fn two_hundred_concurrent_wrong_guesses_from_one_ip_reach_bcrypt_at_most_ten_tim
     // A real cost, so that on the old code every guess passes the check before any failed.
     let dir = PanelDir::new(json!({ "bcrypt_cost": 10 }));
     let hash = bcrypt::non_truncating_hash(ADMIN_PASSWORD, 10).unwrap();
-    std::fs::write(dir.dir.path().join("admin_password.hash"), hash).unwrap();
+    std::fs::write(dir.dir.path().join("data/admin_password.hash"), hash).unwrap();
     let panel = Arc::new(dir.start());
     let barrier = Arc::new(Barrier::new(200));
     let threads: Vec<_> = (0..200)

@@ -55,7 +55,7 @@ fn logout_and_password_change_revoke_sessions() {
     assert_eq!(c.call("GET", "/api/users", None).status, 401, "every session ends");
     assert_eq!(login_raw(&panel, "admin", ADMIN_PASSWORD, None).status, 401);
     assert_eq!(login_raw(&panel, "admin", "new-pass-4567", None).status, 200);
-    let hash = std::fs::read_to_string(dir.dir.path().join("admin_password.hash")).unwrap();
+    let hash = std::fs::read_to_string(dir.dir.path().join("data/admin_password.hash")).unwrap();
     assert!(bcrypt::verify("new-pass-4567", &hash).unwrap(), "the file holds the new hash");
     assert_eq!(panel.api("GET", "/api/users", None).status, 200, "the CLI token still works");
 }

@@ -89,3 +89,45 @@ fn up_prints_the_admin_url_and_password_once_and_serves_tunnels() {
     let list = cli_with_config(&config, &["user", "list", "--json"], "");
     assert!(String::from_utf8_lossy(&list.stdout).contains("\"trial\""));
 }
+
+/// Issue 12 §4: a second `up` with other ports and another `--forward` serves on them (it
+/// kept the first run's config silently before) and says which file it changed.
+#[test]
+fn up_run_again_with_other_ports_applies_them_and_names_the_config() {
+    let (first_echo, second_echo) = (EchoServer::start(), EchoServer::start());
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join(".wss-panel-up");
+    let first = Up::start(&data, (free_port(), free_port(), free_port()), first_echo.addr);
+    drop(first);
+
+    let ports = (free_port(), free_port(), free_port());
+    let again = Up::start(&data, ports, second_echo.addr);
+    let config = data.canonicalize().unwrap().join("config.json");
+    let applied = again.wait_line("applied to");
+    assert!(applied.contains(&config.display().to_string()), "{applied}");
+    assert!(applied.contains(&format!("-> {}", ports.1)), "{applied}");
+    let url = again.wait_line("admin panel:");
+    assert!(url.contains(&format!("http://127.0.0.1:{}/", ports.0)), "{url}");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    assert_eq!(written["wss_http_port"], ports.1);
+    assert_eq!(written["internal_forward_port"], second_echo.addr.port());
+
+    // The CLI follows the new panel port; the tunnel goes through the new port to the new sshd.
+    let add =
+        cli_with_config(&config, &["user", "add", "again", "--password-stdin", "--json"], "again-pass-1\n");
+    assert!(add.status.success(), "{}", String::from_utf8_lossy(&add.stderr));
+    let mut s = connect(format!("127.0.0.1:{}", ports.1).parse().unwrap());
+    s.write_all(upgrade_head("again", "again-pass-1").as_bytes()).unwrap();
+    assert!(read_head(&mut s).starts_with("HTTP/1.1 101"));
+    s.write_all(b"SSH-2.0-up\r\n").unwrap();
+    assert_eq!(read_exact(&mut s, 12), b"SSH-2.0-up\r\n");
+    drop(s);
+    drop(again);
+
+    // The same flags once more: nothing to apply, nothing rewritten.
+    let before = std::fs::read_to_string(&config).unwrap();
+    let third = Up::start(&data, ports, second_echo.addr);
+    assert!(!third.out.lock().unwrap().iter().any(|l| l.contains("applied to")));
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), before);
+}

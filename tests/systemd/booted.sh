@@ -111,4 +111,6 @@ check "the system is not degraded" test "$(IN systemctl is-system-running)" = ru
 . "$HERE/checks.sh"
 # shellcheck source=tests/systemd/uninstall_checks.sh
 . "$HERE/uninstall_checks.sh"
+# shellcheck source=tests/systemd/node_checks.sh
+. "$HERE/node_checks.sh"
 step "done"

@@ -24,7 +24,7 @@ kept_data_is_roots() {
     [ "$(owner_mode $d)" = "root:root 700" ] || { echo "$d is $(owner_mode $d)" >&2; return 1; }
     [ -z "$(find "$MROOT$d" ! -user root -print -quit)" ] || { echo "$d holds files of a deleted uid" >&2; return 1; }
   done
-  [ -s "$MROOT/etc/wss-panel/admin_token" ] && [ -s "$MROOT/etc/wss-panel/key.pem" ] && [ -s "$MROOT/var/lib/wss-panel/wss_panel.redb" ]
+  [ -s "$MROOT/var/lib/wss-panel/admin_token" ] && [ -s "$MROOT/etc/wss-panel/key.pem" ] && [ -s "$MROOT/var/lib/wss-panel/wss_panel.redb" ]
 }
 same_as_before() {
   snapshot >"$WORK/after"

@@ -66,3 +66,59 @@ async fn a_missing_helper_is_a_spawn_error_not_a_hang() {
     let result = runner.send(Run(lock_alice())).await.unwrap();
     assert!(matches!(result, Err(RunError::Spawn { .. })), "{result:?}");
 }
+
+/// A stand-in for the root helper whose `lock` hangs like a `usermod` that never returns: it
+/// starts a child that ignores SIGTERM (as the hung tool would), ignores SIGTERM itself, and
+/// waits. Every other operation answers at once.
+fn hanging_helper(dir: &std::path::Path) -> PathBuf {
+    let script = dir.join("helper");
+    let d = dir.display();
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\ntrap '' TERM\ncase \"$2\" in\n  lock) echo $$ > {d}/helper.pid; sleep 600 & echo $! > {d}/tool.pid; wait ;;\n  *) echo \"done $2\" ;;\nesac\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    script
+}
+
+/// Alive and not a zombie.
+fn running(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .is_ok_and(|stat| stat.rsplit(')').next().is_some_and(|rest| !rest.trim_start().starts_with('Z')))
+}
+
+#[actix::test]
+async fn a_hung_helper_times_out_its_tool_dies_with_it_and_the_next_command_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let helper_path = hanging_helper(dir.path());
+    let timeout = Duration::from_secs(1);
+    let runner = CommandRunner::with_timeout(Backend::Direct { helper_path }, timeout).start();
+    let started = std::time::Instant::now();
+    let hung = runner.send(Run(lock_alice())).await.unwrap();
+    let took = started.elapsed();
+    assert_eq!(hung, Err(RunError::Timeout(timeout)));
+    // The timeout, then the grace SIGTERM gets before SIGKILL.
+    assert!(took >= timeout && took < timeout + PIPE_GRACE + Duration::from_secs(2), "took {took:?}");
+    let pid = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap().trim().to_owned();
+    let (helper, tool) = (pid("helper.pid"), pid("tool.pid"));
+    let gone = |p: &str| {
+        (0..40).any(|_| {
+            let alive = running(p);
+            if alive {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            !alive
+        })
+    };
+    assert!(gone(&helper), "the hung helper {helper} still runs");
+    assert!(gone(&tool), "the helper's hung tool {tool} still runs");
+    // The runner is not stuck behind it: the next command runs and answers at once.
+    let unlock = SystemCommand::UnlockUser { user: Username::parse("alice").unwrap() };
+    let started = std::time::Instant::now();
+    let next = runner.send(Run(unlock)).await.unwrap();
+    assert_eq!(next, Ok(CommandOutput { stdout: "done unlock\n".into() }));
+    assert!(started.elapsed() < Duration::from_secs(1), "the next command took {:?}", started.elapsed());
+}

@@ -27,6 +27,9 @@ fn summary(p: &Plan) -> (Vec<&'static str>, Vec<&'static str>, Vec<&'static str>
             PanelToProxy::Delete { .. } => "delete",
             PanelToProxy::ReloadHosts { .. } => "reload_hosts",
             PanelToProxy::Ack { .. } => "ack",
+            PanelToProxy::Account(a) if a.deleted => "delete_account",
+            PanelToProxy::Account(_) => "account",
+            PanelToProxy::Reconcile { .. } => "reconcile",
         })
         .collect();
     let ui =
@@ -56,12 +59,12 @@ fn leaving_active_for_any_reason_locks_kills_and_kicks_everywhere() {
         (Fused, Cause::Fused),
     ] {
         let c = change(Some(user(Active)), Some(user(to)), cause, false);
-        check(&format!("active -> {to}"), c, &["lock", "kill-user"], &["kick"], USERS);
+        check(&format!("active -> {to}"), c, &["lock", "kill-user"], &["kick", "account"], USERS);
     }
     // The same transition is planned the same whatever caused it.
     for cause in [Cause::Updated, Cause::Settled, Cause::Traffic, Cause::Renewed] {
         let c = change(Some(user(Active)), Some(user(Exceeded)), cause, false);
-        check(&format!("{cause:?}"), c, &["lock", "kill-user"], &["kick"], USERS);
+        check(&format!("{cause:?}"), c, &["lock", "kill-user"], &["kick", "account"], USERS);
     }
 }
 
@@ -74,10 +77,11 @@ fn coming_back_to_active_unlocks_and_sends_the_limits() {
         (Expired, Cause::Settled),
     ] {
         let c = change(Some(user(from)), Some(user(Active)), cause, false);
-        check(&format!("{from} -> active"), c, &["unlock"], &["update_limits"], USERS);
+        check(&format!("{from} -> active"), c, &["unlock"], &["update_limits", "account"], USERS);
     }
     let c = change(Some(user(Exceeded)), Some(user(Active)), Cause::TrafficReset, false);
-    check("reset brings exceeded back", c, &["unlock"], &["update_limits", "reset_traffic"], USERS);
+    let proxy = ["update_limits", "reset_traffic", "account"];
+    check("reset brings exceeded back", c, &["unlock"], &proxy, USERS);
 }
 
 #[test]
@@ -102,34 +106,44 @@ fn create_and_delete() {
     let mut new = user(Active);
     new.allow_shell = true;
     let c = change(None, Some(new), Cause::Created, true);
-    check("create with shell", c, &["create-user", "set-password", "grant-shell"], NONE, USERS);
+    check("create with shell", c, &["create-user", "set-password", "grant-shell"], &["account"], USERS);
     let c = change(None, Some(user(Expired)), Cause::Created, true);
-    check("create already expired", c, &["create-user", "set-password", "lock"], NONE, USERS);
+    check("create already expired", c, &["create-user", "set-password", "lock"], &["account"], USERS);
     let c = change(Some(user(Active)), None, Cause::Deleted, false);
-    check("delete", c, &["kill-user", "delete-user"], &["delete"], USERS);
+    check("delete", c, &["kill-user", "delete-user"], &["delete", "delete_account"], USERS);
     let c = change(Some(user(Paused)), None, Cause::Deleted, false);
-    check("delete paused", c, &["kill-user", "delete-user"], &["delete"], USERS);
+    check("delete paused", c, &["kill-user", "delete-user"], &["delete", "delete_account"], USERS);
 }
 
 #[test]
 fn a_new_password_ends_the_tunnels_opened_with_the_old_one() {
     let mut after = user(Active);
-    after.password_hash = "h2".into();
+    (after.password_hash, after.crypt_hash) = ("h2".into(), "c2".into());
     check(
         "active",
         change(Some(user(Active)), Some(after), Cause::PasswordSet, true),
         &["set-password"],
-        &["kick"],
+        &["kick", "account"],
         USERS,
     );
     let mut after = user(Paused);
-    after.password_hash = "h2".into();
+    (after.password_hash, after.crypt_hash) = ("h2".into(), "c2".into());
     let c = change(Some(user(Paused)), Some(after), Cause::PasswordSet, true);
-    check("paused: chpasswd drops the lock, so lock again", c, &["set-password", "lock"], &["kick"], USERS);
+    let (system, proxy) = (["set-password", "lock"], ["kick", "account"]);
+    check("paused: chpasswd drops the lock, so lock again", c, &system, &proxy, USERS);
 }
 
 #[test]
-fn limits_and_shell_changes_reach_the_proxies_of_an_active_user() {
+fn a_change_the_proxies_hold_nothing_of_keeps_their_cached_verdicts() {
+    let mut noted = user(Active);
+    noted.note = "paid until June".into();
+    noted.used_up_bytes = 4096;
+    let p = plan(&change(Some(user(Active)), Some(noted), Cause::Updated, false));
+    assert!(p.proxy.is_empty(), "{:?}", p.proxy);
+}
+
+#[test]
+fn limits_changes_reach_the_proxies_and_shell_changes_only_the_account() {
     let mut faster = user(Active);
     faster.rate_kbps = 512;
     faster.max_connections = 3;
@@ -150,26 +164,27 @@ fn limits_and_shell_changes_reach_the_proxies_of_an_active_user() {
         "grant",
         change(Some(user(Active)), Some(shell.clone()), Cause::Updated, false),
         &["grant-shell"],
-        &["update_limits"],
+        &["account"],
         USERS,
     );
     check(
         "revoke",
         change(Some(shell), Some(user(Active)), Cause::Updated, false),
         &["revoke-shell"],
-        &["update_limits"],
+        &["account"],
         USERS,
     );
+    // Nothing the proxies hold changed: their cached verdicts stay.
     let c = change(Some(user(Active)), Some(user(Active)), Cause::Renewed, false);
-    check("no visible change still refreshes the limits", c, NONE, &["update_limits"], NONE);
+    check("no visible change sends nothing", c, NONE, NONE, NONE);
 }
 
 #[test]
-fn kicks_and_reassertions_change_nothing_but_the_tunnels() {
+fn kicks_end_tunnels_and_processes_and_reassertions_only_tunnels() {
     check(
         "kick",
         change(Some(user(Active)), Some(user(Active)), Cause::Kicked, false),
-        NONE,
+        &["kill-user"],
         &["kick"],
         NONE,
     );
@@ -180,6 +195,24 @@ fn kicks_and_reassertions_change_nothing_but_the_tunnels() {
     check("reassert a deleted user", change(None, None, Cause::Reasserted, false), NONE, &["kick"], NONE);
     let c = change(Some(user(Active)), Some(user(Active)), Cause::Reasserted, false);
     check("an active user keeps their tunnels", c, NONE, NONE, NONE);
+}
+
+#[test]
+fn the_account_message_carries_the_state_the_panel_holds() {
+    let mut now = user(Paused);
+    (now.crypt_hash, now.allow_shell) = ("$6$s$h".into(), true);
+    let p = plan(&change(Some(user(Active)), Some(now), Cause::Paused, false));
+    let want = AccountState {
+        username: "alice".into(),
+        crypt_hash: "$6$s$h".into(),
+        locked: true,
+        shell: true,
+        deleted: false,
+    };
+    assert_eq!(p.proxy.last(), Some(&PanelToProxy::Account(want.clone())));
+    let p = plan(&change(Some(user(Paused)), None, Cause::Deleted, false));
+    let gone = AccountState { crypt_hash: String::new(), shell: false, deleted: true, ..want };
+    assert_eq!(p.proxy.last(), Some(&PanelToProxy::Account(gone)));
 }
 
 #[test]

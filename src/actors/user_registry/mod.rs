@@ -4,9 +4,10 @@
 //! `ChangeDispatcher`): that is the only way a change reaches the Linux account, the proxies
 //! and the admin pages. Runs on a `SyncArbiter` thread because redb commits block; password
 //! hashes arrive already computed. The actor and its commit-then-publish step are in
-//! `registry`; its messages by concern: `users` (the admin's commands and queries), `status`
+//! `registry`; how limits read in the audit log in `limits`; its messages by concern: `users` (the admin's commands and queries), `status`
 //! (pause/resume, fuse, expiry, re-assertion), `traffic` (usage counted by the proxies, reset).
 
+mod limits;
 mod registry;
 mod status;
 #[cfg(test)]

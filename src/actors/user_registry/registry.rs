@@ -2,6 +2,7 @@
 //! with: commit one transaction (with its audit record), then publish what changed.
 
 use crate::actors::change::{Cause, Change, Publish, UserChanged};
+use crate::domain::plan::period_start;
 use crate::domain::{Password, Username, day_of, now_unix, settle_status};
 use crate::store::audit::{self, AuditRecord};
 use crate::store::tables::{AUDIT, USERS};
@@ -81,18 +82,33 @@ impl UserRegistry {
         password: Option<Password>,
         edit: impl FnOnce(&mut User, &redb::WriteTransaction) -> Result<String, RegistryError>,
     ) -> UserResult {
+        self.change_if(username, by, action, cause, password, |u, txn| edit(u, txn).map(Some))
+    }
+
+    /// `change` for edits that may change nothing: an edit answering `None` (a save with the
+    /// values already stored) writes no record, no audit row and publishes nothing.
+    pub(super) fn change_if(
+        &self,
+        username: &Username,
+        by: &Origin,
+        action: &str,
+        cause: Cause,
+        password: Option<Password>,
+        edit: impl FnOnce(&mut User, &redb::WriteTransaction) -> Result<Option<String>, RegistryError>,
+    ) -> UserResult {
         let name = username.as_str();
         let (before, after) = self.store.write(|txn| {
             let mut table = txn.open_table(USERS)?;
             let mut user =
                 records::get(&table, name)?.ok_or_else(|| RegistryError::NotFound(name.to_owned()))?;
             let before = user.clone();
-            let detail = edit(&mut user, txn)?;
+            let Some(detail) = edit(&mut user, txn)? else { return Ok((before, None)) };
             settle(&mut user, now_unix());
             records::put(&mut table, &user)?;
             audit::append(&mut txn.open_table(AUDIT)?, &record(by, action, name, detail))?;
-            Ok::<_, RegistryError>((before, user))
+            Ok::<_, RegistryError>((before, Some(user)))
         })?;
+        let Some(after) = after else { return Ok(before) };
         self.publish(vec![changed(Some(before), Some(after.clone()), cause, password)]);
         Ok(after)
     }
@@ -113,10 +129,18 @@ pub(super) fn changed(
     UserChanged { username, before, after, cause, password }
 }
 
-/// Re-derives expired/exceeded after any change.
+/// Starts a new quota period when a reset day has come since the last one (the all-time
+/// totals and the history stay), then re-derives expired/exceeded, after any change.
 pub(super) fn settle(user: &mut User, now: i64) {
-    let expired = user.expires_on.is_some_and(|d| day_of(now) >= d);
-    let over_quota = user.quota_bytes > 0 && user.used_bytes() >= user.quota_bytes;
+    let today = day_of(now);
+    if let Some(start) = period_start(user.quota_reset, user.quota_reset_day, today)
+        && user.period_started.is_none_or(|p| p < start)
+    {
+        user.period_started = Some(start);
+        user.period_base_bytes = user.used_bytes();
+    }
+    let expired = user.expires_on.is_some_and(|d| today >= d);
+    let over_quota = user.quota_bytes > 0 && user.period_used_bytes() >= user.quota_bytes;
     user.status = settle_status(user.status, expired, over_quota);
 }
 

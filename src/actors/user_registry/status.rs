@@ -33,8 +33,9 @@ pub struct FuseUser {
     pub threshold_kbps: u32,
 }
 
-/// Re-derives every user's status for `now` (expiry, quota). Answers the users whose status
-/// changed, with the status they had before.
+/// Re-derives every user's status for `now` (expiry, quota), starting new quota periods
+/// whose reset day has come. Answers the users whose status changed, with the status they
+/// had before; a reset alone is stored, audited and published but not in the answer.
 #[derive(Message)]
 #[rtype(result = "Result<Vec<(UserStatus, User)>, RegistryError>")]
 pub struct SettleAll {
@@ -98,20 +99,28 @@ impl Handler<SettleAll> for UserRegistry {
             for before in records::list(&table)? {
                 let mut user = before.clone();
                 settle(&mut user, msg.now);
-                if user.status != before.status {
+                if user != before {
                     changes.push((before, user));
                 }
             }
             let mut audit_t = txn.open_table(AUDIT)?;
             for (before, user) in &changes {
                 records::put(&mut table, user)?;
-                let detail = format!("from={} to={}", before.status, user.status);
-                let rec = record(&Origin::system(), "USER_STATUS_SYNC", &user.username, detail);
-                audit::append(&mut audit_t, &rec)?;
+                if user.period_started != before.period_started {
+                    let detail = format!("period_used_bytes={}", before.period_used_bytes());
+                    let rec = record(&Origin::system(), "USER_QUOTA_RESET", &user.username, detail);
+                    audit::append(&mut audit_t, &rec)?;
+                }
+                if user.status != before.status {
+                    let detail = format!("from={} to={}", before.status, user.status);
+                    let rec = record(&Origin::system(), "USER_STATUS_SYNC", &user.username, detail);
+                    audit::append(&mut audit_t, &rec)?;
+                }
             }
             Ok::<_, RegistryError>(changes)
         })?;
-        let answer = changes.iter().map(|(before, user)| (before.status, user.clone())).collect();
+        let moved = changes.iter().filter(|(before, user)| before.status != user.status);
+        let answer = moved.map(|(before, user)| (before.status, user.clone())).collect();
         let events = changes.into_iter().map(|(b, a)| changed(Some(b), Some(a), Cause::Settled, None));
         self.publish(events.collect());
         Ok(answer)

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::actors::change::{Cause, Change, Publish, UserChanged};
+use crate::domain::plan::QuotaReset;
 use crate::domain::{Day, Days, Password, UserStatus, Username, day_of, now_unix};
 use crate::store::users::User;
 use crate::store::{Store, audit};
@@ -71,6 +72,7 @@ impl Fixture {
         let user = NewUser {
             username: Username::parse(name).unwrap(),
             password_hash: "hash".into(),
+            crypt_hash: String::new(),
             expires_on,
             quota_bytes,
             rate_kbps: 0,
@@ -78,6 +80,9 @@ impl Fixture {
             require_auth_header: true,
             allow_shell: false,
             note: String::new(),
+            quota_reset: Default::default(),
+            quota_reset_day: 0,
+            expire_after_first_use_days: None,
         };
         let msg = CreateUser { user, password: Some(Password::parse("pw-1").unwrap()), by: by() };
         let created = self.registry.send(msg).await.unwrap().unwrap();
@@ -126,6 +131,7 @@ async fn each_admin_command_publishes_its_before_and_after_once_committed() {
     let msg = SetPassword {
         username: name("alice"),
         password_hash: "hash2".into(),
+        crypt_hash: "$6$x$y".into(),
         password: Some(Password::parse("pw-2").unwrap()),
         by: by(),
     };
@@ -154,6 +160,7 @@ async fn a_refused_command_commits_and_publishes_nothing() {
         let user = NewUser {
             username: name(refused),
             password_hash: "h".into(),
+            crypt_hash: String::new(),
             expires_on: None,
             quota_bytes: 0,
             rate_kbps: 0,
@@ -161,6 +168,9 @@ async fn a_refused_command_commits_and_publishes_nothing() {
             require_auth_header: true,
             allow_shell: false,
             note: String::new(),
+            quota_reset: Default::default(),
+            quota_reset_day: 0,
+            expire_after_first_use_days: None,
         };
         assert!(f.registry.send(CreateUser { user, password: None, by: by() }).await.unwrap().is_err());
     }
@@ -206,6 +216,32 @@ async fn traffic_counts_once_per_batch_and_publishes_only_a_status_it_moves() {
     f.registry.send(ResetTraffic { username: name("dave"), by: by() }).await.unwrap().unwrap();
     let e = f.one().await;
     assert_eq!((e.cause, e.after.unwrap().status), (Cause::TrafficReset, UserStatus::Active));
+}
+
+#[actix::test]
+async fn each_node_counts_todays_bytes_once_per_applied_batch_under_its_name() {
+    let mut f = Fixture::start();
+    f.create("erin", 0, None).await;
+    f.traffic("edge-a-0000aaaa", 1, "erin", 100).await;
+    f.traffic("edge-a-0000aaaa", 1, "erin", 100).await;
+    f.traffic("edge-b-0000bbbb", 1, "erin", 30).await;
+    // A later run of edge-a (a new session id, its numbers start again) adds to the same day.
+    f.traffic("edge-a-1111cccc", 1, "erin", 7).await;
+    let today = day_of(now_unix());
+    let day = |node: &str| {
+        f.store
+            .read(|txn| {
+                crate::store::traffic::range(
+                    &txn.open_table(crate::store::tables::NODE_TRAFFIC)?,
+                    node,
+                    today,
+                    today,
+                )
+            })
+            .unwrap()[0]
+            .1
+    };
+    assert_eq!((day("edge-a").up_bytes, day("edge-b").up_bytes, day("edge-c").up_bytes), (107, 30, 0));
 }
 
 #[actix::test]
@@ -278,4 +314,59 @@ async fn an_expiry_that_traffic_settles_is_published_like_any_status_move() {
         (e.before.unwrap().status, e.after.unwrap().status),
         (UserStatus::Active, UserStatus::Expired)
     );
+}
+
+/// Plans: at the next reset day the scheduler's settle starts a new period, once; the
+/// all-time total stays; a reset that moves no status is stored and audited but not answered.
+#[actix::test]
+async fn a_reset_day_starts_a_new_quota_period_once_and_keeps_the_total() {
+    let mut f = Fixture::start();
+    for n in ["hana", "ivan"] {
+        f.create(n, 1000, None).await;
+        let patch = UserPatch { quota_reset: Some((QuotaReset::Daily, 0)), ..Default::default() };
+        f.registry.send(UpdateUser { username: name(n), patch, by: by() }).await.unwrap().unwrap();
+        f.one().await;
+    }
+    f.traffic("n1", 1, "hana", 1500).await;
+    assert_eq!(f.one().await.after.unwrap().status, UserStatus::Exceeded);
+    f.traffic("n1", 2, "ivan", 400).await;
+
+    let tomorrow = now_unix() + 86_400;
+    let moved = f.registry.send(SettleAll { now: tomorrow }).await.unwrap().unwrap();
+    assert_eq!(moved.len(), 1, "only hana's status moved: {moved:?}");
+    let (from, hana) = &moved[0];
+    assert_eq!(
+        (*from, hana.status, hana.used_bytes(), hana.period_used_bytes()),
+        (UserStatus::Exceeded, UserStatus::Active, 1500, 0)
+    );
+    let changes = f.next().await;
+    assert_eq!(changes.len(), 2, "both periods started: {changes:?}");
+    let ivan = changes.iter().find(|c| c.username == "ivan").unwrap().after.clone().unwrap();
+    assert_eq!((ivan.status, ivan.used_bytes(), ivan.period_used_bytes()), (UserStatus::Active, 400, 0));
+    assert!(f.registry.send(SettleAll { now: tomorrow }).await.unwrap().unwrap().is_empty());
+    let resets = f.audit_actions().iter().filter(|a| *a == "USER_QUOTA_RESET").count();
+    assert_eq!(resets, 2, "one reset each, not again on the same day");
+}
+
+/// An edit's audit row says what changed, old → new; saving the stored values again writes
+/// no row and publishes nothing (the next event is the kick after it).
+#[actix::test]
+async fn an_edit_audits_old_to_new_and_a_save_that_changes_nothing_writes_no_row() {
+    let mut f = Fixture::start();
+    f.create("olga", 0, None).await;
+    let patch = || UserPatch {
+        rate_kbps: Some(512),
+        max_connections: Some(3),
+        note: Some(String::new()),
+        ..Default::default()
+    };
+    f.registry.send(UpdateUser { username: name("olga"), patch: patch(), by: by() }).await.unwrap().unwrap();
+    assert_eq!(f.one().await.cause, Cause::Updated);
+    let same = f.registry.send(UpdateUser { username: name("olga"), patch: patch(), by: by() }).await;
+    assert_eq!(same.unwrap().unwrap().rate_kbps, 512, "the stored user is answered");
+    f.registry.send(KickUser { username: name("olga"), by: by() }).await.unwrap().unwrap();
+    assert_eq!(f.one().await.cause, Cause::Kicked, "the identical save published nothing");
+    assert_eq!(f.audit_actions(), ["USER_KICK", "USER_UPDATE", "USER_ADD"]);
+    let (page, _) = f.store.read(|txn| audit::page(txn, None, 3)).unwrap();
+    assert_eq!(page[1].1.detail, "rate_kbps 0 → 512, max_connections 0 → 3");
 }

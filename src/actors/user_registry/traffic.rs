@@ -4,7 +4,7 @@
 use super::registry::{Origin, RegistryError, UserRegistry, UserResult, changed, settle};
 use crate::actors::change::Cause;
 use crate::domain::{Username, day_of, now_unix};
-use crate::store::tables::{NODE_SEQ, TRAFFIC, USERS};
+use crate::store::tables::{NODE_SEQ, NODE_TRAFFIC, TRAFFIC, USERS};
 use crate::store::traffic;
 use crate::store::users as records;
 use actix::prelude::*;
@@ -37,8 +37,10 @@ pub struct ResetTraffic {
     pub by: Origin,
 }
 
-/// Adds every batch not applied before to the users' totals and today's history, and moves
-/// each node's sequence number, all in one transaction. Bytes of deleted users are dropped.
+/// Adds every batch not applied before to the users' totals and today's history, to its
+/// node's day (`node_traffic_daily`, under the node's name), and moves each node's sequence
+/// number, all in one transaction. Bytes of deleted users are dropped from the users' side
+/// only: the node did carry them.
 impl Handler<ApplyTraffic> for UserRegistry {
     type Result = Result<TrafficApplied, RegistryError>;
     fn handle(&mut self, msg: ApplyTraffic, _: &mut Self::Context) -> Self::Result {
@@ -48,11 +50,21 @@ impl Handler<ApplyTraffic> for UserRegistry {
             let mut users_t = txn.open_table(USERS)?;
             let mut traffic_t = txn.open_table(TRAFFIC)?;
             let mut seq_t = txn.open_table(NODE_SEQ)?;
+            let mut node_t = txn.open_table(NODE_TRAFFIC)?;
             let mut out = TrafficApplied::default();
             let mut acks: BTreeMap<String, u64> = BTreeMap::new();
             for (node, batch) in &msg.batches {
                 let last = seq_t.get(node.as_str())?.map(|v| v.value()).unwrap_or(0);
                 if batch.seq > last {
+                    let (up, down) = batch.bytes.values().fold((0u64, 0u64), |(u, d), (bu, bd)| {
+                        (u.saturating_add(*bu), d.saturating_add(*bd))
+                    });
+                    out.bytes_up = out.bytes_up.saturating_add(up);
+                    out.bytes_down = out.bytes_down.saturating_add(down);
+                    if up > 0 || down > 0 {
+                        let name = crate::wire::node_name_of(node);
+                        traffic::add(&mut node_t, name, day_of(now), up, down)?;
+                    }
                     for (name, (up, down)) in &batch.bytes {
                         let Some(before) = records::get(&users_t, name)? else {
                             continue;
@@ -92,6 +104,7 @@ impl Handler<ResetTraffic> for UserRegistry {
             let detail = format!("up={} down={}", u.used_up_bytes, u.used_down_bytes);
             u.used_up_bytes = 0;
             u.used_down_bytes = 0;
+            u.period_base_bytes = 0;
             traffic::remove_user(&mut txn.open_table(TRAFFIC)?, &u.username)?;
             Ok(detail)
         })

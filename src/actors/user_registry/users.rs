@@ -1,7 +1,9 @@
 //! The admin's user commands (create, edit, renew, password, kick, delete) and the queries.
 
+use super::limits::{limits_detail, limits_diff};
 use super::registry::{Origin, RegistryError, UserRegistry, UserResult, changed, record, settle};
 use crate::actors::change::Cause;
+use crate::domain::plan::QuotaReset;
 use crate::domain::{Day, Days, Password, UserStatus, Username, day_of, format_day, now_unix};
 use crate::store::audit;
 use crate::store::tables::{AUDIT, TRAFFIC, USERS};
@@ -14,6 +16,8 @@ use actix::prelude::*;
 pub struct NewUser {
     pub username: Username,
     pub password_hash: String,
+    /// `$6$` crypt hash for the nodes' accounts (`domain::crypt`).
+    pub crypt_hash: String,
     pub expires_on: Option<Day>,
     pub quota_bytes: u64,
     pub rate_kbps: u32,
@@ -21,6 +25,9 @@ pub struct NewUser {
     pub require_auth_header: bool,
     pub allow_shell: bool,
     pub note: String,
+    pub quota_reset: QuotaReset,
+    pub quota_reset_day: u8,
+    pub expire_after_first_use_days: Option<u32>,
 }
 
 /// Fields an admin may change; `None` leaves a field as it is.
@@ -33,6 +40,10 @@ pub struct UserPatch {
     pub require_auth_header: Option<bool>,
     pub allow_shell: Option<bool>,
     pub note: Option<String>,
+    /// The rule and its day, checked together (`QuotaReset::check_day`).
+    pub quota_reset: Option<(QuotaReset, u8)>,
+    /// `Some(None)` removes the plan; an expiry already set from a first use stays.
+    pub expire_after_first_use_days: Option<Option<u32>>,
 }
 
 #[derive(Message)]
@@ -72,7 +83,8 @@ pub struct RenewUser {
 pub struct SetPassword {
     pub username: Username,
     pub password_hash: String,
-    /// For the system account (`chpasswd`); the store keeps only the hash.
+    pub crypt_hash: String,
+    /// For the system account (`chpasswd`); the store keeps only the hashes.
     pub password: Option<Password>,
     pub by: Origin,
 }
@@ -139,6 +151,13 @@ impl Handler<CreateUser> for UserRegistry {
                 require_auth_header: n.require_auth_header,
                 allow_shell: n.allow_shell,
                 note: n.note,
+                quota_reset: n.quota_reset,
+                quota_reset_day: n.quota_reset_day,
+                period_started: None,
+                period_base_bytes: 0,
+                expire_after_first_use_days: n.expire_after_first_use_days,
+                first_used_at: None,
+                crypt_hash: n.crypt_hash,
             };
             settle(&mut user, now_unix());
             records::put(&mut table, &user)?;
@@ -151,24 +170,13 @@ impl Handler<CreateUser> for UserRegistry {
     }
 }
 
-fn limits_detail(u: &User) -> String {
-    format!(
-        "expires_on={} quota_bytes={} rate_kbps={} max_connections={} require_auth_header={} allow_shell={}",
-        u.expires_on.map(format_day).unwrap_or_else(|| "never".into()),
-        u.quota_bytes,
-        u.rate_kbps,
-        u.max_connections,
-        u.require_auth_header,
-        u.allow_shell
-    )
-}
-
 /// Applies a patch; status re-settles (a later expiry or a larger quota reactivates).
 impl Handler<UpdateUser> for UserRegistry {
     type Result = UserResult;
     fn handle(&mut self, msg: UpdateUser, _: &mut Self::Context) -> UserResult {
         let p = msg.patch;
-        self.change(&msg.username, &msg.by, "USER_UPDATE", Cause::Updated, None, |u, _| {
+        self.change_if(&msg.username, &msg.by, "USER_UPDATE", Cause::Updated, None, |u, _| {
+            let before = u.clone();
             if let Some(v) = p.expires_on {
                 u.expires_on = v;
             }
@@ -190,7 +198,24 @@ impl Handler<UpdateUser> for UserRegistry {
             if let Some(v) = p.note {
                 u.note = v;
             }
-            Ok(limits_detail(u))
+            if let Some((rule, day)) = p.quota_reset {
+                // A new rule starts counting at its next reset day, not retroactively.
+                if (rule, day) != (u.quota_reset, u.quota_reset_day) {
+                    u.period_started = crate::domain::plan::period_start(rule, day, day_of(now_unix()));
+                }
+                u.quota_reset = rule;
+                u.quota_reset_day = day;
+            }
+            if let Some(v) = p.expire_after_first_use_days {
+                u.expire_after_first_use_days = v;
+                // Already used: the plan counts from that first use.
+                if let (Some(days), Some(at)) = (v, u.first_used_at) {
+                    u.expires_on = Some(day_of(at) + days as Day);
+                }
+            }
+            // A save of the stored values changes nothing: no record, no audit row.
+            let diff = limits_diff(&before, u);
+            Ok((!diff.is_empty()).then_some(diff))
         })
     }
 }
@@ -232,9 +257,10 @@ impl Handler<RenewUser> for UserRegistry {
 impl Handler<SetPassword> for UserRegistry {
     type Result = UserResult;
     fn handle(&mut self, msg: SetPassword, _: &mut Self::Context) -> UserResult {
-        let hash = msg.password_hash;
+        let (hash, crypt) = (msg.password_hash, msg.crypt_hash);
         self.change(&msg.username, &msg.by, "USER_PASSWORD", Cause::PasswordSet, msg.password, |u, _| {
             u.password_hash = hash;
+            u.crypt_hash = crypt;
             Ok(String::new())
         })
     }
@@ -244,6 +270,37 @@ impl Handler<KickUser> for UserRegistry {
     type Result = UserResult;
     fn handle(&mut self, msg: KickUser, _: &mut Self::Context) -> UserResult {
         self.change(&msg.username, &msg.by, "USER_KICK", Cause::Kicked, None, |_, _| Ok(String::new()))
+    }
+}
+
+/// The proxies let this user in for the first time: remember when, and start a
+/// "days from first use" plan. Answers `None` when the user had been used before (or is gone).
+#[derive(Message)]
+#[rtype(result = "Result<Option<User>, RegistryError>")]
+pub struct MarkFirstUse {
+    pub username: String,
+}
+
+impl Handler<MarkFirstUse> for UserRegistry {
+    type Result = Result<Option<User>, RegistryError>;
+    fn handle(&mut self, msg: MarkFirstUse, _: &mut Self::Context) -> Self::Result {
+        let Ok(name) = Username::parse(&msg.username) else { return Ok(None) };
+        let stored = self
+            .store
+            .read(|txn| Ok::<_, RegistryError>(records::get(&txn.open_table(USERS)?, name.as_str())?))?;
+        if stored.is_none_or(|u| u.first_used_at.is_some()) {
+            return Ok(None);
+        }
+        let by = Origin::system();
+        let user = self.change(&name, &by, "USER_FIRST_USE", Cause::Updated, None, |u, _| {
+            // Read just above in another transaction: keep a first use recorded meanwhile.
+            let first = *u.first_used_at.get_or_insert(now_unix());
+            if let Some(days) = u.expire_after_first_use_days {
+                u.expires_on = Some(day_of(first) + days as Day);
+            }
+            Ok(format!("expires_on={}", u.expires_on.map(format_day).unwrap_or_else(|| "never".into())))
+        })?;
+        Ok(Some(user))
     }
 }
 

@@ -5,7 +5,7 @@
 use super::Gateway;
 use super::codec::{self, Datagram, Request, Status};
 use super::flows::{self, Activity, FlowTable};
-use super::resolver;
+use super::{destination, resolver};
 use crate::proxy::state::UserEntry;
 use std::cell::RefCell;
 use std::net::SocketAddr;
@@ -72,10 +72,12 @@ struct Client<'a> {
     replies: mpsc::Sender<Vec<u8>>,
     started: Instant,
     last_stamp: u64,
+    /// Root's health probe (`wss-panel doctor`): DNS-flagged queries only.
+    dns_only: bool,
 }
 
 /// Serves one attributed client until it ends; returns why.
-pub async fn run(gw: &Gateway, stream: TcpStream, user: Arc<UserEntry>) -> End {
+pub async fn run(gw: &Gateway, stream: TcpStream, user: Arc<UserEntry>, dns_only: bool) -> End {
     let kick = user.kick_token();
     let (mut rd, wr) = stream.into_split();
     let (tx, rx) = mpsc::channel(REPLY_QUEUE);
@@ -86,6 +88,7 @@ pub async fn run(gw: &Gateway, stream: TcpStream, user: Arc<UserEntry>) -> End {
         replies: tx,
         started: Instant::now(),
         last_stamp: 0,
+        dns_only,
     };
     let writer = write_replies(wr, rx);
     tokio::pin!(writer);
@@ -179,11 +182,16 @@ impl Client<'_> {
             tracing::warn!(event = "UDPGW_FLOW_REFUSED", user = %user.name, conid = d.conid, dest = %d.dest, reason);
             false
         };
+        if self.dns_only && !d.dns {
+            return refuse("the root probe sends DNS-flagged queries only");
+        }
         let target = if d.dns {
             match resolver::resolver(&self.gw.config.resolv_conf) {
                 Some(t) => t,
                 None => return refuse("no nameserver in resolv.conf"),
             }
+        } else if let Some(why) = destination::refusal(d.dest, &self.gw.config.allow_local) {
+            return refuse(why);
         } else {
             d.dest
         };

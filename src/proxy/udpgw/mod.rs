@@ -3,7 +3,8 @@
 //! (DNS, VoIP, games) over it as length-prefixed frames.
 //!
 //! Pure cores: [`codec`] (the wire format), [`flows`] (LRU and idle policy), [`counters`]
-//! (per-user flows and datagrams), [`resolver`] (resolv.conf). I/O: [`peer`] (who connected:
+//! (per-user flows and datagrams), [`resolver`] (resolv.conf), [`destination`] (this host's
+//! own addresses are refused unless listed in `udpgw_allow_local`). I/O: [`peer`] (who connected:
 //! procfs and the account database), [`client`] (one client), and the accept loop here.
 //!
 //! Listens on loopback only. Each client is attributed to the tunnel account whose sshd
@@ -14,6 +15,7 @@
 pub mod client;
 pub mod codec;
 pub mod counters;
+pub mod destination;
 pub mod flows;
 pub mod peer;
 pub mod resolver;
@@ -31,6 +33,10 @@ use tokio_util::sync::CancellationToken;
 /// Descriptors kept for tunnels and everything else when sizing the flow budget: UDPGW flows
 /// may use at most half of the process's descriptor limit.
 const FLOW_SHARE_OF_NOFILE: u64 = 2;
+
+/// The name root's health probe is logged under (never a tunnel account: those are checked
+/// against the account rules, which refuse parentheses).
+pub const ROOT_PROBE: &str = "(root probe)";
 
 /// How a client's connection is tied to a user.
 pub enum Attribution {
@@ -109,18 +115,28 @@ impl Gateway {
         counted.ok().map(|_| NodeFlowSlot(self.flows.clone()))
     }
 
-    async fn attribute(&self, peer: SocketAddr, ours: SocketAddr) -> Result<Arc<UserEntry>, String> {
+    /// The client's user, and whether it is root's health probe (`wss-panel doctor`): root
+    /// may send DNS-flagged queries, counted against no user (it could send UDP itself).
+    async fn attribute(&self, peer: SocketAddr, ours: SocketAddr) -> Result<(Arc<UserEntry>, bool), String> {
         match &self.attribution {
-            Attribution::Fixed(user) => Ok(user.clone()),
+            Attribution::Fixed(user) => Ok((user.clone(), false)),
             Attribution::TunnelAccounts => {
                 let name = tokio::task::spawn_blocking(move || {
                     let uid = peer::peer_uid(peer, ours).ok_or(peer::NotATunnelUser::NoOwner)?;
-                    peer::tunnel_account(uid)
+                    if uid == 0 {
+                        return Ok(None);
+                    }
+                    peer::tunnel_account(uid).map(Some)
                 })
                 .await
                 .map_err(|e| e.to_string())?
                 .map_err(|e| e.to_string())?;
-                self.node.live_user(&name).ok_or_else(|| format!("{name} has no live tunnel on this node"))
+                let Some(name) = name else { return Ok((UserEntry::unlisted(ROOT_PROBE), true)) };
+                let user = self
+                    .node
+                    .live_user(&name)
+                    .ok_or_else(|| format!("{name} has no live tunnel on this node"))?;
+                Ok((user, false))
             }
         }
     }
@@ -130,7 +146,7 @@ impl Gateway {
             Ok(ours) => self.attribute(peer, ours).await,
             Err(e) => Err(e.to_string()),
         };
-        let user = match user {
+        let (user, dns_only) = match user {
             Ok(u) => u,
             Err(reason) => {
                 tracing::warn!(event = "UDPGW_CLIENT_REFUSED", %peer, reason = %reason);
@@ -138,7 +154,7 @@ impl Gateway {
             }
         };
         tracing::info!(event = "UDPGW_CLIENT_START", user = %user.name, %peer);
-        let end = client::run(self, stream, user.clone()).await;
+        let end = client::run(self, stream, user.clone(), dns_only).await;
         let reason = end.reason();
         match end {
             client::End::BadFrame(_) => {

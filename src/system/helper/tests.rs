@@ -39,6 +39,31 @@ fn passwords_that_could_forge_a_chpasswd_line_are_refused() {
 }
 
 #[test]
+fn crypt_hashes_other_than_a_strict_sha512_one_are_refused() {
+    let good = crate::domain::CryptHash::make(&crate::domain::Password::parse("x").unwrap());
+    let good = good.expose();
+    let forged = format!("{good}\nroot:{good}");
+    let locked = format!("!{good}");
+    let weak = good.replacen("$6$", "$1$", 1);
+    let colon = format!("{}:", &good[..good.len() - 1]);
+    let long = "$6$".repeat(600);
+    for stdin in [forged.as_str(), &locked, &weak, &colon, "", "\n", "*", "!", "x", &long, "$6$$\n"] {
+        let e = refused(&["set-crypt-hash", "alice"], stdin);
+        assert_eq!(e.exit_code(), exit::REFUSED, "{stdin:?}: {e}");
+        assert!(!e.to_string().contains(&good[3..19]), "the hash is echoed: {e}");
+    }
+    let bytes: &[u8] = &[b'$', b'6', b'$', 0xff, b'\n'];
+    let e = command_from(&args(&["set-crypt-hash", "alice"]), &mut &bytes[..]).unwrap_err();
+    assert_eq!(e.exit_code(), exit::REFUSED);
+    for stdin in [good.to_owned(), format!("{good}\n")] {
+        match command_from(&args(&["set-crypt-hash", "alice"]), &mut stdin.as_bytes()) {
+            Ok(SystemCommand::SetCryptHash { hash, .. }) => assert_eq!(hash.expose(), good),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
 fn the_password_arrives_with_or_without_its_newline() {
     for stdin in ["Tun-Pass-1", "Tun-Pass-1\n"] {
         let command = command_from(&args(&["set-password", "alice"]), &mut stdin.as_bytes());

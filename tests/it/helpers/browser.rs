@@ -17,13 +17,39 @@ pub struct Browser {
 
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
+/// How the browser differs from a plain desktop one on this machine.
+#[derive(Default)]
+pub struct BrowserOpts {
+    /// `--host-resolver-rules`, e.g. `MAP vps.example.net 127.0.0.1`: the panel opened by a
+    /// domain over plain HTTP, where the page is not a secure context.
+    pub host_rules: Option<String>,
+    /// The browser's time zone (`TZ` in Chromium's environment).
+    pub tz: Option<&'static str>,
+    /// The browser's locale, e.g. `en-US` (`--lang` and the accepted languages).
+    pub lang: Option<&'static str>,
+}
+
 impl Browser {
     pub async fn start() -> Option<Browser> {
+        Self::start_with(BrowserOpts::default()).await
+    }
+
+    pub async fn start_with(opts: BrowserOpts) -> Option<Browser> {
         if !have_tool("chromedriver") || !have_tool(CHROMIUM) {
             return None;
         }
         let port = free_port();
-        let driver = Command::new("chromedriver")
+        let mut command = Command::new("chromedriver");
+        // chromedriver starts Chromium with its own environment.
+        if let Some(tz) = opts.tz {
+            command.env("TZ", tz);
+        }
+        if let Some(lang) = opts.lang {
+            command.env("LANGUAGE", lang.replace('-', "_"));
+        }
+        // Its own process group, which Chromium joins: see `Drop`.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let driver = command
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -35,7 +61,8 @@ impl Browser {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         let profile = tempfile::tempdir().unwrap();
-        let args = [
+        let user_data = format!("--user-data-dir={}", profile.path().display());
+        let mut args: Vec<String> = [
             "--headless",
             "--no-sandbox",
             "--disable-gpu",
@@ -45,9 +72,20 @@ impl Browser {
             "--no-first-run",
             "--disable-sync",
             "--window-size=1280,900",
-            &format!("--user-data-dir={}", profile.path().display()),
-        ];
-        let caps = json!({ "goog:chromeOptions": { "binary": CHROMIUM, "args": args } });
+            &user_data,
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+        if let Some(rules) = opts.host_rules {
+            args.push(format!("--host-resolver-rules={rules}"));
+        }
+        let mut chrome = json!({ "binary": CHROMIUM, "args": args });
+        if let Some(lang) = opts.lang {
+            chrome["args"].as_array_mut().unwrap().push(json!(format!("--lang={lang}")));
+            chrome["prefs"] = json!({ "intl": { "accept_languages": lang } });
+        }
+        let caps = json!({ "goog:chromeOptions": chrome });
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         let client = ClientBuilder::new(connector)
             .capabilities(caps.as_object().unwrap().clone())
@@ -74,8 +112,17 @@ impl Browser {
         }
     }
 
+    /// The element once it exists, polled for up to 10 s. A find that fails because the page
+    /// was navigating at that moment ("aborted by navigation") is tried again, like a miss.
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
-        self.client.wait().at_most(Duration::from_secs(10)).for_element(Locator::Css(css)).await.unwrap()
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(el) => return el,
+                Err(e) if Instant::now() > deadline => panic!("{css} did not appear in 10 s: {e}"),
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
     }
 
     /// Finds and clicks; finds again when the element was replaced in between (a list draws
@@ -129,7 +176,12 @@ impl Browser {
 }
 
 impl Drop for Browser {
+    /// A test that fails before `quit` must not leave Chromium running (killing chromedriver
+    /// alone orphans it): the whole process group goes, while chromedriver, its leader, is
+    /// not reaped yet (so the group id cannot have been reused).
     fn drop(&mut self) {
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).stderr(Stdio::null()).status();
         let _ = self.driver.kill();
     }
 }

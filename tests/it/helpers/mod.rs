@@ -12,6 +12,12 @@ pub const SECRET: &str = "test-internal-secret-0123456789";
 /// The panel admin's password in every test panel dir.
 pub const ADMIN_PASSWORD: &str = "admin-pass-0123";
 
+/// The suite's one rule for a missing tool or privilege: a failure when
+/// `WSS_REQUIRE_TOOLS=1` exactly (CI sets it), a noted skip otherwise.
+pub fn tools_required() -> bool {
+    std::env::var("WSS_REQUIRE_TOOLS").is_ok_and(|v| v == "1")
+}
+
 /// A temp dir holding config.json and the data dir; outlives panel restarts.
 pub struct PanelDir {
     pub dir: tempfile::TempDir,
@@ -45,7 +51,8 @@ impl PanelDir {
         }
         std::fs::write(dir.path().join("config.json"), config.to_string()).unwrap();
         let hash = bcrypt::non_truncating_hash(ADMIN_PASSWORD, 4).unwrap();
-        std::fs::write(dir.path().join("admin_password.hash"), hash).unwrap();
+        std::fs::create_dir(dir.path().join("data")).unwrap();
+        std::fs::write(dir.path().join("data/admin_password.hash"), hash).unwrap();
         PanelDir { dir }
     }
 
@@ -58,7 +65,7 @@ impl PanelDir {
     }
 
     pub fn token(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("admin_token")).unwrap()
+        std::fs::read_to_string(self.dir.path().join("data/admin_token")).unwrap()
     }
 
     /// Starts `wss-panel panel` and waits for its `PANEL_LISTENING` line. The first start
@@ -69,7 +76,15 @@ impl PanelDir {
 
     /// `start` with extra environment variables for the panel process.
     pub fn start_with_env(&self, env: &[(&str, &str)]) -> Panel {
-        let (child, line, log) = spawn_until(&["panel"], &self.config_path(), "PANEL_LISTENING", env);
+        let mut command = Command::new(BIN);
+        command.arg("panel");
+        self.start_panel_command(command, env)
+    }
+
+    /// `start` with a prepared command, e.g. under `prlimit`.
+    pub fn start_panel_command(&self, command: Command, env: &[(&str, &str)]) -> Panel {
+        let (child, line, log) =
+            spawn_command_until(command, "panel", &self.config_path(), "PANEL_LISTENING", env);
         let addr = line.split("addr=").nth(1).unwrap().trim().to_owned();
         self.set_config(json!({
             "panel_port": addr.rsplit(':').next().unwrap().parse::<u16>().unwrap(),
@@ -136,8 +151,8 @@ pub fn spawn_command_until(
         .envs(env.iter().copied())
         .env("WSS_PANEL_CONFIG", config)
         .env("RUST_LOG", "info")
+        // stderr is left as the command has it (inherited unless a test captures panics).
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
     let stdout = child.stdout.take().unwrap();

@@ -14,7 +14,7 @@ pub fn have_tool(tool: &str) -> bool {
         .is_ok_and(|o| o.status.success())
         || Path::new(tool).exists();
     if !found {
-        assert!(std::env::var_os("WSS_REQUIRE_TOOLS").is_none(), "{tool} is required (WSS_REQUIRE_TOOLS=1)");
+        assert!(!super::tools_required(), "{tool} is required (WSS_REQUIRE_TOOLS=1)");
         eprintln!("note: {tool} not installed; skipping this check");
     }
     found

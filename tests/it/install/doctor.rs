@@ -60,7 +60,12 @@ fn inside_healthy() {
     }
     sandbox::helper_ok(&["guard-tunnels", "7300"], None);
     let (http, tls) = (free_port(), free_port());
-    let dir = PanelDir::new(json!({ "wss_http_port": http, "wss_tls_port": tls, "udpgw_port": 7300 }));
+    // A private network has no resolver: the UDPGW's DNS goes to a test one.
+    let resolv_dir = tempfile::tempdir().unwrap();
+    let resolv = crate::udpgw::app::test_resolver(resolv_dir.path());
+    let dir = PanelDir::new(json!({
+        "wss_http_port": http, "wss_tls_port": tls, "udpgw_port": 7300, "udpgw_resolv_conf": resolv,
+    }));
     let _panel = dir.start();
     let mut proxy = dir.start_proxy();
     let sshd_dir = tempfile::tempdir().unwrap();

@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 const OPERATIONS: &[&str] = &[
     "create-user",
     "set-password",
+    "set-crypt-hash",
+    "list-accounts",
     "lock",
     "unlock",
     "delete-user",
@@ -21,6 +23,8 @@ const OPERATIONS: &[&str] = &[
     "logs",
     "is-active",
     "guard-tunnels",
+    "set-ports",
+    "set-door-ports",
 ];
 
 const TOOLS: &[&str] = &["unshare", "mount", "ip", "useradd", "nft"];
@@ -43,7 +47,22 @@ fn the_table_covers_every_operation_the_helper_has() {
 }
 
 #[test]
-fn a_nul_byte_cannot_even_reach_the_helper() {
+fn a_nul_byte_is_refused_by_the_helper_in_every_operand_and_on_stdin() {
+    // An argv cannot carry a NUL (the OS refuses it), but the helper's own parser must
+    // refuse one wherever it could arrive: in each operation's operand, and in the
+    // password read from stdin.
+    use wss_panel::system::helper::command_from;
+    let argv = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    for (op, _) in wss_panel::system::command::OPERATIONS {
+        let parsed = command_from(&argv(&[op, "alice\0root"]), &mut std::io::empty());
+        assert!(parsed.is_err(), "{op} accepted an operand with a NUL: {parsed:?}");
+    }
+    for password in ["Pass\0word-1", "Pass\0word-1\n", "\0"] {
+        let parsed = command_from(&argv(&["set-password", "alice"]), &mut password.as_bytes());
+        assert!(parsed.is_err(), "set-password accepted {password:?} on stdin: {parsed:?}");
+    }
+    let ok = command_from(&argv(&["set-password", "alice"]), &mut "Pass-word-1\n".as_bytes());
+    assert!(ok.is_ok(), "the same password without the NUL is accepted: {ok:?}");
     let spawned =
         std::process::Command::new(sandbox::BIN).args(["privileged", "lock", "alice\0root"]).output();
     assert_eq!(spawned.unwrap_err().kind(), std::io::ErrorKind::InvalidInput);
@@ -51,7 +70,7 @@ fn a_nul_byte_cannot_even_reach_the_helper() {
 
 fn watched() -> BTreeMap<String, Vec<u8>> {
     let mut files = sandbox::snapshot(&[sandbox::ACCOUNT_FILES, &[sandbox::STATE_FILE]].concat());
-    files.insert("nft".into(), run("nft", &["list", "ruleset"]).stdout);
+    files.extend(sandbox::our_nft_tables());
     files
 }
 
@@ -83,6 +102,33 @@ fn hostile_operands() -> Vec<String> {
     all
 }
 
+/// `openssl passwd -6 -salt saltsaltsaltsalt Tun-Pass-1`: well-formed.
+const FINE_HASH: &str = "$6$saltsaltsaltsalt$QazxR1tOI9Gx0vZJQTpffVk8TJLRzBnFBfztqaSYeS/H7mVBGPTgNh8LVqZO3BKbTfX6pg3cxG0vUvDWu2ujI0\n";
+
+/// What `set-crypt-hash` must refuse on stdin: anything but one strict `$6$` hash.
+fn hostile_hashes() -> Vec<String> {
+    let good = FINE_HASH.trim_end();
+    let body = &good[good.len() - 86..];
+    vec![
+        format!("{good}\nroot:{good}\n"),
+        format!("!{good}"),
+        good.replacen("$6$", "$1$", 1),
+        good.replacen("$6$", "$5$", 1),
+        format!("$6$rounds=999999999$salt${body}"),
+        format!("$6$sa:t${body}"),
+        format!("$6$salt${}:0:0::/:/bin/sh", &body[..80]),
+        format!("$6$salt${}\0", &body[1..]),
+        format!("$6$salt${body}x"),
+        format!("$6$${body}"),
+        "*".into(),
+        "!".into(),
+        "".into(),
+        "\n".into(),
+        "Fine-Pass-1\n".into(),
+        "$6$".repeat(500),
+    ]
+}
+
 const REFUSED: i32 = 65;
 const USAGE: i32 = 64;
 
@@ -108,8 +154,16 @@ fn inside_hostile_table() {
     let mut calls = 0;
     for op in OPERATIONS {
         for bad in hostile_operands() {
-            let args: Vec<&str> = if *op == "logs" { vec![op, &bad, "10"] } else { vec![op, &bad] };
-            assert_refused(REFUSED, &args, Some("Fine-Pass-1\n"), &before);
+            let args: Vec<&str> = match *op {
+                "logs" => vec![op, &bad, "10"],
+                "set-ports" => vec![op, &bad, "80", "443"],
+                "set-door-ports" => vec![op, &bad, "2222"],
+                _ => vec![op, &bad],
+            };
+            // list-accounts takes no operand at all.
+            let expected = if *op == "list-accounts" { USAGE } else { REFUSED };
+            let stdin = if *op == "set-crypt-hash" { FINE_HASH } else { "Fine-Pass-1\n" };
+            assert_refused(expected, &args, Some(stdin), &before);
             calls += 1;
         }
     }
@@ -118,10 +172,25 @@ fn inside_hostile_table() {
     }
     for port in ["65536", "-1", "+7300", "7300 ", "0x1c", "7300/tcp", "1e3"] {
         assert_refused(REFUSED, &["guard-tunnels", port], None, &before);
+        assert_refused(REFUSED, &["set-ports", "8443", port, "443"], None, &before);
+        assert_refused(REFUSED, &["set-door-ports", "8444", port], None, &before);
     }
+    assert_refused(REFUSED, &["set-door-ports", "8444", "8444"], None, &before);
+    assert_refused(USAGE, &["set-door-ports", "8444", "8222", "/etc/passwd"], None, &before);
+    assert_refused(REFUSED, &["set-ports", "0", "80", "443"], None, &before);
     for pw in ["a\nroot:x:0:0::/:/bin/sh\n", "a\rb\n", "a\0b\n", "a:b\n", "\n", ""] {
         assert_refused(REFUSED, &["set-password", "victim"], Some(pw), &before);
     }
+    for hash in hostile_hashes() {
+        assert_refused(REFUSED, &["set-crypt-hash", "victim"], Some(&hash), &before);
+    }
+    // A well-formed hash for an account the helper did not create is refused all the same.
+    for name in ["preexist", "sysacct", "root"] {
+        assert_refused(REFUSED, &["set-crypt-hash", name], Some(FINE_HASH), &before);
+    }
+    let listed = helper_ok(&["list-accounts"], None);
+    assert_eq!(listed.stdout.lines().map(|l| l.split(' ').next().unwrap()).collect::<Vec<_>>(), ["victim"]);
+    assert!(!listed.stdout.contains('$'), "list-accounts shows a hash: {}", listed.stdout);
     for usage in [
         &[][..],
         &["lock"],

@@ -11,6 +11,8 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 const DIR: &str = "/etc/wss-panel";
+/// The panel's data dir, where the admin password hash lives.
+const DATA: &str = "/var/lib/wss-panel";
 const VICTIM: &str = "/etc/victim-file";
 const ABSENT: &str = "/etc/victim-new";
 const VICTIM_TEXT: &str = "root:x:0:0 must stay\n";
@@ -68,12 +70,20 @@ fn write_config() -> Output {
 }
 
 fn plant(name: &str, target: &str) {
-    let _ = std::fs::remove_file(Path::new(DIR).join(name));
-    symlink(target, Path::new(DIR).join(name)).unwrap();
+    plant_in(DIR, name, target);
+}
+
+fn plant_in(dir: &str, name: &str, target: &str) {
+    let _ = std::fs::remove_file(Path::new(dir).join(name));
+    symlink(target, Path::new(dir).join(name)).unwrap();
 }
 
 fn unplant(name: &str) {
-    std::fs::remove_file(Path::new(DIR).join(name)).unwrap();
+    unplant_in(DIR, name);
+}
+
+fn unplant_in(dir: &str, name: &str) {
+    std::fs::remove_file(Path::new(dir).join(name)).unwrap();
 }
 
 /// Refused (non-zero), saying the link is not followed; the victims are untouched.
@@ -90,7 +100,11 @@ fn assert_victims_untouched(what: &str) {
 
 /// Root wrote it, and the panel account owns it (so the panel can read it), mode 0600.
 fn assert_panel_file(name: &str, uid: u32) {
-    let meta = std::fs::symlink_metadata(Path::new(DIR).join(name)).unwrap();
+    assert_panel_file_in(DIR, name, uid);
+}
+
+fn assert_panel_file_in(dir: &str, name: &str, uid: u32) {
+    let meta = std::fs::symlink_metadata(Path::new(dir).join(name)).unwrap();
     assert!(meta.is_file(), "{name} is not a regular file");
     assert_eq!((meta.uid(), meta.mode() & 0o777), (uid, 0o600), "{name}");
 }
@@ -102,6 +116,11 @@ fn inside_planted_links() {
     std::fs::create_dir(DIR).unwrap();
     std::os::unix::fs::chown(DIR, Some(uid), Some(uid)).unwrap();
     std::fs::set_permissions(DIR, std::fs::Permissions::from_mode(0o700)).unwrap();
+    for dir in ["/var/lib", DATA] {
+        let _ = std::fs::create_dir(dir);
+    }
+    std::os::unix::fs::chown(DATA, Some(uid), Some(uid)).unwrap();
+    std::fs::set_permissions(DATA, std::fs::Permissions::from_mode(0o700)).unwrap();
     std::fs::write(VICTIM, VICTIM_TEXT).unwrap();
 
     // write-config: the old temporary name is ignored; a link at config.json is refused.
@@ -150,18 +169,18 @@ fn inside_planted_links() {
     let pw = copy_dir.path().join("pw");
     std::fs::write(&pw, "Admin-Pass-123\n").unwrap();
     let hash = ["install-helper", "hash-password", "--password-file", pw.to_str().unwrap(), "--out"];
-    let out_path = format!("{DIR}/admin_password.hash");
-    plant("admin_password.hash", ABSENT);
+    let out_path = format!("{DATA}/admin_password.hash");
+    plant_in(DATA, "admin_password.hash", ABSENT);
     assert_refused(&wss(&[&hash[..], &[out_path.as_str()]].concat(), ""), "hash-password");
-    unplant("admin_password.hash");
+    unplant_in(DATA, "admin_password.hash");
 
     // `wss-panel admin-password` as root: the old temporary name, then the hash file itself.
     let config = format!("{DIR}/config.json");
-    plant("admin_password.tmp", VICTIM);
+    plant_in(DATA, "admin_password.tmp", VICTIM);
     let out = wss(&["--config", &config, "admin-password"], "Root-Set-Pass-1\n");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert_victims_untouched("admin-password");
-    assert_panel_file("admin_password.hash", uid);
-    plant("admin_password.hash", VICTIM);
+    assert_panel_file_in(DATA, "admin_password.hash", uid);
+    plant_in(DATA, "admin_password.hash", VICTIM);
     assert_refused(&wss(&["--config", &config, "admin-password"], "Root-Set-Pass-2\n"), "admin-password");
 }

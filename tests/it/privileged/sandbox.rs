@@ -1,9 +1,12 @@
 //! Running the real root helper without touching the host. Each scenario test runs itself
 //! again, as a child process of this same test binary, under `unshare --mount` (and `--net`
-//! for firewall scenarios); the child, seeing the sandbox variable, runs the scenario. Before the child starts, the
-//! sandbox mounts a private copy of `/etc` over `/etc` and an overlay with a throwaway upper
-//! layer over `/var` (so `/var/lib/wss-panel-helper` is private too). The outer test then
-//! checks that the host's account files and helper state are byte-identical afterwards.
+//! for firewall scenarios); the child, seeing the sandbox variable, runs the scenario. Before
+//! the child starts, the sandbox makes the machine look fresh: a private copy of `/etc` over
+//! `/etc` without the host's people (uid/gid 1000-65533) or this project's accounts and groups,
+//! with sudo's configuration as installed; an overlay with a throwaway upper layer over `/var`
+//! in which the host's `/var/lib/wss-panel*` are whited out; an empty `/run/systemd` (a machine
+//! whose PID 1 is not systemd, like CI). The outer test then checks that the host's account
+//! files, helper state and firewall tables are unchanged afterwards.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -18,10 +21,40 @@ const SETUP: &str = r#"set -eu
 d="$WSS_SANDBOX_DIR"
 mkdir "$d/etc" "$d/var-upper" "$d/var-work" "$d/home"
 cp -a /etc/. "$d/etc/"
+# A fresh machine's accounts: none of the host's people (uid/gid 1000-65533) and none of this
+# project's own accounts and groups, so a test's names never meet the host's (and a host
+# that ran install.sh or `up --system-accounts` looks like one that never did).
+awk -F: '($3 >= 1000 && $3 < 65534) || $1 == "wss-panel" { print $1 }' "$d/etc/passwd" > "$d/drop-users"
+awk -F: '($3 >= 1000 && $3 < 65534) || $1 == "wss-panel" || $1 == "shell_users" || $1 == "wss_tunnel" { print $1 }' \
+  "$d/etc/group" > "$d/drop-groups"
+for f in passwd shadow group gshadow; do
+  [ -f "$d/etc/$f" ] || continue
+  awk -F: -v OFS=: -v users="$d/drop-users" -v groups="$d/drop-groups" '
+    BEGIN { while ((getline n < users) > 0) u[n] = 1; while ((getline n < groups) > 0) g[n] = 1 }
+    FILENAME ~ /\/(group|gshadow)$/ && ($1 in g) { next }
+    FILENAME ~ /\/(passwd|shadow)$/ && ($1 in u) { next }
+    FILENAME ~ /\/(group|gshadow)$/ { m = ""; k = split($NF, a, ","); for (i = 1; i <= k; i++) if (!(a[i] in u)) m = m (m == "" ? "" : ",") a[i]; $NF = m }
+    { print }' "$d/etc/$f" > "$d/filtered"
+  cat "$d/filtered" > "$d/etc/$f"
+done
+# sudo as installed: the host's own rules (a broken drop-in, a NOPASSWD line) stay outside.
+if [ -f "$d/etc/sudoers" ]; then
+  printf '%s\n' 'Defaults env_reset' 'Defaults mail_badpass' \
+    'Defaults secure_path="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"' \
+    'Defaults use_pty' 'root ALL=(ALL:ALL) ALL' '%sudo ALL=(ALL:ALL) ALL' '@includedir /etc/sudoers.d' \
+    > "$d/etc/sudoers"
+  find "$d/etc/sudoers.d" -mindepth 1 ! -name README -exec rm -rf {} +
+fi
 mount --bind "$d/etc" /etc
+# Whether PID 1 is systemd is the host's business: the scenarios see a machine without it (as
+# CI is), so no script in them reloads or restarts the host's services.
+if [ -d /run/systemd ]; then mount -t tmpfs tmpfs /run/systemd; fi
 # grant-shell creates homes: an empty private /home.
 mount --bind "$d/home" /home
 mount -t overlay overlay -o "lowerdir=/var,upperdir=$d/var-upper,workdir=$d/var-work" /var
+# A host that once ran the helper or install.sh has their state under /var: whited out in the
+# upper layer, so every scenario starts from none (the host's copy is untouched).
+rm -rf /var/lib/wss-panel-helper /var/lib/wss-panel /var/lib/wss-panel-installer
 if [ -n "${WSS_SANDBOX_NET:-}" ]; then ip link set lo up; fi
 export WSS_PRIVILEGED_SANDBOX=1
 exec "$@"
@@ -41,8 +74,7 @@ pub fn ready(tools: &[&str]) -> bool {
     if missing.is_empty() {
         return true;
     }
-    let required = std::env::var("WSS_REQUIRE_TOOLS").is_ok_and(|v| v == "1");
-    assert!(!required, "missing for this test: {}", missing.join(", "));
+    assert!(!crate::helpers::tools_required(), "missing for this test: {}", missing.join(", "));
     eprintln!("note: skipping, missing {}", missing.join(", "));
     false
 }
@@ -94,9 +126,22 @@ fn host_snapshot() -> BTreeMap<String, Vec<u8>> {
     let mut all = snapshot(&[ACCOUNT_FILES, &[STATE_FILE]].concat());
     all.insert("helper state dir exists".into(), vec![Path::new("/var/lib/wss-panel-helper").exists() as u8]);
     if find_tool("nft").is_some() {
-        all.insert("nft ruleset".into(), run("nft", &["list", "ruleset"]).stdout);
+        all.extend(our_nft_tables());
     }
     all
+}
+
+/// Our nft tables as listed, or absent. Only ours: the host's own rules may change while a
+/// test runs (other software, other tests), and are not this test's business.
+pub fn our_nft_tables() -> BTreeMap<String, Vec<u8>> {
+    [wss_panel::system::firewall::NFT_TABLE, wss_panel::system::tunnel_guard::NFT_TABLE]
+        .iter()
+        .map(|table| {
+            let out = Command::new("nft").args(["list", "table", "inet", table]).output().unwrap();
+            let listed = if out.status.success() { out.stdout } else { b"<absent>".to_vec() };
+            (format!("nft table inet {table}"), listed)
+        })
+        .collect()
 }
 
 /// Called first by every sandboxed scenario: refuses to run anywhere else.
@@ -109,6 +154,10 @@ pub fn enter() {
     let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
     let private = |point: &str| mounts.lines().any(|l| l.split(' ').nth(4) == Some(point));
     assert!(private("/etc") && private("/var"), "/etc and /var are not private mounts");
+    assert!(
+        !Path::new("/var/lib/wss-panel-helper").exists(),
+        "the sandbox shows helper state from outside it (the host's /var/lib/wss-panel-helper)"
+    );
 }
 
 /// Contents of files (absent files map to an empty marker distinct from an empty file).

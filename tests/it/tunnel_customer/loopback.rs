@@ -85,7 +85,10 @@ fn inside() {
     sandbox::enter();
     let outside = Outside::start();
     let udpgw_port = free_port();
-    let host = Host::start(udpgw_port);
+    // One local UDP service the operator offers through the UDPGW; another it does not.
+    let echo = crate::udpgw::app::echo_server("127.0.0.1:0", b"echo:");
+    let unlisted = crate::udpgw::app::echo_server("127.0.0.1:0", b"unlisted:");
+    let host = Host::start_with(udpgw_port, serde_json::json!({ "udpgw_allow_local": [echo] }));
     let (_stunnel_sshd, stunnel_sshd_port) = start_sshd_stunnel(&host);
     let local = greeter("127.0.0.1", 0, "a local service");
     let local6 = greeter("::1", 0, "a local IPv6 service");
@@ -116,9 +119,14 @@ fn inside() {
     let (said, report) = forward_once(&host, outside.greeter);
     assert_eq!(said, "hello from outside\n", "outside at {}:\n{report}", outside.greeter);
     // The proxy's own UDPGW answers on udpgw_port: a datagram makes the round trip.
-    let echo = crate::udpgw::app::echo_server("127.0.0.1:0", b"echo:");
     let (mut app, _ssh) = crate::udpgw::e2e::through_ssh(&host, udpgw_port);
     assert_eq!(app.echo(0, 1, echo, b"udp"), b"echo:udp", "UDPGW through ssh -W");
+    // The UDPGW sends as the proxy's account, out of the group rule's reach: it refuses this
+    // host's own addresses itself unless listed (issue 9).
+    app.send(0, 2, unlisted, b"udp");
+    host.proxy.wait_for_log(&["UDPGW_FLOW_REFUSED", "this host's own address"]);
+    assert_eq!(app.echo(0, 1, echo, b"again"), b"echo:again");
+    assert_eq!(app.try_reply(std::time::Duration::from_millis(300)), None, "the unlisted service answered");
 
     // ssh -N -D: a SOCKS proxy through the tunnel, as a customer's browser would use it.
     let socks = free_port();

@@ -6,9 +6,11 @@
 //! in through `wss-panel connect`.
 //!
 //! - [`logins`]: only tunnel accounts get password logins through the tunnel (issue 9, item 3).
+//! - [`kick`]: a kick ends the tunnels, their SSH sessions and sessions outside the proxy.
 //! - [`loopback`]: a tunnel account cannot open this host's own services, only UDPGW and the
 //!   outside (item 12).
 
+mod kick;
 mod logins;
 mod loopback;
 mod outside;
@@ -41,6 +43,7 @@ pub const TOOLS: &[&str] = &[
     "systemd-analyze",
     "stunnel4",
     "openssl",
+    "pgrep",
 ];
 /// The group install.sh and the helper give every tunnel account.
 pub const TUNNEL_GROUP: &str = "wss_tunnel";

@@ -47,7 +47,11 @@ fn inside() {
     let resolv = test_resolver(work.path());
     let host = Host::start_with(
         port,
-        json!({ "udpgw_resolv_conf": resolv, "udpgw_max_flows_per_client": 2, "udpgw_udp_mtu": 1500 }),
+        json!({
+            "udpgw_resolv_conf": resolv, "udpgw_max_flows_per_client": 2, "udpgw_udp_mtu": 1500,
+            // The echo servers are on loopback (refused unless listed: `inproc`).
+            "udpgw_allow_local": ["127.0.0.1:0", "[::1]:0"],
+        }),
     );
     host.proxy.wait_for_log(&["UDPGW_LISTENING"]);
     let v4 = echo_server("127.0.0.1:0", b"v4:");
@@ -85,6 +89,19 @@ fn inside() {
     });
     assert!(reported.is_some(), "/metrics never showed the flows:\n{:?}", metrics());
 
+    // The UI shows them: the user's live flows in the tunnels view, the total on the dashboard.
+    crate::ui_browser::runtime().block_on(async {
+        let Some(b) = crate::helpers::browser::Browser::start().await else { return };
+        crate::ui_browser::log_in(&b, &host.panel.url).await;
+        let total = b.wait_text("#d-udp", Duration::from_secs(10), |t| t == "2").await;
+        assert_eq!(total.as_deref(), Some("2"), "the dashboard's UDP flows");
+        b.client.goto(&format!("{}/#tunnels", host.panel.url)).await.unwrap();
+        let cell = format!("#tunnels-body tr[data-user='{TUNNEL_USER}'] td.udp");
+        let shown = b.wait_text(&cell, Duration::from_secs(10), |t| t == "2").await;
+        assert_eq!(shown.as_deref(), Some("2"), "the tunnels view's UDP flows");
+        b.quit().await;
+    });
+
     // Bad frames end only their own client.
     let (mut oversize, _o) = through_ssh(&host, port);
     oversize.raw(&(3u16 + 18 + 1501).to_le_bytes());
@@ -95,11 +112,32 @@ fn inside() {
     host.proxy.wait_for_log(&["UDPGW_CLIENT_END", "bad frame"]);
     assert_eq!(app.echo(0, 1, v4, b"still"), b"v4:still");
 
-    // Local uids that are not tunnel accounts: root here, and a plain local account.
+    // Root is served as doctor's probe: DNS-flagged queries only, counted against nobody.
     let mut root = AppClient::tcp(TcpStream::connect(("127.0.0.1", port)).unwrap());
     root.send(0, 1, v4, b"relay?");
-    assert!(root.closed(), "root's connection was served");
-    host.proxy.wait_for_log(&["UDPGW_CLIENT_REFUSED", "uid 0"]);
+    assert_eq!(root.echo(DNS, 2, asked, b"probe"), b"resolver:probe");
+    assert_eq!(root.try_reply(Duration::from_millis(300)), None, "root's plain datagram was relayed");
+    host.proxy.wait_for_log(&["UDPGW_FLOW_REFUSED", "(root probe)", "DNS-flagged queries only"]);
+    drop(root);
+    // `wss-panel doctor` sends such a query; a resolver that does not answer is a problem.
+    let doctor = || {
+        let out = Command::new(crate::helpers::BIN)
+            .arg("--config")
+            .arg(&host.panel.config)
+            .arg("doctor")
+            .output()
+            .unwrap();
+        crate::install::doctor::report_line(&String::from_utf8_lossy(&out.stdout), "udpgw")
+    };
+    let line = doctor();
+    assert!(line.starts_with("OK") && line.contains("relayed a DNS query"), "{line}");
+    let answering = std::fs::read_to_string(&resolv).unwrap();
+    std::fs::write(&resolv, "nameserver 127.53.0.0\n").unwrap();
+    let line = doctor();
+    assert!(line.starts_with("PROBLEM") && line.contains("no answer within 3 s"), "{line}");
+    std::fs::write(&resolv, answering).unwrap();
+
+    // Local uids that are neither root nor tunnel accounts are refused.
     sandbox::run("useradd", &["-M", "-s", "/usr/sbin/nologin", "localsvc"]);
     let uid = nix::unistd::User::from_name("localsvc").unwrap().unwrap();
     let local = Command::new("bash")

@@ -33,6 +33,9 @@ impl Server {
             client_timeout: Duration::from_secs(20),
             udp_mtu: 65_520,
             resolv_conf: test_resolver(dir.path()),
+            // The echo servers live on loopback: allowed here, refused by default (see
+            // `this_hosts_own_addresses_are_refused_unless_listed`).
+            allow_local: vec!["127.0.0.1:0".parse().unwrap(), "[::1]:0".parse().unwrap()],
         };
         tune(&mut config);
         let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
@@ -75,6 +78,34 @@ fn datagrams_reach_ipv4_ipv6_and_the_resolver_framed_with_the_asked_address() {
     let report = server.node.tick(std::time::Instant::now());
     let stats = &report.users["tun1"];
     assert_eq!((stats.udp_flows, stats.udp_datagrams_up, stats.udp_datagrams_down), (3, 4, 4));
+}
+
+/// issue 9: the UDPGW sends as the proxy's account, which the tunnel group's firewall does not
+/// cover, so by default it refuses this host's own addresses itself; DNS-flagged queries still
+/// reach the (loopback) resolver, and the operator's list opens exactly what it names.
+#[test]
+fn this_hosts_own_addresses_are_refused_unless_listed() {
+    let v4 = echo_server("127.0.0.1:0", b"v4:");
+    let v6 = echo_server("[::1]:0", b"v6:");
+    let server = Server::start(|c| c.allow_local.clear());
+    let mut app = server.client();
+    app.send(0, 1, v4, b"to loopback");
+    app.send(0, 2, v6, b"to ::1");
+    app.send(0, 3, SocketAddr::new("::ffff:127.0.0.1".parse().unwrap(), v4.port()), b"mapped");
+    // Frames are handled in order: once the DNS answer is back the three were refused.
+    let asked: SocketAddr = "192.0.2.1:53".parse().unwrap();
+    assert_eq!(app.echo(DNS, 4, asked, b"query"), b"resolver:query");
+    assert_eq!(server.gw.refused_flows(), 3);
+    assert_eq!(app.try_reply(Duration::from_millis(300)), None, "a loopback service answered");
+    assert_eq!(server.user.udp.live_flows(), 1, "only the DNS flow");
+
+    let other = echo_server("127.0.0.1:0", b"other:");
+    let server = Server::start(|c| c.allow_local = vec![v4]);
+    let mut app = server.client();
+    assert_eq!(app.echo(0, 1, v4, b"listed"), b"v4:listed");
+    app.send(0, 2, other, b"not listed");
+    assert_eq!(app.echo(0, 1, v4, b"again"), b"v4:again");
+    assert_eq!(server.gw.refused_flows(), 1);
 }
 
 #[test]
@@ -161,7 +192,9 @@ fn a_kick_closes_the_users_clients_and_their_flows() {
     server.node.apply(PanelToProxy::Kick { username: "tun1".into() });
     assert!(app.closed(), "the kicked user's client stays open");
     server.flows_become(0);
-    assert_eq!(server.gw.live_flows(), 0);
+    // The node's count drops when each flow's aborted receive task is dropped, just after.
+    let node_flows = wait_for(Duration::from_secs(10), || (server.gw.live_flows() == 0).then_some(()));
+    assert!(node_flows.is_some(), "the node still counts {} flows", server.gw.live_flows());
 }
 
 #[test]

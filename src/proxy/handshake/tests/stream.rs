@@ -128,19 +128,41 @@ fn strip_keeps_an_ssh_banner_whole() {
 }
 
 #[test]
-fn strip_waits_while_it_cannot_tell() {
+fn strip_waits_only_while_a_standard_method_may_begin() {
     for input in [
         &b""[..],
-        b"S",
-        b"SS",
-        b"SSH",
+        b"G",
         b"GE",
+        b"GET",
+        b"P",
+        b"PATC",
+        b"OPTIONS",
         b"\r",
         b"\r\n",
-        b"\r\nSS",
+        b"\r\nCONN",
+        b"GET ",
         b"CONNECT h:22 HTTP/1.1\r\nHost: h\r\n",
     ] {
         assert_eq!(strip(input), Ok(Status::Partial), "{input:?}");
+    }
+}
+
+#[test]
+fn strip_passes_at_once_what_cannot_begin_a_standard_request() {
+    // One byte or a short token without a newline: the client may be waiting for an answer.
+    for input in
+        [&b"S"[..], b"SS", b"SSH", b"E", b"\0", b"\x16", b"\xff", b"g", b"GETX", b"M-SEARCH /", b"\r\nE"]
+    {
+        let blank = leading_blank_len(input);
+        assert_eq!(strip(input), Ok(Status::Complete(blank)), "{input:?}");
+    }
+}
+
+#[test]
+fn of_all_single_bytes_only_a_method_initial_or_a_line_break_waits() {
+    for byte in 0..=u8::MAX {
+        let waits = strip(&[byte]) == Ok(Status::Partial);
+        assert_eq!(waits, b"GHPDCOT\r\n".contains(&byte), "byte {byte:#04x}");
     }
 }
 
