@@ -19,6 +19,7 @@ use super::handshake::{Handshake, Head, Status, Step, strip_post_upgrade_request
 use super::meter::Meter;
 use super::outcome::{SessionError, Side};
 use super::pipe::{ReadHalf, Stream, copy};
+use super::state::HostVerdict;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -150,9 +151,16 @@ async fn pre_auth<S: Stream>(
 ) -> Result<(String, crate::wire::UserLimits, u32, Vec<u8>), Refusal> {
     let (head, rest) = read_upgrade(client, proxy.max_header_lines).await.map_err(Refusal::Session)?;
     let host = head.host();
-    if !proxy.node.host_allowed(host.as_deref()) {
-        tracing::warn!(event = "REJECTED_HOST", host = host.as_deref().unwrap_or(""));
-        return Err(Refusal::Status("403 Forbidden"));
+    match host_verdict(proxy, host.as_deref()).await {
+        HostVerdict::Allowed => {}
+        HostVerdict::Rejected => {
+            tracing::warn!(event = "REJECTED_HOST", host = host.as_deref().unwrap_or(""));
+            return Err(Refusal::Status("403 Forbidden"));
+        }
+        HostVerdict::Unknown => {
+            tracing::warn!(event = "HOSTS_UNKNOWN", host = host.as_deref().unwrap_or(""));
+            return Err(Refusal::Status("503 Service Unavailable"));
+        }
     }
     let (user, password) = credentials(&head).map_err(Refusal::Status)?;
     // The head is not needed again; a tunnel may live for days.
@@ -162,6 +170,21 @@ async fn pre_auth<S: Stream>(
     let (limits, elsewhere) =
         authorize(proxy, peer.ip(), &user, password.as_deref()).await.map_err(Refusal::Status)?;
     Ok((user, limits, elsewhere, rest))
+}
+
+/// How long a handshake waits for the panel's first Host list after the proxy started.
+const FIRST_HOSTS_WAIT: Duration = Duration::from_secs(3);
+
+/// The whitelist's verdict, waiting up to `FIRST_HOSTS_WAIT` while the list is still unknown.
+async fn host_verdict(proxy: &Proxy, host: Option<&str>) -> HostVerdict {
+    let deadline = tokio::time::Instant::now() + FIRST_HOSTS_WAIT;
+    loop {
+        let verdict = proxy.node.host_verdict(host);
+        if verdict != HostVerdict::Unknown || tokio::time::Instant::now() >= deadline {
+            return verdict;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 fn client_err(e: std::io::Error) -> SessionError {

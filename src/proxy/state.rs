@@ -26,6 +26,15 @@ pub struct TunnelInfo {
     pub since_unix: i64,
 }
 
+/// The Host whitelist's answer for one handshake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostVerdict {
+    Allowed,
+    Rejected,
+    /// The panel's list has not arrived since this proxy started.
+    Unknown,
+}
+
 /// A user on this node. Created at the first tunnel; removed when idle and fully reported.
 pub struct UserEntry {
     pub name: String,
@@ -110,7 +119,8 @@ pub struct NodeState {
     /// Unix seconds this proxy started (the `/ipc` hello tells the panel, for its uptime).
     pub started_unix: i64,
     users: Mutex<HashMap<String, Arc<UserEntry>>>,
-    hosts: RwLock<Arc<HashSet<String>>>,
+    /// `None` until the panel's first list arrives.
+    hosts: RwLock<Option<Arc<HashSet<String>>>>,
     auth_cache: Mutex<VerdictCache>,
     batches: Mutex<Batches>,
     next_tunnel: AtomicU64,
@@ -123,7 +133,7 @@ impl NodeState {
             node_id,
             started_unix: crate::domain::now_unix(),
             users: Mutex::new(HashMap::new()),
-            hosts: RwLock::new(Arc::new(HashSet::new())),
+            hosts: RwLock::new(None),
             auth_cache: Mutex::new(VerdictCache::new()),
             batches: Mutex::new(Batches::default()),
             next_tunnel: AtomicU64::new(1),
@@ -131,15 +141,24 @@ impl NodeState {
         }
     }
 
-    /// Empty whitelist = every host allowed.
-    pub fn host_allowed(&self, host: Option<&str>) -> bool {
+    /// What the Host whitelist says of `host`. An empty whitelist allows every host; a proxy
+    /// that has not heard the panel's list yet (just started) knows nothing, so it admits
+    /// nobody rather than hosts the seller never allowed. A list once heard stays in force
+    /// while the panel is away.
+    pub fn host_verdict(&self, host: Option<&str>) -> HostVerdict {
         let hosts = self.hosts.read().unwrap_or_else(|p| p.into_inner()).clone();
-        hosts.is_empty() || host.is_some_and(|h| hosts.contains(h))
+        match hosts {
+            None => HostVerdict::Unknown,
+            Some(hosts) if hosts.is_empty() || host.is_some_and(|h| hosts.contains(h)) => {
+                HostVerdict::Allowed
+            }
+            Some(_) => HostVerdict::Rejected,
+        }
     }
 
     pub fn set_hosts(&self, hosts: Vec<String>) {
         let set = hosts.into_iter().map(|h| h.trim().trim_end_matches('.').to_lowercase()).collect();
-        *self.hosts.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(set);
+        *self.hosts.write().unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(set));
     }
 
     /// A verdict for this user and password seen less than `AUTH_CACHE_TTL` ago.
@@ -291,5 +310,23 @@ impl NodeState {
     /// True while some handed-out batch is not yet acknowledged.
     pub fn has_pending_batches(&self) -> bool {
         !lock(&self.batches).is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_whitelist_is_unknown_until_the_panel_sends_it_then_empty_allows_all() {
+        let node = NodeState::new("n".into());
+        assert_eq!(node.host_verdict(Some("a.example")), HostVerdict::Unknown);
+        node.set_hosts(vec![]);
+        assert_eq!(node.host_verdict(Some("a.example")), HostVerdict::Allowed);
+        assert_eq!(node.host_verdict(None), HostVerdict::Allowed);
+        node.set_hosts(vec![" A.Example. ".into()]);
+        assert_eq!(node.host_verdict(Some("a.example")), HostVerdict::Allowed);
+        assert_eq!(node.host_verdict(Some("b.example")), HostVerdict::Rejected);
+        assert_eq!(node.host_verdict(None), HostVerdict::Rejected);
     }
 }

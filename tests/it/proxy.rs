@@ -124,6 +124,26 @@ fn a_host_outside_the_whitelist_gets_403_and_the_list_reloads_live() {
 }
 
 #[test]
+fn a_proxy_that_has_not_heard_the_whitelist_yet_admits_no_host_until_it_has() {
+    let mut r = rig(json!({}));
+    assert_eq!(r.panel.api("PUT", "/api/hosts", Some(json!({"hosts": ["good.example"]}))).status, 200);
+    r.panel.kill9();
+    // A proxy started while the panel is away has no list: not even a whitelisted host gets in,
+    // and the refusal names the missing list (not the panel's verdict, which it never asked).
+    let fresh = r.dir.start_proxy();
+    let good = upgrade_head("tun", "pw-tun-1").replace("tunnel.example", "good.example");
+    let asked = Instant::now();
+    assert_eq!(status_of(fresh.http, &good), "HTTP/1.1 503 Service Unavailable");
+    assert!(asked.elapsed() >= Duration::from_secs(2), "it waited for the list first");
+    fresh.wait_for_log(&["HOSTS_UNKNOWN", "good.example"]);
+    // The panel back: the list arrives and is enforced.
+    r.panel = r.dir.start();
+    fresh.wait_for_log(&["IPC_COMMAND", "good.example"]);
+    assert_eq!(status_of(fresh.http, &good), "HTTP/1.1 101 Switching Protocols");
+    assert_eq!(status_of(fresh.http, &upgrade_head("tun", "pw-tun-1")), "HTTP/1.1 403 Forbidden");
+}
+
+#[test]
 fn the_third_tunnel_of_a_two_connection_user_gets_429() {
     let r = rig(json!({ "max_connections": 2 }));
     let _a = open_tunnel(r.proxy.http, "tun", "pw-tun-1");

@@ -44,18 +44,23 @@ fn ui_browser_copies_on_a_plain_http_domain_and_shows_local_times_with_zone_and_
         b.js("const u = document.querySelector('#p-user'); u.value = 'alice'; u.dispatchEvent(new Event('change'));
               const p = document.querySelector('#p-pass'); p.value = 'alice-pass-1'; p.dispatchEvent(new Event('change'));")
             .await;
-        let made = b.wait_text("#p-out", Duration::from_secs(5), |t| t.contains("Proxy-Authorization: Basic")).await;
-        assert!(made.is_some(), "no payload for alice");
-        // Record what a copy puts on the clipboard: the copy event's selected text.
-        b.js("window.__copied = null; document.addEventListener('copy', (e) => {
+        // Both change events ask for a payload; wait for the last answer (alice's own token), so
+        // the text cannot change between the copy and the read below.
+        use base64::Engine as _;
+        let token = base64::engine::general_purpose::STANDARD.encode("alice:alice-pass-1");
+        let made = b.wait_text("#p-out", Duration::from_secs(5), |t| t.contains(&token)).await;
+        assert!(made.is_some(), "no payload with alice's token");
+        // Record what a copy puts on the clipboard: the copy event's selected text, caught on
+        // the window in the capture phase so no handler of the page can hide it.
+        b.js("window.__copied = null; window.addEventListener('copy', (e) => {
                 const el = e.target; window.__copied = el.value !== undefined
-                  ? el.value.slice(el.selectionStart, el.selectionEnd) : String(getSelection()); });")
+                  ? el.value.slice(el.selectionStart, el.selectionEnd) : String(getSelection()); }, true);")
             .await;
         b.click("#p-copy").await;
         let toast = b.wait_text("#toast", Duration::from_secs(3), |t| !t.is_empty()).await;
         let payload = b.js("return document.querySelector('#p-out').textContent;").await;
         let copied = b.js("return window.__copied;").await;
-        assert_eq!(copied, payload, "the payload went to the clipboard");
+        assert_eq!(copied, payload, "the payload went to the clipboard (toast: {toast:?})");
         assert!(payload.as_str().unwrap().contains("Proxy-Authorization: Basic"));
         assert!(toast.as_deref().is_some_and(|t| t.contains("已复制")), "a toast says so: {toast:?}");
         assert_eq!(b.js("return document.querySelectorAll('textarea.offscreen').length;").await, 0);
