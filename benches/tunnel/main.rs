@@ -1,4 +1,4 @@
-//! `cargo bench --bench tunnel [-- PHASE...]` (phases: throughput, opens, latency, idle,
+//! `cargo bench --bench tunnel [-- PHASE...]` (phases: throughput, tls, opens, latency, idle,
 //! ratelimit, flood; all by default; `--small` runs the flood at its reduced CI size): the data plane against direct TCP to the same upstream, in one run on this
 //! machine. Runs the release `wss-panel panel` and `wss-panel proxy` as child processes on
 //! 127.0.0.1 and reports ratios (proxy ÷ direct), because absolute numbers on a shared machine
@@ -13,6 +13,7 @@ mod peers;
 mod ratelimit;
 mod report;
 mod rig;
+mod tls_ceiling;
 
 use peers::Route;
 use report::{Compared, Latency, Report};
@@ -62,6 +63,15 @@ fn main() {
         eprintln!("throughput, {PARALLEL_TUNNELS} connections ...");
         report.parallel = Some(rt.block_on(compare(|r| aggregate(r, PARALLEL_TUNNELS), &routes, &cpu)));
     }
+    if phase("tls") {
+        let _ = peers::TLS.set(peers::tls_connector(&rig.cert_path()));
+        let ceiling = tls_ceiling::start(upstream, &rig.cert_path(), &rig.key_path());
+        let routes = [direct, Route::Tls(proxy.tls), Route::Tls(ceiling)];
+        eprintln!("throughput over TLS, 1 connection ...");
+        report.tls_single = Some(rt.block_on(compare(|r| aggregate(r, 1), &routes, &cpu)));
+        eprintln!("throughput over TLS, {PARALLEL_TUNNELS} connections ...");
+        report.tls_parallel = Some(rt.block_on(compare(|r| aggregate(r, PARALLEL_TUNNELS), &routes, &cpu)));
+    }
     if phase("opens") {
         eprintln!("new connections per second ...");
         report.opens = Some(rt.block_on(compare(open_rate, &[direct, tunnel], &cpu)));
@@ -101,6 +111,7 @@ where
     for _ in 0..ROUNDS {
         let mut direct_rate = None;
         for (i, &route) in routes.iter().enumerate() {
+            warm(route).await;
             let (bench0, proxy0) = cpu();
             let r = run(route).await;
             let (bench1, proxy1) = cpu();
@@ -113,6 +124,17 @@ where
         }
     }
     c
+}
+
+/// One tunnel opened before a timed run, so that the proxy's auth cache (a minute) is warm:
+/// a run of 64 connections at once would otherwise send them all to the panel, and the
+/// proxy counts unanswered attempts per address (its failed-login throttle).
+async fn warm(route: Route) {
+    match route {
+        Route::Direct(_) => {}
+        Route::Tunnel(_) => drop(peers::open_warm(route).await.expect("a warm-up tunnel")),
+        Route::Tls(_) => drop(peers::push(route, Duration::ZERO).await.expect("a warm-up TLS tunnel")),
+    }
 }
 
 /// Bytes reaching the sink over `n` parallel connections for `PUSH_LENGTH`.

@@ -67,7 +67,13 @@ async fn serve_upstream(mut s: TcpStream) -> io::Result<()> {
 pub enum Route {
     Direct(SocketAddr),
     Tunnel(SocketAddr),
+    /// A tunnel through a TLS port (the proxy's or the rustls ceiling's), trusting the
+    /// connector in [`TLS`]; pushes only.
+    Tls(SocketAddr),
 }
+
+/// The TLS client for [`Route::Tls`], set once by `main`.
+pub static TLS: std::sync::OnceLock<TlsConnector> = std::sync::OnceLock::new();
 
 fn upgrade_head() -> String {
     upgrade_head_as(crate::rig::USER, crate::rig::PASSWORD)
@@ -85,6 +91,7 @@ pub async fn open(route: Route) -> io::Result<TcpStream> {
     let (addr, tunnel) = match route {
         Route::Direct(a) => (a, false),
         Route::Tunnel(a) => (a, true),
+        Route::Tls(_) => unreachable!("TLS routes carry pushes only"),
     };
     let mut s = TcpStream::connect(addr).await?;
     s.set_nodelay(true)?;
@@ -159,7 +166,23 @@ async fn read_head<S: AsyncRead + Unpin>(s: &mut S) -> io::Result<Vec<u8>> {
 /// Opens a connection in sink mode, writes for `length`, half-closes and waits for the
 /// sink's count. Returns the bytes the sink received and when it had them all.
 pub async fn push(route: Route, length: Duration) -> io::Result<(u64, Instant)> {
-    let mut s = open(route).await?;
+    match route {
+        Route::Tls(addr) => {
+            let tcp = TcpStream::connect(addr).await?;
+            tcp.set_nodelay(true)?;
+            let name = rustls::pki_types::ServerName::try_from("localhost").expect("a DNS name");
+            let mut s = TLS.get().expect("TLS connector set").connect(name, tcp).await?;
+            upgrade(&mut s).await?;
+            push_stream(s, length).await
+        }
+        _ => push_stream(open(route).await?, length).await,
+    }
+}
+
+async fn push_stream<S: AsyncRead + AsyncWrite + Unpin>(
+    mut s: S,
+    length: Duration,
+) -> io::Result<(u64, Instant)> {
     s.write_all(&[SINK]).await?;
     let chunk = vec![0x5au8; CHUNK_BYTES];
     let deadline = Instant::now() + length;

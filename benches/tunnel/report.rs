@@ -50,6 +50,9 @@ impl Latency {
 pub struct Report {
     pub single: Option<Compared>,
     pub parallel: Option<Compared>,
+    /// Through the TLS port; route 2 is the rustls ceiling relay.
+    pub tls_single: Option<Compared>,
+    pub tls_parallel: Option<Compared>,
     pub opens: Option<Compared>,
     pub latency: Option<Latency>,
     pub idle: Vec<(String, f64)>,
@@ -58,28 +61,37 @@ pub struct Report {
 impl Report {
     pub fn print(&self) {
         println!(
-            "| measure | direct TCP | wss-panel proxy | proxy vs direct | bare splice relay vs direct | target | met |"
+            "| measure | direct TCP | wss-panel proxy | proxy vs direct | ceiling vs direct (bare splice relay; TLS rows: rustls relay) | target | met |"
         );
         println!("|---|---:|---:|---:|---:|---|---|");
-        let throughput = [("1 connection", &self.single), ("64 connections", &self.parallel)];
-        for (name, c) in throughput.into_iter().filter_map(|(n, c)| Some((n, c.as_ref()?))) {
-            let ratio = median(&c.ratio[PROXY]);
+        // The targets are the issue's, against the ceiling measured in the same rounds: plain
+        // within 0.95 × of the bare splice relay and CPU per GiB within 1.05 × of it; TLS
+        // within 0.9 × of the rustls relay (the ceiling column of the TLS rows).
+        let throughput = [
+            ("throughput, 1 connection", &self.single, 0.95),
+            ("throughput, 64 connections", &self.parallel, 0.95),
+            ("TLS throughput, 1 connection (ceiling: rustls relay)", &self.tls_single, 0.90),
+            ("TLS throughput, 64 connections (ceiling: rustls relay)", &self.tls_parallel, 0.90),
+        ];
+        for (name, c, share) in throughput.into_iter().filter_map(|(n, c, s)| Some((n, c.as_ref()?, s))) {
+            let (ratio, ceiling) = (median(&c.ratio[PROXY]), median(&c.ratio[BARE]));
             row(
-                &format!("throughput, {name}"),
+                name,
                 &format!("{:.0} MiB/s", median(&c.rate[0]) / MIB),
                 &format!("{:.0} MiB/s", median(&c.rate[PROXY]) / MIB),
                 &format!("{ratio:.2} ×"),
-                &format!("{:.2} ×", median(&c.ratio[BARE])),
-                ("≥ 0.80 ×", ratio >= 0.8),
+                &format!("{ceiling:.2} × ({:.2} of it)", ratio / ceiling),
+                (format!("≥ {share:.2} of the ceiling").as_str(), ratio >= share * ceiling),
             );
             let cpu = |i: usize| median(&c.cpu[i]) * GIB;
+            let plain = share > 0.9;
             row(
                 "… CPU s per GiB (bench + proxy processes)",
                 &format!("{:.2}", cpu(0)),
                 &format!("{:.2}", cpu(PROXY)),
                 &format!("{:.2} ×", cpu(PROXY) / cpu(0)),
-                &format!("{:.2} ×", cpu(BARE) / cpu(0)),
-                ("", true),
+                &format!("{:.2} × ({:.2} of it)", cpu(BARE) / cpu(0), cpu(PROXY) / cpu(BARE)),
+                if plain { ("≤ 1.05 of the ceiling", cpu(PROXY) <= 1.05 * cpu(BARE)) } else { ("", true) },
             );
         }
         if let Some(c) = &self.opens {
@@ -90,7 +102,7 @@ impl Report {
                 &format!("{rate:.0} /s"),
                 &format!("{:.2} ×", median(&c.ratio[PROXY])),
                 "",
-                ("≥ 5,000 /s", rate >= 5000.0),
+                ("≥ 8,000 /s", rate >= 8000.0),
             );
             let cpu = |i: usize| median(&c.cpu[i]) * 1e6;
             let own = median(&c.proxy_cpu[PROXY]) * 1e6;
@@ -105,20 +117,21 @@ impl Report {
         }
         if let Some(l) = &self.latency {
             let added = |p: &[f64], i: usize| p[i] - p[0];
-            for (name, p, target) in [("p50", &l.p50, Some(10.0)), ("p99", &l.p99, None)] {
+            for (name, p, target) in [("p50", &l.p50, Some(25.0)), ("p99", &l.p99, None)] {
                 row(
                     &format!("64-byte echo round trip, {name}"),
                     &format!("{:.1} µs", p[0]),
                     &format!("{:.1} µs", p[PROXY]),
                     &format!("+{:.1} µs", added(p, PROXY)),
                     &format!("+{:.1} µs", added(p, BARE)),
-                    target.map_or(("", true), |t| ("added ≤ 10 µs", added(p, PROXY) <= t)),
+                    target.map_or(("", true), |t| ("added ≤ 25 µs", added(p, PROXY) <= t)),
                 );
             }
         }
         for (what, bytes) in &self.idle {
             let kib = bytes / 1024.0;
-            let target = ("≤ 16 KiB", kib <= 16.0);
+            let limit = if what.contains("TLS") { 16.0 } else { 8.0 };
+            let target = (if limit > 8.0 { "≤ 16 KiB" } else { "≤ 8 KiB" }, kib <= limit);
             row(&format!("proxy RSS per idle tunnel, {what}"), "", &format!("{kib:.1} KiB"), "", "", target);
         }
         println!("\n(throughput with {PARALLEL_TUNNELS} parallel connections; medians of 3 rounds)");

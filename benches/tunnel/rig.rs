@@ -85,6 +85,11 @@ impl Rig {
         self.dir.path().join("cert.pem")
     }
 
+    /// The proxy's key (PEM), for the TLS ceiling relay.
+    pub fn key_path(&self) -> PathBuf {
+        self.dir.path().join("key.pem")
+    }
+
     fn config_path(&self) -> PathBuf {
         self.dir.path().join("config.json")
     }

@@ -130,42 +130,46 @@ impl Stream for TlsHalf {
 
 /// Forwards until `src` ends, then half-closes `dst`. Returns the bytes moved.
 ///
-/// Between two plain TCP sockets every burst starts with one read of at most
+/// Between two plain TCP sockets a burst starts with one read of at most
 /// [`SMALL_READ_BYTES`] into a short-lived buffer and one write: most tunnel traffic is that
 /// small (keystrokes, acks, an echo), and a short read tells tokio the socket is drained, so
 /// it costs two syscalls where the pipe costs three (splice in, splice out, and the splice in
 /// that finds nothing). Only a read that fills the buffer means more is waiting: the rest of
-/// the burst goes through `splice`.
+/// the burst goes through `splice`, and so do the following bursts for as long as each moves
+/// more than a small read would (a bulk transfer then skips the copy entirely).
 pub async fn copy<R: ReadHalf, W: WriteHalf>(src: &mut R, dst: &mut W, meter: &Meter<'_>) -> io::Result<u64> {
     let mut total = 0u64;
     let mut zero_copy = cfg!(target_os = "linux") && src.tcp().is_some() && dst.tcp().is_some();
+    let mut bulk = false;
     loop {
         src.ready().await?;
-        let size = if zero_copy { SMALL_READ_BYTES } else { COPY_BUFFER_BYTES };
-        // Allocated only once data waits, so an idle tunnel's future holds no buffer.
-        let mut buf = vec![0u8; size];
-        let n = src.read(&mut buf).await?;
-        if n == 0 {
-            dst.shutdown().await?;
-            return Ok(total);
+        if !bulk {
+            let size = if zero_copy { SMALL_READ_BYTES } else { COPY_BUFFER_BYTES };
+            // Allocated only once data waits, so an idle tunnel's future holds no buffer.
+            let mut buf = vec![0u8; size];
+            let n = src.read(&mut buf).await?;
+            if n == 0 {
+                dst.shutdown().await?;
+                return Ok(total);
+            }
+            meter.write_all(dst, &buf[..n]).await?;
+            total += n as u64;
+            bulk = zero_copy && n == size;
         }
-        meter.write_all(dst, &buf[..n]).await?;
-        total += n as u64;
-        drop(buf);
         #[cfg(target_os = "linux")]
-        if zero_copy
-            && n == size
-            && let (Some(from), Some(to)) = (src.tcp(), dst.tcp())
-        {
+        if bulk && let (Some(from), Some(to)) = (src.tcp(), dst.tcp()) {
             match super::splice::forward(from, to, meter).await? {
                 super::splice::Outcome::Eof(n) => {
                     dst.shutdown().await?;
                     return Ok(total + n);
                 }
-                super::splice::Outcome::Dry(n) => total += n,
+                super::splice::Outcome::Dry(n) => {
+                    total += n;
+                    bulk = n > SMALL_READ_BYTES as u64;
+                }
                 super::splice::Outcome::Unsupported(n) => {
                     total += n;
-                    zero_copy = false;
+                    (zero_copy, bulk) = (false, false);
                 }
             }
         }

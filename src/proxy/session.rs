@@ -232,7 +232,11 @@ async fn connect_upstream(addr: SocketAddr) -> std::io::Result<TcpStream> {
     let stream = tokio::time::timeout(UPSTREAM_CONNECT_TIMEOUT, TcpStream::connect(addr))
         .await
         .map_err(|_| std::io::Error::new(std::io::ErrorKind::TimedOut, "connect timed out"))??;
-    set_keepalive(&stream);
+    // On loopback (sshd on this host, the usual case) a dead peer is reported by the kernel at
+    // once; keepalive matters only for an sshd across a network (three syscalls per tunnel).
+    if !addr.ip().is_loopback() {
+        set_keepalive(&stream);
+    }
     stream.set_nodelay(true)?;
     Ok(stream)
 }
