@@ -110,6 +110,8 @@ pub trait Stream: AsyncRead + AsyncWrite + Unpin + Send + 'static {
     type Read: ReadHalf + 'static;
     type Write: WriteHalf + 'static;
     fn into_halves(self) -> (Self::Read, Self::Write);
+    /// Fixes the TCP socket's receive buffer (`SO_RCVBUF`, which ends autotuning).
+    fn set_receive_buffer(&self, bytes: usize);
 }
 
 impl Stream for TcpStream {
@@ -118,6 +120,9 @@ impl Stream for TcpStream {
     fn into_halves(self) -> (OwnedReadHalf, OwnedWriteHalf) {
         self.into_split()
     }
+    fn set_receive_buffer(&self, bytes: usize) {
+        let _ = socket2::SockRef::from(self).set_recv_buffer_size(bytes);
+    }
 }
 
 impl Stream for TlsHalf {
@@ -125,6 +130,9 @@ impl Stream for TlsHalf {
     type Write = TlsHalf;
     fn into_halves(self) -> (TlsHalf, TlsHalf) {
         (TlsHalf(self.0.clone()), self)
+    }
+    fn set_receive_buffer(&self, bytes: usize) {
+        let _ = socket2::SockRef::from(self.stream().get_ref().0).set_recv_buffer_size(bytes);
     }
 }
 

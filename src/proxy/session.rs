@@ -112,6 +112,11 @@ async fn open<S: Stream>(
             return Err(refuse(&mut client, "502 Bad Gateway").await);
         }
     };
+    if limits.rate_kbps > 0 {
+        let bytes = receive_buffer_for(limits.rate_kbps);
+        client.set_receive_buffer(bytes);
+        let _ = socket2::SockRef::from(&upstream).set_recv_buffer_size(bytes);
+    }
     client.write_all(RESPONSE_101).await.map_err(client_err)?;
     tracing::info!(event = "CONN_START");
     Ok(Opened { client, upstream, rest, entry, guard })
@@ -246,6 +251,16 @@ pub fn set_keepalive(stream: &TcpStream) {
     let sock = socket2::SockRef::from(stream);
     let ka = socket2::TcpKeepalive::new().with_time(KEEPALIVE_IDLE).with_interval(Duration::from_secs(10));
     let _ = sock.set_tcp_keepalive(&ka);
+}
+
+/// The receive buffer of a rate-limited tunnel's sockets: one second at its rate, within
+/// 64 KiB..4 MiB (`net.core.rmem_max`). Left to autotuning, a socket whose reader the token
+/// bucket holds back grows to `tcp_rmem`'s maximum (32 MiB on current kernels; measured
+/// 20-23 MiB per tunnel at 1 MiB/s): kernel memory per tunnel, and half a minute of stale
+/// bytes still trickling through after the client stopped. One second of the rate still fills
+/// any path with a round trip under a second.
+pub fn receive_buffer_for(rate_kbps: u32) -> usize {
+    (rate_kbps as usize * 1024).clamp(64 * 1024, 4 * 1024 * 1024)
 }
 
 /// How a tunnel ended.

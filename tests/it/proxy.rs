@@ -383,3 +383,32 @@ fn one_byte_that_cannot_begin_a_request_is_echoed_within_200_ms_of_the_101() {
         assert!(took < Duration::from_millis(200), "byte {byte:#04x}: first echo after {took:?}");
     }
 }
+
+#[test]
+fn a_rate_limited_tunnel_buffers_about_a_second_of_its_rate_in_the_proxy_not_megabytes() {
+    let r = rig(json!({ "rate_kbps": 256 }));
+    let mut s = open_tunnel(r.proxy.http, "tun", "pw-tun-1");
+    let port = s.local_addr().unwrap().port();
+    // The echo comes back: read it away so that only the bucket holds the upload back.
+    let mut back = s.try_clone().unwrap();
+    std::thread::spawn(move || std::io::copy(&mut back, &mut std::io::sink()));
+    s.set_write_timeout(Some(Duration::from_millis(100))).unwrap();
+    let chunk = vec![0x5au8; 64 * 1024];
+    let end = Instant::now() + Duration::from_secs(4);
+    while Instant::now() < end {
+        let _ = s.write(&chunk);
+    }
+    // The proxy's end of this connection (its peer port is ours): `ss` shows its receive
+    // buffer as `rb`. Autotuning would have grown it to megabytes while the bucket held the
+    // reader back; fixed at one second of 256 KiB/s, the kernel reports twice that.
+    let out = std::process::Command::new("ss")
+        .args(["-tmnH", "state", "established", &format!("dport = :{port}")])
+        .output()
+        .expect("ss (iproute2)");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let rb: usize = text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .find_map(|w| w.strip_prefix("rb")?.parse().ok())
+        .unwrap_or_else(|| panic!("no rb in: {text}"));
+    assert!(rb <= 2 * 256 * 1024, "the proxy's receive buffer is {rb} bytes: {text}");
+}
