@@ -44,7 +44,17 @@ pub async fn authorize(
     password: Option<&str>,
 ) -> Result<(UserLimits, u32), &'static str> {
     let now = Instant::now();
-    let cached = password.and_then(|p| proxy.node.cached_verdict(user, p, now));
+    let mut cached = password.and_then(|p| proxy.node.cached_verdict(user, p, now));
+    // Not cached: wait while another connection asks the panel about these very credentials,
+    // then look again (its verdict may be cached now). Held until this attempt is decided.
+    let _turn = match (&cached, password) {
+        (None, Some(p)) => {
+            let turn = proxy.node.verify_turn(user, p).await;
+            cached = proxy.node.cached_verdict(user, p, Instant::now());
+            Some(turn)
+        }
+        _ => None,
+    };
     match cached {
         // The user's tunnels on other nodes change every second: a cached count would let a
         // third tunnel in (stale low) or refuse one for a minute (stale high). So a user with

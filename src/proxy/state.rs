@@ -5,7 +5,7 @@
 use super::batches::Batches;
 use super::ratelimit::TokenBucket;
 pub use super::verdict_cache::AUTH_CACHE_TTL;
-use super::verdict_cache::VerdictCache;
+use super::verdict_cache::{CacheKey, VerdictCache};
 use crate::wire::{PanelToProxy, StatsReport, UserLimits, UserStats};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +24,30 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub struct TunnelInfo {
     pub ip: String,
     pub since_unix: i64,
+}
+
+/// Per credentials being verified, the lock their verifies take turns on.
+type Turns = Arc<Mutex<HashMap<CacheKey, Arc<tokio::sync::Mutex<()>>>>>;
+/// Above this many entries, those nobody holds or waits for are pruned.
+const TURNS_PRUNE_AT: usize = 64;
+
+/// One connection's turn to ask the panel about its credentials; the next waiter's on drop.
+pub struct VerifyTurn {
+    turns: Turns,
+    key: CacheKey,
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl Drop for VerifyTurn {
+    fn drop(&mut self) {
+        let mut turns = lock(&self.turns);
+        // Released under the map's lock: waiters take their reference under it too, so a
+        // count of one (the map's) means nobody holds or waits for this entry.
+        drop(self.guard.take());
+        if turns.get(&self.key).is_some_and(|slot| Arc::strong_count(slot) == 1) {
+            turns.remove(&self.key);
+        }
+    }
 }
 
 /// The Host whitelist's answer for one handshake.
@@ -122,6 +146,8 @@ pub struct NodeState {
     /// `None` until the panel's first list arrives.
     hosts: RwLock<Option<Arc<HashSet<String>>>>,
     auth_cache: Mutex<VerdictCache>,
+    /// Credentials being verified by the panel now (see [`NodeState::verify_turn`]).
+    turns: Turns,
     batches: Mutex<Batches>,
     next_tunnel: AtomicU64,
     last_tick: Mutex<Instant>,
@@ -135,6 +161,7 @@ impl NodeState {
             users: Mutex::new(HashMap::new()),
             hosts: RwLock::new(None),
             auth_cache: Mutex::new(VerdictCache::new()),
+            turns: Turns::default(),
             batches: Mutex::new(Batches::default()),
             next_tunnel: AtomicU64::new(1),
             last_tick: Mutex::new(Instant::now()),
@@ -164,6 +191,25 @@ impl NodeState {
     /// A verdict for this user and password seen less than `AUTH_CACHE_TTL` ago.
     pub fn cached_verdict(&self, user: &str, password: &str, now: Instant) -> Option<(UserLimits, u32)> {
         lock(&self.auth_cache).get(user, password, now)
+    }
+
+    /// Waits until no other connection of this node is asking the panel about the same user
+    /// and password, and holds the turn until dropped. An app opening several tunnels at once,
+    /// or a reconnect storm after a restart, then asks the panel once and the rest find the
+    /// verdict cached, instead of each counting as one more unanswered attempt against the
+    /// address in the failed-login throttle (64 at once met it, 429).
+    pub async fn verify_turn(&self, user: &str, password: &str) -> VerifyTurn {
+        let key = lock(&self.auth_cache).key(user, password);
+        let slot = {
+            let mut turns = lock(&self.turns);
+            // Entries of waiters that gave up (closed connections) are dropped here.
+            if turns.len() > TURNS_PRUNE_AT {
+                turns.retain(|_, slot| Arc::strong_count(slot) > 1);
+            }
+            turns.entry(key.clone()).or_default().clone()
+        };
+        let guard = slot.lock_owned().await;
+        VerifyTurn { turns: self.turns.clone(), key, guard: Some(guard) }
     }
 
     pub fn remember_verdict(
@@ -328,5 +374,22 @@ mod tests {
         assert_eq!(node.host_verdict(Some("a.example")), HostVerdict::Allowed);
         assert_eq!(node.host_verdict(Some("b.example")), HostVerdict::Rejected);
         assert_eq!(node.host_verdict(None), HostVerdict::Rejected);
+    }
+
+    #[tokio::test]
+    async fn verifies_of_the_same_credentials_take_turns_and_leave_nothing_behind() {
+        let node = Arc::new(NodeState::new("n".into()));
+        let first = node.verify_turn("alice", "pw").await;
+        // Other credentials do not wait.
+        drop(node.verify_turn("alice", "other").await);
+        let waiter = tokio::spawn({
+            let node = node.clone();
+            async move { drop(node.verify_turn("alice", "pw").await) }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert!(!waiter.is_finished(), "the same credentials wait for the first verify");
+        drop(first);
+        waiter.await.unwrap();
+        assert!(lock(&node.turns).is_empty(), "no entry outlives its turns");
     }
 }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 pub const AUTH_CACHE_TTL: Duration = Duration::from_secs(60);
 
 /// (user, salted hash of the password)
-type CacheKey = (String, [u8; 32]);
+pub type CacheKey = (String, [u8; 32]);
 /// (limits, the user's tunnels on other nodes, when the panel said so)
 type CachedVerdict = (UserLimits, u32, Instant);
 
@@ -28,7 +28,7 @@ impl VerdictCache {
         VerdictCache { keyer: AuthKeyer::random(), entries: HashMap::new() }
     }
 
-    fn key(&self, user: &str, password: &str) -> CacheKey {
+    pub fn key(&self, user: &str, password: &str) -> CacheKey {
         (user.to_owned(), self.keyer.key(user, password))
     }
 

@@ -412,3 +412,27 @@ fn a_rate_limited_tunnel_buffers_about_a_second_of_its_rate_in_the_proxy_not_meg
         .unwrap_or_else(|| panic!("no rb in: {text}"));
     assert!(rb <= 2 * 256 * 1024, "the proxy's receive buffer is {rb} bytes: {text}");
 }
+
+#[test]
+fn sixty_four_tunnels_of_one_user_opened_at_once_from_one_address_all_get_in() {
+    // A fresh proxy has nothing cached: without taking turns, the 64 unanswered attempts
+    // would count against 127.0.0.1 in the failed-login throttle (10) and most get 429.
+    let r = rig(json!({}));
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(64));
+    let opened: Vec<_> = (0..64)
+        .map(|_| {
+            let (addr, barrier) = (r.proxy.http, barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let mut s = connect(addr);
+                s.write_all(upgrade_head("tun", "pw-tun-1").as_bytes()).unwrap();
+                let head = read_head(&mut s);
+                (head.lines().next().unwrap_or("").to_owned(), s)
+            })
+        })
+        .collect();
+    let heads: Vec<_> = opened.into_iter().map(|t| t.join().unwrap()).collect();
+    let refused: Vec<_> =
+        heads.iter().filter(|(h, _)| !h.starts_with("HTTP/1.1 101")).map(|(h, _)| h).collect();
+    assert!(refused.is_empty(), "{} of 64 refused: {:?}", refused.len(), refused.first());
+}
