@@ -42,10 +42,12 @@ impl Meter<'_> {
         self.tunnel_total.fetch_add(n as u64, Ordering::Relaxed);
     }
 
-    /// Waits until the bucket grants at least one byte (at most `want`), and spends it.
+    /// Waits until the bucket grants a chunk (16 KiB, or all of a smaller `want`; at most
+    /// `want`), and spends it.
     pub(super) async fn take(&self, want: usize) -> usize {
         loop {
-            let verdict = self.bucket.lock().unwrap_or_else(|p| p.into_inner()).take(want, Instant::now());
+            let verdict =
+                self.bucket.lock().unwrap_or_else(|p| p.into_inner()).take_chunk(want, Instant::now());
             match verdict {
                 Ok(granted) => return granted,
                 Err(wait) => tokio::time::sleep(wait).await,
