@@ -72,26 +72,15 @@ fn main() -> anyhow::Result<()> {
         let mut traffic = txn.open_table(TRAFFIC)?;
         for i in 0..users {
             let user = User {
-                username: format!("u{i:05}"),
                 password_hash: hash.clone(),
                 created_at: 1_700_000_000,
-                status: UserStatus::Active,
                 expires_on: Some(30_000),
                 quota_bytes: 50 << 30,
                 used_up_bytes: 123_456_789,
                 used_down_bytes: 987_654_321,
                 rate_kbps: 2048,
                 max_connections: 2,
-                require_auth_header: true,
-                allow_shell: false,
-                note: String::new(),
-                quota_reset: Default::default(),
-                quota_reset_day: 0,
-                period_started: None,
-                period_base_bytes: 0,
-                expire_after_first_use_days: None,
-                first_used_at: None,
-                crypt_hash: String::new(),
+                ..User::blank(&format!("u{i:05}"), UserStatus::Active)
             };
             wss_panel::store::users::put(&mut table, &user)?;
             for d in 0..days {

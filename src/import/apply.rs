@@ -112,26 +112,10 @@ mod tests {
     #[test]
     fn a_user_imported_in_an_earlier_run_is_the_same_import() {
         let first = User {
-            username: "bob".into(),
             password_hash: "$2b$04$abcdefghijklmnopqrstuuJ2ZbYxS6oWmW0c3Y1k8P1a5yq2j1H1e".into(),
             created_at: 1_000,
-            status: UserStatus::Active,
-            expires_on: None,
-            quota_bytes: 0,
-            used_up_bytes: 0,
             used_down_bytes: 10,
-            rate_kbps: 0,
-            max_connections: 0,
-            require_auth_header: true,
-            allow_shell: false,
-            note: String::new(),
-            quota_reset: Default::default(),
-            quota_reset_day: 0,
-            period_started: None,
-            period_base_bytes: 0,
-            expire_after_first_use_days: None,
-            first_used_at: None,
-            crypt_hash: String::new(),
+            ..User::blank("bob", UserStatus::Active)
         };
         // A later run: an unreadable created_at became that run's time; since the first run the
         // user was settled and has used traffic.

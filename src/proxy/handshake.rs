@@ -162,3 +162,25 @@ impl Handshake {
         std::mem::take(&mut self.buf)
     }
 }
+
+/// Steps, final error and the bytes left for sshd, as [`replay`] reports them (no leftovers
+/// after an error: the connection would be closed).
+pub type Replay = (Vec<Step>, Option<HandshakeError>, Vec<u8>);
+
+/// Feeds `chunks` one by one, draining the steps after each, as the session does: the
+/// reference the unit tests, the fuzz harness and the fuzz target compare splits with.
+pub fn replay(chunks: &[&[u8]]) -> Replay {
+    let mut hs = Handshake::new();
+    let mut steps = Vec::new();
+    for chunk in chunks {
+        hs.feed(chunk);
+        loop {
+            match hs.next() {
+                Ok(Step::NeedMore) => break,
+                Ok(step) => steps.push(step),
+                Err(err) => return (steps, Some(err), Vec::new()),
+            }
+        }
+    }
+    (steps, None, hs.take_rest())
+}

@@ -10,12 +10,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-fn open_tunnel(addr: std::net::SocketAddr) -> TcpStream {
-    let mut s = connect(addr);
-    s.write_all(upgrade_head("tun", "pw-tun-1").as_bytes()).unwrap();
-    let head = read_head(&mut s);
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    s
+fn open_tunnel(addr: std::net::SocketAddr) -> std::net::TcpStream {
+    crate::helpers::net::open_tunnel(addr, "tun", "pw-tun-1")
 }
 
 /// Streams through the echo until the tunnel closes or `limit` passes; answers when it

@@ -25,15 +25,6 @@ fn rig(user_extra: serde_json::Value) -> Rig {
     Rig { echo, dir, panel, proxy }
 }
 
-/// Opens an authenticated tunnel and checks the 101.
-fn open_tunnel(addr: std::net::SocketAddr, user: &str, password: &str) -> std::net::TcpStream {
-    let mut s = connect(addr);
-    s.write_all(upgrade_head(user, password).as_bytes()).unwrap();
-    let head = read_head(&mut s);
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    s
-}
-
 #[test]
 fn dummy_upgrade_and_ssh_bytes_in_one_segment_arrive_byte_exact() {
     let r = rig(json!({}));

@@ -5,29 +5,6 @@ use super::post_upgrade::leading_blank_len;
 use super::*;
 use proptest::prelude::*;
 
-/// What a connection's pre-tunnel phase produced: the steps, the error
-/// that ended it if any, and the bytes left for sshd (none after an
-/// error: the connection is closed, and how much had arrived by then
-/// depends on the split).
-type Outcome = (Vec<Step>, Option<HandshakeError>, Vec<u8>);
-
-/// Feeds `chunks` one by one, draining steps after each, as `session.rs` does.
-fn drive(chunks: &[&[u8]]) -> Outcome {
-    let mut hs = Handshake::new();
-    let mut steps = Vec::new();
-    for chunk in chunks {
-        hs.feed(chunk);
-        loop {
-            match hs.next() {
-                Ok(Step::NeedMore) => break,
-                Ok(step) => steps.push(step),
-                Err(err) => return (steps, Some(err), Vec::new()),
-            }
-        }
-    }
-    (steps, None, hs.take_rest())
-}
-
 /// Every split offset worth checking: all of them for small inputs, a
 /// sample (plus both ends) for the oversized ones.
 fn offsets(len: usize) -> Vec<usize> {
@@ -40,14 +17,14 @@ fn offsets(len: usize) -> Vec<usize> {
 
 /// The outcome of `input` fed whole, after checking that every two-feed
 /// split and a byte-at-a-time feed give exactly the same outcome.
-fn drive_all_ways(input: &[u8]) -> Outcome {
-    let whole = drive(&[input]);
+fn drive_all_ways(input: &[u8]) -> Replay {
+    let whole = replay(&[input]);
     for at in offsets(input.len()) {
         let (a, b) = input.split_at(at);
-        assert_eq!(drive(&[a, b]), whole, "split at {at}");
+        assert_eq!(replay(&[a, b]), whole, "split at {at}");
     }
     let bytes: Vec<&[u8]> = input.chunks(1).collect();
-    assert_eq!(drive(&bytes), whole, "byte at a time");
+    assert_eq!(replay(&bytes), whole, "byte at a time");
     whole
 }
 

@@ -3,9 +3,7 @@
 //! (the heads consumed plus the bytes handed to sshd are exactly the input).
 
 use super::engine;
-use wss_panel::proxy::handshake::{
-    Handshake, HandshakeError, Status, Step, parse, strip_post_upgrade_request,
-};
+use wss_panel::proxy::handshake::{Status, Step, parse, replay, strip_post_upgrade_request};
 
 /// Tokens of HTTP heads that payloads send, and the ones that break naive parsers.
 const DICT: &[&[u8]] = &[
@@ -40,23 +38,6 @@ const DICT: &[&[u8]] = &[
     b"Content-Length: 5",
 ];
 
-/// Steps, final error and the bytes left for sshd after feeding `chunks` in order.
-fn drive(chunks: &[&[u8]]) -> (Vec<Step>, Option<HandshakeError>, Vec<u8>) {
-    let mut hs = Handshake::new();
-    let mut steps = Vec::new();
-    for chunk in chunks {
-        hs.feed(chunk);
-        loop {
-            match hs.next() {
-                Ok(Step::NeedMore) => break,
-                Ok(step) => steps.push(step),
-                Err(err) => return (steps, Some(err), Vec::new()),
-            }
-        }
-    }
-    (steps, None, hs.take_rest())
-}
-
 fn check(data: &[u8]) -> String {
     // The first two bytes pick two split points.
     let pick = |i: usize| data.get(i).map_or(0, |&b| usize::from(b) * data.len() / 255);
@@ -87,8 +68,8 @@ fn check(data: &[u8]) -> String {
         assert!(n <= data.len(), "strip consumed more than its input");
     }
 
-    let (steps, err, rest) = drive(&[data]);
-    assert_eq!(drive(&[&data[..a], &data[a..b], &data[b..]]), (steps.clone(), err.clone(), rest.clone()));
+    let (steps, err, rest) = replay(&[data]);
+    assert_eq!(replay(&[&data[..a], &data[a..b], &data[b..]]), (steps.clone(), err.clone(), rest.clone()));
     if err.is_none() {
         let consumed: usize = steps
             .iter()

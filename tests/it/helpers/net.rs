@@ -90,6 +90,15 @@ pub fn read_head(s: &mut impl Read) -> String {
     String::from_utf8_lossy(&head).into_owned()
 }
 
+/// Opens an authenticated tunnel and checks the 101.
+pub fn open_tunnel(addr: SocketAddr, user: &str, password: &str) -> TcpStream {
+    let mut s = connect(addr);
+    s.write_all(upgrade_head(user, password).as_bytes()).unwrap();
+    let head = read_head(&mut s);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    s
+}
+
 /// Status line of the response to `payload`.
 pub fn status_of(addr: SocketAddr, payload: &str) -> String {
     let mut s = connect(addr);

@@ -2,18 +2,13 @@
 //! both proxies. A node that vanishes (stopped, not closed) stops counting within 10 s while
 //! the other keeps counting.
 
-use crate::helpers::net::{EchoServer, closed_within, connect, read_head, upgrade_head};
+use crate::helpers::net::{EchoServer, closed_within};
 use crate::helpers::{PanelDir, wait_for};
 use serde_json::json;
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 fn open(addr: std::net::SocketAddr) -> std::net::TcpStream {
-    let mut s = connect(addr);
-    s.write_all(upgrade_head("tun", "pw-tun-1").as_bytes()).unwrap();
-    let head = read_head(&mut s);
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    s
+    crate::helpers::net::open_tunnel(addr, "tun", "pw-tun-1")
 }
 
 #[test]

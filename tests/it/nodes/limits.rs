@@ -2,18 +2,13 @@
 //! lands, and once a tunnel closes on one node a new one opens on the other within 3 s
 //! (a node's cached verdict never holds a count of the other nodes' tunnels).
 
-use crate::helpers::net::{EchoServer, connect, read_head, status_of, upgrade_head};
+use crate::helpers::net::{EchoServer, status_of, upgrade_head};
 use crate::helpers::{PanelDir, wait_for};
 use serde_json::json;
-use std::io::Write;
 use std::time::{Duration, Instant};
 
 fn open(addr: std::net::SocketAddr) -> std::net::TcpStream {
-    let mut s = connect(addr);
-    s.write_all(upgrade_head("tun", "pw-tun-1").as_bytes()).unwrap();
-    let head = read_head(&mut s);
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
-    s
+    crate::helpers::net::open_tunnel(addr, "tun", "pw-tun-1")
 }
 
 #[test]

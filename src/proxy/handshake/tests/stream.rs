@@ -103,7 +103,7 @@ fn the_header_cap_is_configurable_per_handshake() {
 #[test]
 fn too_many_dummy_heads_are_refused() {
     let dummy: &[u8] = b"GET / HTTP/1.1\r\n\r\n";
-    let (steps, err, _) = drive(&[&dummy.repeat(MAX_DUMMY_HEADS + 1)]);
+    let (steps, err, _) = replay(&[&dummy.repeat(MAX_DUMMY_HEADS + 1)]);
     assert_eq!(steps.len(), MAX_DUMMY_HEADS);
     assert_eq!(err, Some(HandshakeError::TooManyHeads));
     let (steps, err, _) = drive_all_ways(&concat(&[&dummy.repeat(MAX_DUMMY_HEADS), UPGRADE]));
@@ -214,7 +214,7 @@ fn never_panics_and_agrees_with_itself(input: &[u8], at: usize) {
     let _ = parse(input);
     let _ = strip_post_upgrade_request(input);
     let (a, b) = input.split_at(at.min(input.len()));
-    assert_eq!(drive(&[a, b]), drive(&[input]));
+    assert_eq!(replay(&[a, b]), replay(&[input]));
 }
 
 proptest! {
@@ -235,6 +235,6 @@ proptest! {
     fn random_head_streams_feed_the_same_in_any_pieces(input in proptest::collection::vec(http_ish(), 1..4)) {
         let input = input.concat();
         let bytes: Vec<&[u8]> = input.chunks(1).collect();
-        prop_assert_eq!(drive(&bytes), drive(&[&input]));
+        prop_assert_eq!(replay(&bytes), replay(&[&input]));
     }
 }
