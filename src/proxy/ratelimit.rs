@@ -65,17 +65,7 @@ impl TokenBucket {
     /// after that long grants at least that much, unless another tunnel
     /// sharing the bucket took it first.
     pub fn take(&mut self, want: usize, now: Instant) -> Result<usize, Duration> {
-        if self.rate_bytes_per_sec == 0 || want == 0 {
-            return Ok(want);
-        }
-        self.refill(now);
-        let available = self.tokens_nanobytes / NANOBYTES_PER_BYTE;
-        if available == 0 {
-            return Err(self.wait_for(want));
-        }
-        let grant = usize::try_from(available).map_or(want, |available| available.min(want));
-        self.tokens_nanobytes -= nanobytes(grant);
-        Ok(grant)
+        self.take_at_least(NANOBYTES_PER_BYTE, want, now)
     }
 
     /// Like [`take`](Self::take), but grants only once `min(want, WAKE_CHUNK_BYTES, burst)`
@@ -84,14 +74,22 @@ impl TokenBucket {
     /// it was written (which cost a syscall and a segment each: 100 users at 1 MiB/s averaged
     /// 4 KiB per splice).
     pub fn take_chunk(&mut self, want: usize, now: Instant) -> Result<usize, Duration> {
+        self.take_at_least(self.chunk_target(want), want, now)
+    }
+
+    /// Grants up to `want` once at least `least` nanobytes (one byte or more) are there.
+    fn take_at_least(&mut self, least: u128, want: usize, now: Instant) -> Result<usize, Duration> {
         if self.rate_bytes_per_sec == 0 || want == 0 {
             return Ok(want);
         }
         self.refill(now);
-        if self.tokens_nanobytes < self.chunk_target(want) {
+        if self.tokens_nanobytes < least {
             return Err(self.wait_for(want));
         }
-        self.take(want, now)
+        let available = self.tokens_nanobytes / NANOBYTES_PER_BYTE;
+        let grant = usize::try_from(available).map_or(want, |available| available.min(want));
+        self.tokens_nanobytes -= nanobytes(grant);
+        Ok(grant)
     }
 
     fn chunk_target(&self, want: usize) -> u128 {

@@ -259,7 +259,7 @@ pub fn set_keepalive(stream: &TcpStream) {
 /// 20-23 MiB per tunnel at 1 MiB/s): kernel memory per tunnel, and half a minute of stale
 /// bytes still trickling through after the client stopped. One second of the rate still fills
 /// any path with a round trip under a second.
-pub fn receive_buffer_for(rate_kbps: u32) -> usize {
+fn receive_buffer_for(rate_kbps: u32) -> usize {
     (rate_kbps as usize * 1024).clamp(64 * 1024, 4 * 1024 * 1024)
 }
 
