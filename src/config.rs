@@ -105,6 +105,10 @@ pub struct RawConfig {
     /// Seconds a tunnel connection has from accept to its `101` (TLS, heads, auth; default
     /// 10, 1..=120): slow or silent clients are closed then.
     pub handshake_timeout_secs: Option<u64>,
+    /// µs a tunnel's relay keeps polling its sockets after a small message instead of
+    /// sleeping until woken (default 0 = off, 0..=1000): cuts the wake-ups an interactive
+    /// answer pays on a VM, for CPU spent spinning. See `proxy::busy_poll`.
+    pub busy_poll_us: Option<u64>,
     /// Unauthenticated connections one source address (IPv6: one /64) may hold at once;
     /// more are closed at accept (default 128).
     pub preauth_per_ip: Option<usize>,
@@ -172,6 +176,7 @@ pub struct Config {
     pub audit_max_age_days: u64,
     pub max_header_lines: usize,
     pub handshake_timeout: std::time::Duration,
+    pub busy_poll: std::time::Duration,
     pub preauth_per_ip: usize,
     pub preauth_global: usize,
     pub backup_interval_secs: u64,
@@ -413,6 +418,10 @@ impl RawConfig {
         if !(1..=120).contains(&handshake_secs) {
             return invalid(format!("handshake_timeout_secs {handshake_secs} is out of range 1..=120"));
         }
+        let busy_poll_us = self.busy_poll_us.unwrap_or(0);
+        if busy_poll_us > 1000 {
+            return invalid(format!("busy_poll_us {busy_poll_us} is out of range 0..=1000"));
+        }
         let helper_secs =
             self.helper_timeout_secs.unwrap_or(crate::actors::command_runner::DEFAULT_RUN_TIMEOUT.as_secs());
         if !(1..=3600).contains(&helper_secs) {
@@ -465,6 +474,7 @@ impl RawConfig {
             audit_max_age_days,
             max_header_lines,
             handshake_timeout: std::time::Duration::from_secs(handshake_secs),
+            busy_poll: std::time::Duration::from_micros(busy_poll_us),
             preauth_per_ip,
             preauth_global,
             backup_interval_secs: self.backup_interval_secs.unwrap_or(86_400),

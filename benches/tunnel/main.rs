@@ -33,6 +33,8 @@ const OPEN_MAX: usize = 100_000;
 const PING_BATCHES: usize = 10;
 const PING_BATCH: usize = 2_000;
 const PING_TIME_LIMIT: Duration = Duration::from_secs(30);
+/// The window of the second proxy in the latency phase (`busy_poll_us`).
+pub const BUSY_POLL_US: u64 = 100;
 const IDLE_STEPS: [usize; 2] = [1_000, 5_000];
 const IDLE_TLS: usize = 1_000;
 /// Connections opened at once when filling the idle set (well under the accept backlog).
@@ -78,7 +80,11 @@ fn main() {
     }
     if phase("latency") {
         eprintln!("64-byte echo latency ...");
-        report.latency = Some(latency(&rt, &[direct, tunnel, bare]));
+        rig.merge_config(serde_json::json!({ "busy_poll_us": BUSY_POLL_US }));
+        let polling = rig.start_proxy();
+        rig.merge_config(serde_json::json!({ "busy_poll_us": 0 }));
+        let routes = [direct, tunnel, bare, Route::Tunnel(polling.http)];
+        report.latency = Some(latency(&rt, &routes, &[None, Some(proxy.pid()), None, Some(polling.pid())]));
     }
     drop(proxy);
     if phase("idle") {
@@ -174,24 +180,33 @@ async fn open_rate(route: Route) -> Run {
 }
 
 /// Batches of 64-byte round trips, one echo connection per route, routes taking turns.
-fn latency(rt: &tokio::runtime::Runtime, routes: &[Route]) -> Latency {
+/// Echo round trips on one connection per route, the routes taking turns in batches; and
+/// the CPU time each route's proxy process (`pids`, where there is one) spent per echo.
+fn latency(rt: &tokio::runtime::Runtime, routes: &[Route], pids: &[Option<u32>]) -> Latency {
     let open = |route| {
         rt.block_on(async { peers::open_warm(route).await.and_then(|s| s.into_std()) })
             .expect("echo connection")
     };
     let mut conns: Vec<_> = routes.iter().map(|&r| open(r)).collect();
     let mut samples = vec![vec![]; routes.len()];
+    let mut cpu = vec![0.0; routes.len()];
     let start = Instant::now();
     for batch in 0..PING_BATCHES {
         let warmup = if batch == 0 { PING_BATCH / 4 } else { 0 };
-        for (conn, s) in conns.iter_mut().zip(&mut samples) {
-            s.extend(peers::ping(conn, warmup, PING_BATCH).expect("ping"));
+        for (i, conn) in conns.iter_mut().enumerate() {
+            let used = || pids[i].map_or(0.0, rig::cpu_seconds);
+            let before = used();
+            samples[i].extend(peers::ping(conn, warmup, PING_BATCH).expect("ping"));
+            cpu[i] += used() - before;
         }
         if start.elapsed() > PING_TIME_LIMIT {
             break;
         }
     }
-    Latency::from_samples(samples)
+    let echoes: Vec<_> = samples.iter().map(|s| s.len() as f64).collect();
+    let mut latency = Latency::from_samples(samples);
+    latency.cpu_us = cpu.iter().zip(echoes).map(|(secs, n)| secs * 1e6 / n).collect();
+    latency
 }
 
 /// Proxy RSS growth per idle tunnel at each of `IDLE_STEPS` tunnels on a fresh proxy; then

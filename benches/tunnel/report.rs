@@ -8,6 +8,8 @@ const MIB: f64 = 1024.0 * 1024.0;
 const GIB: f64 = 1024.0 * MIB;
 const PROXY: usize = 1;
 const BARE: usize = 2;
+/// The latency phase's fourth route: a proxy that busy-polls.
+const BUSY_PROXY: usize = 3;
 
 /// Per route, one value per round.
 pub struct Compared {
@@ -27,10 +29,12 @@ impl Compared {
     }
 }
 
-/// Round-trip percentiles per route, in microseconds.
+/// Round-trip percentiles per route, in microseconds; and the CPU time of the route's proxy
+/// process per echo (0 where the route has none; it includes the untimed warm-up echoes).
 pub struct Latency {
     pub p50: Vec<f64>,
     pub p99: Vec<f64>,
+    pub cpu_us: Vec<f64>,
 }
 
 impl Latency {
@@ -42,7 +46,7 @@ impl Latency {
             p50.push(at(0.50));
             p99.push(at(0.99));
         }
-        Latency { p50, p99 }
+        Latency { p50, p99, cpu_us: vec![] }
     }
 }
 
@@ -117,15 +121,20 @@ impl Report {
         }
         if let Some(l) = &self.latency {
             let added = |p: &[f64], i: usize| p[i] - p[0];
-            for (name, p, target) in [("p50", &l.p50, Some(25.0)), ("p99", &l.p99, None)] {
-                row(
-                    &format!("64-byte echo round trip, {name}"),
-                    &format!("{:.1} µs", p[0]),
-                    &format!("{:.1} µs", p[PROXY]),
-                    &format!("+{:.1} µs", added(p, PROXY)),
-                    &format!("+{:.1} µs", added(p, BARE)),
-                    target.map_or(("", true), |t| ("added ≤ 25 µs", added(p, PROXY) <= t)),
-                );
+            let polling = format!(", busy_poll_us = {}", crate::BUSY_POLL_US);
+            for (proxy, how) in [(PROXY, ""), (BUSY_PROXY, polling.as_str())] {
+                for (name, p, target) in [("p50", &l.p50, Some(25.0)), ("p99", &l.p99, None)] {
+                    row(
+                        &format!("64-byte echo round trip{how}, {name}"),
+                        &format!("{:.1} µs", p[0]),
+                        &format!("{:.1} µs", p[proxy]),
+                        &format!("{:+.1} µs", added(p, proxy)),
+                        &format!("{:+.1} µs", added(p, BARE)),
+                        target.map_or(("", true), |t| ("added ≤ 25 µs", added(p, proxy) <= t)),
+                    );
+                }
+                let cpu = format!("{:.1} µs", l.cpu_us[proxy]);
+                row(&format!("proxy CPU per echo{how}"), "", &cpu, "", "", ("", true));
             }
         }
         for (what, bytes) in &self.idle {
@@ -134,7 +143,12 @@ impl Report {
             let target = (if limit > 8.0 { "≤ 16 KiB" } else { "≤ 8 KiB" }, kib <= limit);
             row(&format!("proxy RSS per idle tunnel, {what}"), "", &format!("{kib:.1} KiB"), "", "", target);
         }
-        println!("\n(throughput with {PARALLEL_TUNNELS} parallel connections; medians of 3 rounds)");
+        // `taskset -c 0` puts the whole rig on one CPU: hand-offs are then context switches,
+        // never a wake-up of another (possibly halted) vCPU.
+        let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+        println!(
+            "\n(throughput with {PARALLEL_TUNNELS} parallel connections; medians of 3 rounds; CPUs this run may use: {cpus})"
+        );
     }
 }
 

@@ -123,7 +123,7 @@ impl Rig {
         panic!("wss-panel {name} never logged {marker}");
     }
 
-    fn merge_config(&self, extra: Value) {
+    pub fn merge_config(&self, extra: Value) {
         let path = self.config_path();
         let mut config: Value =
             serde_json::from_str(&std::fs::read_to_string(&path).expect("config")).expect("config json");

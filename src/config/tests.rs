@@ -25,6 +25,9 @@ fn a_minimal_config_gets_the_original_defaults() {
     assert_eq!(tls.panel_url, "http://127.0.0.1:54320");
     assert_eq!((c.max_header_lines, c.preauth_per_ip, c.preauth_global), (100, 128, 4096));
     assert_eq!(c.handshake_timeout, std::time::Duration::from_secs(10));
+    assert_eq!(c.busy_poll, std::time::Duration::ZERO, "busy polling is opt-in");
+    let busy = load_str(&format!(r#"{{{SECRET},"busy_poll_us":1000}}"#)).unwrap();
+    assert_eq!(busy.busy_poll, std::time::Duration::from_millis(1));
     assert_eq!(c.helper_timeout, std::time::Duration::from_secs(150));
     assert!(!format!("{c:?}").contains("0123456789abcdef"));
 }
@@ -55,6 +58,7 @@ fn bad_configs_are_refused_in_plain_english() {
         (&format!(r#"{{{SECRET},"handshake_timeout_secs":0}}"#), "handshake_timeout_secs 0 is out of range"),
         (&format!(r#"{{{SECRET},"handshake_timeout_secs":121}}"#), "handshake_timeout_secs 121"),
         (&format!(r#"{{{SECRET},"helper_timeout_secs":0}}"#), "helper_timeout_secs 0 is out of range"),
+        (&format!(r#"{{{SECRET},"busy_poll_us":1001}}"#), "busy_poll_us 1001 is out of range 0..=1000"),
         (&format!(r#"{{{SECRET},"preauth_per_ip":0}}"#), "preauth_per_ip 0 must be at least 1"),
         (
             &format!(r#"{{{SECRET},"preauth_global":10}}"#),

@@ -17,6 +17,8 @@ pub struct Proxy {
     pub max_header_lines: usize,
     /// From accept to the `101` (TLS handshake included); then the connection is closed.
     pub handshake_timeout: std::time::Duration,
+    /// Each tunnel's busy-polling window (`busy_poll_us`; zero: off).
+    pub busy_poll: std::time::Duration,
     pub admission: Arc<Admission>,
     pub throttle: Mutex<AuthThrottle>,
 }

@@ -8,13 +8,14 @@
 //! tunnels, kicks, locks); [`auth`] is the order in which a tunnel is authenticated;
 //! [`outcome`] says which side ended a connection. I/O shells: [`session`] (one
 //! connection), [`pipe`] (byte moving; zero-copy `splice` between plain TCP sockets on
-//! Linux), [`listener`] (accept loops), [`panel_client`] (auth), [`ipc`] (reports and commands),
+//! Linux; [`busy_poll`] for small answers, opt-in), [`listener`] (accept loops), [`panel_client`] (auth), [`ipc`] (reports and commands),
 //! [`tls`], [`udpgw`] (the built-in UDPGW on loopback).
 
 pub mod account_spool;
 pub mod admission;
 pub mod auth;
 pub mod batches;
+pub mod busy_poll;
 pub mod context;
 pub mod handshake;
 pub mod health;
@@ -100,13 +101,14 @@ pub async fn run(config: Config, listeners: Listeners, stop: CancellationToken) 
         upstream,
         max_header_lines: config.max_header_lines,
         handshake_timeout: config.handshake_timeout,
+        busy_poll: busy_poll::window_here(config.busy_poll),
         admission: admission::Admission::new(config.preauth_per_ip, config.preauth_global),
         throttle: Default::default(),
     });
     let http_addr = listeners.http.local_addr()?;
     let tls_addr = listeners.tls.as_ref().map(|l| l.local_addr()).transpose()?;
     let cap = connection_slots();
-    tracing::info!(event = "PROXY_LISTENING", connections = cap, http = %http_addr, tls = ?tls_addr, node = %node.node_id, upstream = %upstream);
+    tracing::info!(event = "PROXY_LISTENING", connections = cap, busy_poll_us = proxy.busy_poll.as_micros() as u64, http = %http_addr, tls = ?tls_addr, node = %node.node_id, upstream = %upstream);
     let tasks = TaskTracker::new();
     let slots = Arc::new(tokio::sync::Semaphore::new(cap));
     let accept_stop = stop.child_token();

@@ -5,6 +5,7 @@
 //! two plain TCP sockets on Linux small writes are copied (cheaper than a pipe round trip)
 //! and bulk goes through `splice` (see `splice.rs`), with this copy as the fallback.
 
+use super::busy_poll::BusyPoll;
 use super::meter::Meter;
 use std::io;
 use std::pin::Pin;
@@ -145,17 +146,22 @@ impl Stream for TlsHalf {
 /// that finds nothing). Only a read that fills the buffer means more is waiting: the rest of
 /// the burst goes through `splice`, and so do the following bursts for as long as each moves
 /// more than a small read would (a bulk transfer then skips the copy entirely).
-pub async fn copy<R: ReadHalf, W: WriteHalf>(src: &mut R, dst: &mut W, meter: &Meter<'_>) -> io::Result<u64> {
+///
+/// Small reads between plain TCP sockets open the tunnel's [`BusyPoll`] window (if the
+/// node has one): the answer to a small message is read by polling, not after a wake-up.
+pub async fn copy<R: ReadHalf, W: WriteHalf>(
+    src: &mut R,
+    dst: &mut W,
+    meter: &Meter<'_>,
+    busy: &BusyPoll,
+) -> io::Result<u64> {
     let mut total = 0u64;
     let mut zero_copy = cfg!(target_os = "linux") && src.tcp().is_some() && dst.tcp().is_some();
     let mut bulk = false;
     loop {
-        src.ready().await?;
         if !bulk {
             let size = if zero_copy { SMALL_READ_BYTES } else { COPY_BUFFER_BYTES };
-            // Allocated only once data waits, so an idle tunnel's future holds no buffer.
-            let mut buf = vec![0u8; size];
-            let n = src.read(&mut buf).await?;
+            let (buf, n) = read_small(src, size, zero_copy.then_some(busy)).await?;
             if n == 0 {
                 dst.shutdown().await?;
                 return Ok(total);
@@ -163,6 +169,11 @@ pub async fn copy<R: ReadHalf, W: WriteHalf>(src: &mut R, dst: &mut W, meter: &M
             meter.write_all(dst, &buf[..n]).await?;
             total += n as u64;
             bulk = zero_copy && n == size;
+            if zero_copy && !bulk {
+                busy.touch();
+            }
+        } else {
+            src.ready().await?;
         }
         #[cfg(target_os = "linux")]
         if bulk && let (Some(from), Some(to)) = (src.tcp(), dst.tcp()) {
@@ -182,6 +193,23 @@ pub async fn copy<R: ReadHalf, W: WriteHalf>(src: &mut R, dst: &mut W, meter: &M
             }
         }
     }
+}
+
+/// One read of at most `size` bytes into a fresh buffer, allocated only once data waits (an
+/// idle tunnel's future holds none); plain TCP through `busy` (polling while its window is
+/// open). Returns the buffer and the bytes read (0: the end).
+async fn read_small<R: ReadHalf>(
+    src: &mut R,
+    size: usize,
+    busy: Option<&BusyPoll>,
+) -> io::Result<(Vec<u8>, usize)> {
+    if let (Some(busy), Some(tcp)) = (busy, src.tcp()) {
+        return busy.read(tcp, size).await;
+    }
+    src.ready().await?;
+    let mut buf = vec![0u8; size];
+    let n = src.read(&mut buf).await?;
+    Ok((buf, n))
 }
 
 #[cfg(test)]
@@ -218,9 +246,9 @@ mod tests {
             sender.shutdown().await.unwrap();
             sender
         };
-        let mut got = Vec::new();
+        let (mut got, no_polling) = (Vec::new(), BusyPoll::new(Duration::ZERO));
         let (copied, _, _) =
-            tokio::join!(copy(&mut src, &mut dst, &meter), send, receiver.read_to_end(&mut got));
+            tokio::join!(copy(&mut src, &mut dst, &meter, &no_polling), send, receiver.read_to_end(&mut got));
         (copied.unwrap(), got, counter.load(Ordering::Relaxed), bucket.into_inner().unwrap())
     }
 

@@ -14,6 +14,7 @@
 
 use super::admission::Ticket;
 use super::auth::{authorize, credentials};
+use super::busy_poll::BusyPoll;
 pub use super::context::Proxy;
 use super::handshake::{Handshake, Head, Status, Step, strip_post_upgrade_request};
 use super::meter::Meter;
@@ -128,7 +129,9 @@ async fn relay<S: Stream>(proxy: &Proxy, opened: Opened<S>) -> Result<(), Sessio
     let started = Instant::now();
     let up = Meter::new(&entry.up, &entry.bytes_up);
     let down = Meter::new(&entry.down, &entry.bytes_down);
-    let result = tunnel(client, upstream, rest, &up, &down, entry.kick_token(), proxy.upstream).await;
+    let busy = BusyPoll::new(proxy.busy_poll);
+    let result =
+        tunnel(client, upstream, rest, (&up, &down, &busy), entry.kick_token(), proxy.upstream).await;
     tracing::info!(
         event = "CONN_END",
         up = up.tunnel_total.load(Ordering::Relaxed),
@@ -284,8 +287,7 @@ async fn tunnel<S: Stream>(
     client: S,
     upstream: TcpStream,
     rest: Vec<u8>,
-    up: &Meter<'_>,
-    down: &Meter<'_>,
+    (up, down, busy): (&Meter<'_>, &Meter<'_>, &BusyPoll),
     kick: tokio_util::sync::CancellationToken,
     upstream_addr: SocketAddr,
 ) -> Result<End, SessionError> {
@@ -295,9 +297,9 @@ async fn tunnel<S: Stream>(
         let first = eat_extra_request(&mut cr, rest).await?;
         up.write_all(&mut uw, &first).await?;
         drop(first); // not held for the life of the tunnel
-        copy(&mut cr, &mut uw, up).await
+        copy(&mut cr, &mut uw, up, busy).await
     };
-    let downward = copy(&mut ur, &mut cw, down);
+    let downward = copy(&mut ur, &mut cw, down, busy);
     tokio::select! {
         result = async { tokio::try_join!(upward, downward) } => result
             .map(|_| End::Closed)

@@ -427,3 +427,62 @@ fn sixty_four_tunnels_of_one_user_opened_at_once_from_one_address_all_get_in() {
         heads.iter().filter(|(h, _)| !h.starts_with("HTTP/1.1 101")).map(|(h, _)| h).collect();
     assert!(refused.is_empty(), "{} of 64 refused: {:?}", refused.len(), refused.first());
 }
+
+#[test]
+fn a_busy_polling_proxy_relays_exactly_and_stops_spinning_when_its_tunnel_goes_quiet() {
+    let echo = EchoServer::start();
+    let dir = PanelDir::new(json!({ "internal_forward_port": echo.addr.port(), "busy_poll_us": 1000 }));
+    let panel = dir.start();
+    assert_eq!(panel.create_user("tun", "pw-tun-1", json!({})).status, 201);
+    let proxy = dir.start_proxy();
+    // On one CPU polling is refused (the spinning worker would hold the only CPU).
+    let two_cpus = std::thread::available_parallelism().unwrap().get() > 1;
+    let window = if two_cpus { "busy_poll_us=1000" } else { "busy_poll_us=0" };
+    proxy.wait_for_log(&["PROXY_LISTENING", window]);
+    if !two_cpus {
+        proxy.wait_for_log(&["BUSY_POLL_OFF"]);
+    }
+
+    let mut s = open_tunnel(proxy.http, "tun", "pw-tun-1");
+    let mut sent = Vec::new();
+    for i in 0..300u64 {
+        let small = noise(1 + (i as usize * 37) % 200, i);
+        s.write_all(&small).unwrap();
+        assert_eq!(read_exact(&mut s, small.len()), small, "echo {i}");
+        sent.extend(small);
+        if i == 150 {
+            let bulk = noise(1 << 20, 99); // goes through splice, then back to small reads
+            let mut reader = s.try_clone().unwrap();
+            let back = std::thread::spawn(move || read_exact(&mut reader, 1 << 20));
+            s.write_all(&bulk).unwrap();
+            assert!(back.join().unwrap() == bulk, "the bulk echo differs");
+            sent.extend(bulk);
+        }
+    }
+    assert!(echo.bytes(0) == sent, "sshd got other bytes than were sent");
+
+    // Quiet now: a relay still spinning would burn a CPU second per second.
+    std::thread::sleep(Duration::from_millis(100));
+    let pid = proxy.child.id();
+    let before = crate::reliability::cpu_time(pid);
+    std::thread::sleep(Duration::from_secs(1));
+    let spent = crate::reliability::cpu_time(pid) - before;
+    assert!(spent < Duration::from_millis(150), "an idle busy-polling proxy used {spent:?} of CPU in 1 s");
+    drop(panel);
+}
+
+#[test]
+fn a_proxy_confined_to_one_cpu_turns_busy_polling_off_and_says_so() {
+    let echo = EchoServer::start();
+    let dir = PanelDir::new(json!({ "internal_forward_port": echo.addr.port(), "busy_poll_us": 100 }));
+    let panel = dir.start();
+    assert_eq!(panel.create_user("tun", "pw-tun-1", json!({})).status, 201);
+    let mut one_cpu = std::process::Command::new("taskset");
+    one_cpu.args(["-c", "0", crate::helpers::BIN, "proxy"]);
+    let proxy = dir.start_proxy_command(one_cpu);
+    proxy.wait_for_log(&["BUSY_POLL_OFF", "cpus=1"]);
+    proxy.wait_for_log(&["PROXY_LISTENING", "busy_poll_us=0"]);
+    let mut s = open_tunnel(proxy.http, "tun", "pw-tun-1");
+    s.write_all(b"still a tunnel").unwrap();
+    assert_eq!(read_exact(&mut s, 14), b"still a tunnel");
+}
