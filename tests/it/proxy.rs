@@ -17,12 +17,23 @@ struct Rig {
 }
 
 fn rig(user_extra: serde_json::Value) -> Rig {
-    let echo = EchoServer::start();
-    let dir = PanelDir::new(json!({ "internal_forward_port": echo.addr.port() }));
-    let panel = dir.start();
-    assert_eq!(panel.create_user("tun", "pw-tun-1", user_extra).status, 201);
+    let (echo, dir, panel) = panel_with(json!({}), user_extra);
     let proxy = dir.start_proxy();
     Rig { echo, dir, panel, proxy }
+}
+
+/// An echo server, and a panel forwarding to it (`config` merged into its config) with the
+/// user `tun`; no proxy yet.
+fn panel_with(
+    config: serde_json::Value,
+    user_extra: serde_json::Value,
+) -> (EchoServer, PanelDir, crate::helpers::Panel) {
+    let echo = EchoServer::start();
+    let dir = PanelDir::new(json!({ "internal_forward_port": echo.addr.port() }));
+    dir.set_config(config);
+    let panel = dir.start();
+    assert_eq!(panel.create_user("tun", "pw-tun-1", user_extra).status, 201);
+    (echo, dir, panel)
 }
 
 #[test]
@@ -430,10 +441,7 @@ fn sixty_four_tunnels_of_one_user_opened_at_once_from_one_address_all_get_in() {
 
 #[test]
 fn a_busy_polling_proxy_relays_exactly_and_stops_spinning_when_its_tunnel_goes_quiet() {
-    let echo = EchoServer::start();
-    let dir = PanelDir::new(json!({ "internal_forward_port": echo.addr.port(), "busy_poll_us": 1000 }));
-    let panel = dir.start();
-    assert_eq!(panel.create_user("tun", "pw-tun-1", json!({})).status, 201);
+    let (echo, dir, panel) = panel_with(json!({ "busy_poll_us": 1000 }), json!({}));
     let proxy = dir.start_proxy();
     // On one CPU polling is refused (the spinning worker would hold the only CPU).
     let two_cpus = std::thread::available_parallelism().unwrap().get() > 1;
@@ -473,10 +481,7 @@ fn a_busy_polling_proxy_relays_exactly_and_stops_spinning_when_its_tunnel_goes_q
 
 #[test]
 fn a_proxy_confined_to_one_cpu_turns_busy_polling_off_and_says_so() {
-    let echo = EchoServer::start();
-    let dir = PanelDir::new(json!({ "internal_forward_port": echo.addr.port(), "busy_poll_us": 100 }));
-    let panel = dir.start();
-    assert_eq!(panel.create_user("tun", "pw-tun-1", json!({})).status, 201);
+    let (_echo, dir, _panel) = panel_with(json!({ "busy_poll_us": 100 }), json!({}));
     let mut one_cpu = std::process::Command::new("taskset");
     one_cpu.args(["-c", "0", crate::helpers::BIN, "proxy"]);
     let proxy = dir.start_proxy_command(one_cpu);
