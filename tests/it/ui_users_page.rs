@@ -63,19 +63,19 @@ async fn open_menu(b: &Browser, user: &str) {
 }
 
 /// Opens a row's menu and clicks `act`; a redraw that closes the menu in between (a live
-/// update after the previous action) is retried, up to three times.
+/// update or the reload after the previous action) is retried, up to three times. A redraw
+/// can also remove the menu after WebDriver checked the item but before its click landed
+/// (the click then hits the table and WebDriver reports success), so an action that opens
+/// a dialog (all but pause and resume) counts as clicked only once its dialog is open.
 pub(crate) async fn menu_action(b: &Browser, user: &str, act: &str) {
     let item = format!("#user-menu button[data-act='{act}']");
+    let opens_dialog = !matches!(act, "pause" | "resume");
     for _ in 0..3 {
         open_menu(b, user).await;
-        let found = b
-            .client
-            .wait()
-            .at_most(Duration::from_secs(2))
-            .for_element(fantoccini::Locator::Css(&item))
-            .await;
-        if let Ok(el) = found
-            && el.click().await.is_ok()
+        let wait = || b.client.wait().at_most(Duration::from_secs(2));
+        let Ok(el) = wait().for_element(fantoccini::Locator::Css(&item)).await else { continue };
+        if el.click().await.is_ok()
+            && (!opens_dialog || wait().for_element(fantoccini::Locator::Css("dialog[open]")).await.is_ok())
         {
             return;
         }
