@@ -179,7 +179,6 @@ async fn open_rate(route: Route) -> Run {
     Run { units: opened.load(Ordering::Relaxed) as f64, secs: start.elapsed().as_secs_f64() }
 }
 
-/// Batches of 64-byte round trips, one echo connection per route, routes taking turns.
 /// Echo round trips on one connection per route, the routes taking turns in batches; and
 /// the CPU time each route's proxy process (`pids`, where there is one) spent per echo.
 fn latency(rt: &tokio::runtime::Runtime, routes: &[Route], pids: &[Option<u32>]) -> Latency {
@@ -203,10 +202,7 @@ fn latency(rt: &tokio::runtime::Runtime, routes: &[Route], pids: &[Option<u32>])
             break;
         }
     }
-    let echoes: Vec<_> = samples.iter().map(|s| s.len() as f64).collect();
-    let mut latency = Latency::from_samples(samples);
-    latency.cpu_us = cpu.iter().zip(echoes).map(|(secs, n)| secs * 1e6 / n).collect();
-    latency
+    Latency::from_samples(samples, &cpu)
 }
 
 /// Proxy RSS growth per idle tunnel at each of `IDLE_STEPS` tunnels on a fresh proxy; then

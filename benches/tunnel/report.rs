@@ -38,7 +38,9 @@ pub struct Latency {
 }
 
 impl Latency {
-    pub fn from_samples(samples: Vec<Vec<Duration>>) -> Latency {
+    /// From each route's round trips and its proxy's CPU seconds over them.
+    pub fn from_samples(samples: Vec<Vec<Duration>>, cpu_secs: &[f64]) -> Latency {
+        let cpu_us = samples.iter().zip(cpu_secs).map(|(s, secs)| secs * 1e6 / s.len() as f64).collect();
         let (mut p50, mut p99) = (vec![], vec![]);
         for mut s in samples {
             s.sort();
@@ -46,7 +48,7 @@ impl Latency {
             p50.push(at(0.50));
             p99.push(at(0.99));
         }
-        Latency { p50, p99, cpu_us: vec![] }
+        Latency { p50, p99, cpu_us }
     }
 }
 

@@ -52,9 +52,9 @@ impl BusyPoll {
     /// Waits until `tcp` has data, then reads at most `size` bytes of it into a fresh buffer
     /// (0 bytes: the end of the stream). While the window is open it polls the socket itself
     /// (past tokio's readiness, which only epoll updates) and has the task polled again after
-    /// the runtime's other work; otherwise it waits for tokio's readiness, holding no buffer, so an idle tunnel
-    /// keeps none. The window is checked at each poll, so a wait that began before the other
-    /// direction opened it turns into polling then.
+    /// the runtime's other work; otherwise it waits for tokio's readiness holding no buffer,
+    /// so an idle tunnel keeps none. The window is checked at each poll, so a wait that began
+    /// before the other direction opened it turns into polling then.
     pub async fn read(&self, tcp: &TcpStream, size: usize) -> io::Result<(Vec<u8>, usize)> {
         let mut buf: Option<Vec<u8>> = None;
         std::future::poll_fn(|cx| {

@@ -8,8 +8,9 @@
 //! tunnels, kicks, locks); [`auth`] is the order in which a tunnel is authenticated;
 //! [`outcome`] says which side ended a connection. I/O shells: [`session`] (one
 //! connection), [`pipe`] (byte moving; zero-copy `splice` between plain TCP sockets on
-//! Linux; [`busy_poll`] for small answers, opt-in), [`listener`] (accept loops), [`panel_client`] (auth), [`ipc`] (reports and commands),
-//! [`tls`], [`udpgw`] (the built-in UDPGW on loopback).
+//! Linux; [`busy_poll`] for small answers, opt-in), [`listener`] (accept loops),
+//! [`panel_client`] (auth), [`ipc`] (reports and commands), [`tls`], [`udpgw`] (the built-in
+//! UDPGW on loopback).
 
 pub mod account_spool;
 pub mod admission;
